@@ -1,0 +1,41 @@
+# The course's commands. Each target installs what it needs into .venv first.
+#   make lab         open the course in JupyterLab
+#   make test        run the whole test suite (unit tests + every notebook)
+#   make notebooks   re-execute every notebook in place, so the repo shows fresh outputs
+#   make benchmarks  print the speed figures
+#   make pins        regenerate environment.yml and binder/ from pyproject.toml
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: lab test notebooks benchmarks pins venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed, found " + sys.version.split()[0] + "; set PYTHON=python3.11")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[lab,test]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+notebooks: $(STAMP)
+	$(PY) tools/execute_notebooks.py notebooks/*.ipynb
+
+benchmarks: $(STAMP)
+	$(PY) benchmarks/bench_training.py
+
+pins:
+	$(PYTHON) tools/sync_pins.py
+
+clean:
+	rm -rf $(VENV) student

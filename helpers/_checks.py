@@ -1,0 +1,66 @@
+"""Argument checks shared by the public functions of :mod:`helpers`.
+
+Every check raises an error whose message names the parameter and echoes
+the bad value, e.g. ``batch_size must be an int in [1, 800], got 0``.
+"""
+
+import math
+import numbers
+
+__all__ = ["check_int", "check_float", "check_choice", "check_bool"]
+
+
+def _range_text(low, high, *, low_open=False, high_open=False):
+    left = "(" if low_open else "["
+    right = ")" if high_open else "]"
+    low_s = "-inf" if low is None else f"{low:g}" if isinstance(low, float) else str(low)
+    high_s = "inf" if high is None else f"{high:g}" if isinstance(high, float) else str(high)
+    return f"{left}{low_s}, {high_s}{right}"
+
+
+def check_int(name, value, *, low=None, high=None):
+    """Return ``value`` as an ``int`` if it is an integer in ``[low, high]``.
+
+    Booleans and floats (even ``32.0``) are rejected with ``TypeError``:
+    a batch size of ``32.0`` is almost always a computed value gone wrong.
+    """
+    where = _range_text(low, high)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int in {where}, got {value!r} "
+                        f"of type {type(value).__name__}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be an int in {where}, got {value!r}")
+    return value
+
+
+def check_float(name, value, *, low=None, high=None, low_open=False, high_open=False):
+    """Return ``value`` as a finite ``float`` inside the given interval."""
+    where = _range_text(low, high, low_open=low_open, high_open=high_open)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number in {where}, got {value!r} "
+                        f"of type {type(value).__name__}")
+    value = float(value)
+    bad = not math.isfinite(value)
+    if low is not None:
+        bad = bad or value < low or (low_open and value == low)
+    if high is not None:
+        bad = bad or value > high or (high_open and value == high)
+    if bad:
+        raise ValueError(f"{name} must be a finite number in {where}, got {value!r}")
+    return value
+
+
+def check_choice(name, value, choices):
+    """Return ``value`` if it is one of ``choices``."""
+    if value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+    return value
+
+
+def check_bool(name, value):
+    """Return ``value`` if it is a ``bool``."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value

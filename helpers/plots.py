@@ -1,0 +1,299 @@
+"""Plots of training results.
+
+Every function takes results (from :func:`helpers.train`), draws, and returns
+the matplotlib Axes or Figure; none trains and none changes global styles.
+Runs that are compared share their axes, so equal heights mean equal values.
+"""
+
+import numpy as np
+
+from ._checks import check_choice
+from .training import TrainResult
+
+__all__ = ["plot_curves", "plot_learning_curves", "plot_side_by_side", "plot_spread",
+           "plot_panels", "plot_batch_loss", "x_values", "METRIC_LABELS"]
+
+X_AXES = ("epoch", "update", "second")
+METRIC_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
+X_LABELS = {"epoch": "epoch", "update": "parameter updates", "second": "wall-clock seconds"}
+
+
+def _results(results):
+    if isinstance(results, TrainResult):
+        return [results]
+    results = list(results)
+    if not results or not all(isinstance(r, TrainResult) for r in results):
+        raise TypeError(f"results must be a TrainResult or a non-empty list of them, "
+                        f"got {results!r}")
+    return results
+
+
+def _labels(results, labels):
+    if labels is None:
+        return [r.label for r in results]
+    labels = list(labels)
+    if len(labels) != len(results):
+        raise ValueError(f"labels must have one entry per result ({len(results)}), "
+                         f"got {len(labels)}")
+    return labels
+
+
+def _new_axes(ax, ncols=1, nrows=1, **kwargs):
+    if ax is not None:
+        return ax.figure, ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(nrows, ncols, constrained_layout=True, **kwargs)
+
+
+def x_values(result, x="epoch"):
+    """Positions of the epoch ends of ``result`` on the chosen x-axis.
+
+    ``"epoch"`` counts epochs (1, 2, ...), ``"update"`` counts parameter updates
+    and ``"second"`` counts wall-clock seconds of training.
+    """
+    check_choice("x", x, X_AXES)
+    if x == "epoch":
+        return np.arange(1, result.epochs_run + 1)
+    if x == "update":
+        return result.updates
+    return np.cumsum(result.epoch_seconds)
+
+
+def _metric_key(metric):
+    return check_choice("metric", metric, tuple(METRIC_LABELS))
+
+
+def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, ax=None):
+    """Draw train (solid) and test (dashed) curves of one metric for several runs.
+
+    Parameters
+    ----------
+    results : TrainResult or list of TrainResult
+    metric : {"loss", "accuracy"}
+    x : {"epoch", "update", "second"}
+        What the x-axis counts.
+    labels : list of str, optional
+        Legend entries; default ``result.label``.
+    test : bool, default True
+        Also draw the test curve (``val_*``).
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = plot_curves(result, metric="accuracy", x="update")   # doctest: +SKIP
+    """
+    results = _results(results)
+    labels = _labels(results, labels)
+    _metric_key(metric)
+    _, ax = _new_axes(ax)
+    for i, (result, label) in enumerate(zip(results, labels)):
+        color = f"C{i % 10}"
+        xs = x_values(result, x)
+        ax.plot(xs, result.history[metric], color=color, lw=1.3, label=f"{label} train")
+        if test:
+            ax.plot(xs, result.history["val_" + metric], color=color, lw=1.3, ls="--",
+                    label=f"{label} test")
+        if result.diverged:
+            ax.axvline(xs[-1], color=color, lw=1, ls=":")
+            ax.annotate(f"diverged at epoch {result.diverged_at}", (xs[-1], 0.5),
+                        xycoords=("data", "axes fraction"), rotation=90, color=color,
+                        ha="right", va="center", fontsize=8)
+    if metric == "loss" and any(r.diverged for r in results):
+        finite = [v for r in results if not r.diverged for v in r.history["loss"] + r.history["val_loss"]]
+        if finite:
+            ax.set_ylim(0, 1.1 * max(finite))
+    if x in ("update", "second") and len(results) > 1:
+        spans = [x_values(r, x)[-1] / x_values(r, x)[0] for r in results]
+        if max(spans) > 50:
+            ax.set_xscale("log")
+    ax.set_xlabel(X_LABELS[x])
+    ax.set_ylabel(METRIC_LABELS[metric])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_learning_curves(results, *, x="epoch", labels=None, title=None):
+    """Loss and accuracy side by side for one or more runs, overlaid.
+
+    Returns
+    -------
+    matplotlib Figure
+        With two Axes: loss (left) and accuracy (right).
+    """
+    results = _results(results)
+    fig, (ax_loss, ax_acc) = _new_axes(None, ncols=2, figsize=(11, 4))
+    plot_curves(results, metric="loss", x=x, labels=labels, ax=ax_loss)
+    plot_curves(results, metric="accuracy", x=x, labels=labels, ax=ax_acc)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_side_by_side(results, *, x="epoch", labels=None, title=None):
+    """One column per run, loss on top and accuracy below, on shared axes.
+
+    Each row shares its y-axis and the x-axes are shared too, so the columns
+    compare at a glance (the source tutorial's readers were misled by panels
+    that each had their own scale).
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    results = _results(results)
+    labels = _labels(results, labels)
+    n = len(results)
+    fig, axes = _new_axes(None, ncols=n, nrows=2, figsize=(3.7 * n, 6), sharex=True,
+                          sharey="row", squeeze=False)
+    for col, (result, label) in enumerate(zip(results, labels)):
+        for row, metric in enumerate(("loss", "accuracy")):
+            ax = axes[row, col]
+            xs = x_values(result, x)
+            ax.plot(xs, result.history[metric], color=f"C{col}", lw=1.2, label="train")
+            ax.plot(xs, result.history["val_" + metric], color="k", lw=1.0, ls="--",
+                    label="test", alpha=0.8)
+            if result.diverged:
+                ax.axvline(xs[-1], color="r", ls=":", lw=1)
+                ax.set_title(f"diverged at epoch {result.diverged_at}", fontsize=8, color="r")
+            ax.grid(alpha=0.3)
+            if row == 0:
+                ax.set_title(label)
+            if col == 0:
+                ax.set_ylabel(METRIC_LABELS[metric])
+            if row == 1:
+                ax.set_xlabel(X_LABELS[x])
+    axes[0, 0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _stack(results, key):
+    length = min(r.epochs_run for r in results)
+    return np.array([r.history[key][:length] for r in results])
+
+
+def plot_spread(groups, *, metric="accuracy", test=True, band="range", ax=None):
+    """Mean curve and band over repeated runs (seeds) of each configuration.
+
+    Parameters
+    ----------
+    groups : dict of str -> list of TrainResult
+        Label -> the runs of one configuration with different seeds.
+    metric : {"loss", "accuracy"}
+    test : bool, default True
+        Plot the test curve (``val_*``) if True, else the training curve.
+    band : {"range", "std"}
+        Shade between the lowest and highest run, or mean +- one standard deviation.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    _metric_key(metric)
+    check_choice("band", band, ("range", "std"))
+    if not isinstance(groups, dict) or not groups:
+        raise TypeError(f"groups must be a non-empty dict of label -> list of results, got {groups!r}")
+    key = ("val_" if test else "") + metric
+    _, ax = _new_axes(ax)
+    for i, (label, runs) in enumerate(groups.items()):
+        runs = _results(runs)
+        values = _stack(runs, key)
+        xs = np.arange(1, values.shape[1] + 1)
+        mean = values.mean(axis=0)
+        if band == "range":
+            low, high = values.min(axis=0), values.max(axis=0)
+        else:
+            std = values.std(axis=0)
+            low, high = mean - std, mean + std
+        color = f"C{i % 10}"
+        ax.plot(xs, mean, color=color, lw=1.5, label=f"{label} (mean of {len(runs)})")
+        ax.fill_between(xs, low, high, color=color, alpha=0.2, lw=0)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(("test " if test else "train ") + METRIC_LABELS[metric])
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
+    """One panel per configuration, train and test mean with a min-max band over seeds.
+
+    All panels share both axes: the point of a grid is to compare them.
+
+    Parameters
+    ----------
+    groups : dict of str -> list of TrainResult
+        Panel title -> the runs (seeds) of that configuration.
+    metric : {"loss", "accuracy"}
+    ncols : int, default 4
+
+    Returns
+    -------
+    matplotlib Figure
+    """
+    _metric_key(metric)
+    if not isinstance(groups, dict) or not groups:
+        raise TypeError(f"groups must be a non-empty dict of title -> list of results, got {groups!r}")
+    n = len(groups)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = _new_axes(None, ncols=ncols, nrows=nrows, figsize=(3.2 * ncols, 2.6 * nrows),
+                          sharex=True, sharey=True, squeeze=False)
+    for ax, (panel, runs) in zip(axes.flat, groups.items()):
+        runs = _results(runs)
+        for key, color, style in ((metric, "C0", "-"), ("val_" + metric, "C1", "--")):
+            values = _stack(runs, key)
+            xs = np.arange(1, values.shape[1] + 1)
+            ax.plot(xs, values.mean(axis=0), color=color, ls=style, lw=1.2,
+                    label="train" if key == metric else "test")
+            ax.fill_between(xs, values.min(axis=0), values.max(axis=0), color=color,
+                            alpha=0.2, lw=0)
+        ax.set_title(panel, fontsize=10)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("epoch")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(METRIC_LABELS[metric])
+    axes.flat[0].legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_batch_loss(results, *, labels=None, epochs=None, ax=None):
+    """The loss of every update's own batch, on an x-axis of epochs.
+
+    The per-epoch average hides how much a batch-1 update jumps around; this
+    plot shows it. ``epochs`` limits the view to the first epochs.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    results = _results(results)
+    labels = _labels(results, labels)
+    _, ax = _new_axes(ax)
+    for i, (result, label) in enumerate(zip(results, labels)):
+        # Each update sits at the fraction of the epoch it ends.
+        ends = np.concatenate([[0], result.updates])
+        positions = np.concatenate([
+            epoch + np.arange(1, count + 1) / count
+            for epoch, count in enumerate(np.diff(ends))])
+        keep = positions <= epochs if epochs else slice(None)
+        ax.plot(positions[keep], result.batch_loss[keep], color=f"C{i % 10}", lw=0.6,
+                alpha=0.8, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss of each update's batch")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
