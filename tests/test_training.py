@@ -1,0 +1,147 @@
+"""helpers.train against Keras's own model.fit, and its result object."""
+
+import math
+
+import numpy as np
+import pytest
+
+import helpers
+from helpers._backend import keras
+
+
+def fit_history(data, *, batch_size, epochs, seed, jit_compile, learning_rate=0.01):
+    """Plain Keras: the reference the fast trainer must reproduce."""
+    model = helpers.build_mlp(data.n_features, data.n_classes, seed=seed)
+    model.compile(optimizer=keras().optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=jit_compile)
+    history = model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs,
+                        shuffle=False, verbose=0, validation_data=(data.x_test, data.y_test),
+                        validation_batch_size=data.n_test).history
+    return history, model.get_weights()
+
+
+def max_difference(history, weights, result):
+    dh = max(np.max(np.abs(np.array(history[k]) - np.array(result.history[k])))
+             for k in helpers.training.HISTORY_KEYS)
+    dw = max(np.max(np.abs(a - b)) for a, b in zip(weights, result.model.get_weights()))
+    return dh, dw
+
+
+@pytest.mark.parametrize("batch_size, epochs", [(1, 3), (32, 10), (800, 10)])
+def test_bitwise_equal_to_model_fit_without_xla(blobs, batch_size, epochs):
+    history, weights = fit_history(blobs, batch_size=batch_size, epochs=epochs, seed=3,
+                                   jit_compile=False)
+    result = helpers.train(blobs, batch_size=batch_size, epochs=epochs, learning_rate=0.01,
+                           seed=3, shuffle=False, jit_compile=False)
+    assert max_difference(history, weights, result) == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("batch_size, epochs, weight_tol",
+                         [(1, 3, 1e-4), (32, 10, 1e-5), (800, 10, 1e-5)])
+def test_xla_matches_model_fit_to_1e5(blobs, batch_size, epochs, weight_tol):
+    # XLA reorders float sums and batch-1 training is chaotic: rounding
+    # differences of 1e-7 grow with every update. After 3 epochs at batch 1
+    # (2400 updates) the history still agrees to ~3e-6 and the weights to
+    # ~5e-5; with XLA off the trainer is bitwise equal (test above).
+    history, weights = fit_history(blobs, batch_size=batch_size, epochs=epochs, seed=4,
+                                   jit_compile=False)
+    result = helpers.train(blobs, batch_size=batch_size, epochs=epochs, learning_rate=0.01,
+                           seed=4, shuffle=False)
+    dh, dw = max_difference(history, weights, result)
+    assert dh < 1e-5 and dw < weight_tol
+
+
+def test_partial_last_batch_matches_model_fit():
+    data = helpers.load_blobs(train_size=500)
+    history, weights = fit_history(data, batch_size=32, epochs=4, seed=1, jit_compile=False)
+    result = helpers.train(data, batch_size=32, epochs=4, learning_rate=0.01, seed=1,
+                           shuffle=False, jit_compile=False)
+    assert max_difference(history, weights, result) == (0.0, 0.0)
+    assert result.updates_per_epoch == 16
+
+
+def test_same_seed_same_run_different_seed_different_run(small_blobs):
+    kwargs = dict(batch_size=4, epochs=5, learning_rate=0.01)
+    a = helpers.train(small_blobs, seed=7, **kwargs)
+    b = helpers.train(small_blobs, seed=7, **kwargs)
+    c = helpers.train(small_blobs, seed=8, **kwargs)
+    assert a.history == b.history
+    np.testing.assert_array_equal(a.batch_loss, b.batch_loss)
+    assert a.history["loss"] != c.history["loss"]
+
+
+def test_result_bookkeeping(small_blobs):
+    result = helpers.train(small_blobs, batch_size=8, epochs=3, learning_rate=0.01)
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert all(len(v) == 3 for v in result.history.values())
+    assert result.updates_per_epoch == math.ceil(60 / 8) == 8
+    np.testing.assert_array_equal(result.updates, [8, 16, 24])
+    assert result.batch_loss.shape == (24,)
+    assert result.seconds == pytest.approx(result.epoch_seconds.sum())
+    assert result.config["batch_size"] == 8 and result.config["learning_rate"] == 0.01
+    assert result.diverged_at is None and not result.diverged
+    assert result.final("val_accuracy") == result.history["val_accuracy"][-1]
+
+
+def test_batch_losses_average_to_the_epoch_loss(small_blobs):
+    # 60 samples at batch 8: seven batches of 8 and one of 4, weighted as Keras weights them.
+    result = helpers.train(small_blobs, batch_size=8, epochs=2, learning_rate=0.01)
+    sizes = np.array([8] * 7 + [4])
+    for epoch in range(2):
+        losses = result.batch_loss[epoch * 8:(epoch + 1) * 8]
+        assert np.average(losses, weights=sizes) == pytest.approx(result.history["loss"][epoch],
+                                                                  rel=1e-5)
+
+
+def test_full_batch_loss_equals_epoch_loss(small_blobs):
+    result = helpers.train(small_blobs, batch_size=60, epochs=3, learning_rate=0.01)
+    np.testing.assert_allclose(result.batch_loss, result.history["loss"], rtol=1e-6)
+
+
+def test_divergence_is_detected_and_stops_training(blobs):
+    result = helpers.train(blobs, batch_size=32, epochs=50, learning_rate=10.0)
+    assert result.diverged and result.diverged_at < 50
+    assert result.epochs_run == result.diverged_at
+    assert "diverged at epoch" in repr(result)
+
+
+def test_learning_rate_schedule_is_applied_per_epoch(small_blobs):
+    seen = []
+
+    def schedule(epoch):
+        seen.append(epoch)
+        return 0.01 if epoch < 2 else 0.001
+
+    result = helpers.train(small_blobs, batch_size=10, epochs=4, learning_rate=schedule)
+    assert seen[:1] == [0] and sorted(set(seen)) == [0, 1, 2, 3]
+    assert result.config["learning_rate"] == "schedule"
+
+
+def test_batch_size_schedule_changes_updates_per_epoch(small_blobs):
+    result = helpers.train(small_blobs, batch_size=lambda epoch: 10 * 2 ** epoch, epochs=3,
+                           learning_rate=0.01)
+    np.testing.assert_array_equal(result.epoch_updates, [6, 3, 2])
+    assert isinstance(result.updates_per_epoch, np.ndarray)
+
+
+def test_bad_schedule_value_names_the_epoch(small_blobs):
+    with pytest.raises(ValueError, match=r"batch_size\(1\) returned a bad value.*got 0"):
+        helpers.train(small_blobs, batch_size=lambda e: 10 if e == 0 else 0, epochs=3,
+                      learning_rate=0.01)
+
+
+def test_user_model_is_trained_in_place(small_blobs):
+    model = helpers.build_mlp(hidden_units=5, seed=2)
+    before = [w.copy() for w in model.get_weights()]
+    result = helpers.train(small_blobs, model=model, batch_size=20, epochs=2, learning_rate=0.01)
+    assert result.model is model
+    assert any(np.any(a != b) for a, b in zip(before, model.get_weights()))
+
+
+def test_round_trip_through_dict(small_blobs):
+    result = helpers.train(small_blobs, batch_size=20, epochs=2, learning_rate=0.01)
+    again = helpers.TrainResult.from_dict(result.to_dict())
+    assert again.history == result.history
+    np.testing.assert_array_equal(again.batch_loss, result.batch_loss)
+    assert again.updates_per_epoch == result.updates_per_epoch and again.model is None
