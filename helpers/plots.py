@@ -10,7 +10,7 @@ import numpy as np
 from ._checks import check_choice
 from .training import TrainResult
 
-__all__ = ["plot_curves", "plot_learning_curves", "plot_side_by_side", "plot_spread",
+__all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_side", "plot_spread",
            "plot_panels", "plot_batch_loss", "x_values", "METRIC_LABELS"]
 
 X_AXES = ("epoch", "update", "second")
@@ -58,6 +58,29 @@ def x_values(result, x="epoch"):
     if x == "update":
         return result.updates
     return np.cumsum(result.epoch_seconds)
+
+
+def plot_dataset(data, *, ax=None):
+    """Scatter a 2-D dataset: training points filled, test points hollow.
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    if data.n_features != 2:
+        raise ValueError(f"data must have 2 features to be drawn, got {data.n_features}")
+    _, ax = _new_axes(ax)
+    for k in range(data.n_classes):
+        color = f"C{k % 10}"
+        train = data.x_train[data.y_train == k]
+        test = data.x_test[data.y_test == k]
+        ax.scatter(train[:, 0], train[:, 1], s=10, color=color, alpha=0.6, label=f"class {k} (train)")
+        ax.scatter(test[:, 0], test[:, 1], s=14, facecolors="none", edgecolors=color,
+                   label=f"class {k} (test)")
+    ax.set_title(data.name)
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(fontsize=7, ncols=2)
+    return ax
 
 
 def _metric_key(metric):

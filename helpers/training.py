@@ -100,6 +100,17 @@ class TrainResult:
         c = self.config
         return f"batch {c['batch_size']}, lr {c['learning_rate']:g}"
 
+    def jitter(self, key="val_loss"):
+        """Mean absolute change of ``history[key]`` from one epoch to the next.
+
+        A smooth curve has a small jitter, a noisy one a large jitter; it is
+        how the course puts a number on "this curve is noisier".
+        """
+        if key not in self.history:
+            raise KeyError(f"key must be one of {sorted(self.history)}, got {key!r}")
+        values = np.asarray(self.history[key], dtype=float)
+        return float(np.mean(np.abs(np.diff(values)))) if len(values) > 1 else 0.0
+
     def final(self, key):
         """The last recorded value of ``history[key]``."""
         if key not in self.history:

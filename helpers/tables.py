@@ -1,0 +1,85 @@
+"""A results table: the numbers behind the curves, one row per run."""
+
+import html
+
+from .plots import _labels, _results
+
+__all__ = ["ResultsTable", "results_table"]
+
+COLUMNS = ("run", "batch size", "learning rate", "updates / epoch", "updates",
+           "train acc", "test acc", "test-loss jitter", "train seconds")
+
+
+class ResultsTable:
+    """Rows of a results table; shows as HTML in Jupyter and as text elsewhere.
+
+    Attributes
+    ----------
+    rows : list of dict
+        One dict per run, keyed by ``COLUMNS``.
+    """
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def _cells(self, row):
+        out = []
+        for column in COLUMNS:
+            value = row[column]
+            if isinstance(value, float):
+                value = f"{value:.3f}" if column != "learning rate" else f"{value:g}"
+            out.append(str(value))
+        return out
+
+    def __str__(self):
+        table = [list(COLUMNS)] + [self._cells(r) for r in self.rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+        lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w)
+                           for i, (cell, w) in enumerate(zip(line, widths))) for line in table]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self):
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(r))
+                       + "</tr>" for r in self.rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def results_table(results, *, labels=None):
+    """Tabulate runs: batch size, learning rate, updates, final accuracies, jitter, time.
+
+    Parameters
+    ----------
+    results : TrainResult or list of TrainResult
+    labels : list of str, optional
+        Names of the runs; default ``result.label``.
+
+    Returns
+    -------
+    ResultsTable
+        Displays as an HTML table in Jupyter; ``str()`` gives plain text.
+
+    Examples
+    --------
+    >>> print(results_table([sgd, full], labels=["SGD", "batch GD"]))   # doctest: +SKIP
+    """
+    results = _results(results)
+    labels = _labels(results, labels)
+    rows = []
+    for result, label in zip(results, labels):
+        per_epoch = result.updates_per_epoch
+        rows.append({
+            "run": label + (f" (diverged at epoch {result.diverged_at})" if result.diverged else ""),
+            "batch size": result.config["batch_size"],
+            "learning rate": result.config["learning_rate"],
+            "updates / epoch": per_epoch if isinstance(per_epoch, int) else "varies",
+            "updates": int(result.updates[-1]),
+            "train acc": result.final("accuracy"),
+            "test acc": result.final("val_accuracy"),
+            "test-loss jitter": result.jitter("val_loss"),
+            "train seconds": result.seconds,
+        })
+    return ResultsTable(rows)
