@@ -4,13 +4,15 @@
 #   make notebooks   re-execute every notebook in place, so the repo shows fresh outputs
 #   make benchmarks  print the speed figures
 #   make pins        regenerate environment.yml and binder/ from pyproject.toml
+#   make badges      rewrite launch badges + Colab install cells from pyproject's Repository
+#                    (a fork: make badges REPO=https://github.com/you/your-fork)
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test notebooks benchmarks pins venv clean
+.PHONY: lab test notebooks benchmarks pins venv clean badges
 
 venv: $(STAMP)
 
@@ -36,6 +38,9 @@ benchmarks: $(STAMP)
 
 pins:
 	$(PYTHON) tools/sync_pins.py
+
+badges: $(STAMP)
+	$(PY) tools/badges.py $(if $(REPO),--repository $(REPO))
 
 clean:
 	rm -rf $(VENV) student

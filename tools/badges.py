@@ -1,0 +1,298 @@
+"""Write every launch badge and Colab install cell from the repository's address.
+
+The public address lives in one place, pyproject.toml's ``[project.urls]
+Repository``. This script derives from it:
+
+* the badges between ``<!-- badges:start -->`` and ``<!-- badges:end -->`` in
+  each notebook's first cell (Open in Colab, Launch on Binder);
+* each notebook's ``colab-setup``-tagged cell, which pip-installs the course's
+  package from that address when the notebook runs on Colab;
+* the README launch table between ``<!-- launch:start -->`` and
+  ``<!-- launch:end -->``.
+
+    python tools/badges.py                 # rewrite whatever is out of date
+    python tools/badges.py --check         # only report; exit 1 if anything is stale
+    python tools/badges.py --repository https://github.com/you/your-fork
+                                           # point pyproject.toml at a fork, then rewrite
+
+Only the cells named above change; every other cell, output and execution
+count is left as it was, and files already up to date are not rewritten.
+"""
+
+import argparse
+import re
+import sys
+import tomllib
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["repository_url", "github_slug", "colab_url", "binder_url", "voila_url",
+           "notebook_badges", "setup_source", "update_notebook", "launch_table",
+           "update_readme", "set_repository", "sync"]
+
+ROOT = Path(__file__).resolve().parents[1]
+BRANCH = "main"
+NOTEBOOK_DIR = "notebooks"
+# The standalone app that the README's Voilà link opens.
+EXPLORER = "07_explorer.ipynb"
+SETUP_TAG = "colab-setup"
+BADGES = ("<!-- badges:start -->", "<!-- badges:end -->")
+LAUNCH = ("<!-- launch:start -->", "<!-- launch:end -->")
+COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
+BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+_GITHUB = re.compile(r"https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?")
+_REPOSITORY_LINE = re.compile(r'^(Repository\s*=\s*)"[^"\n]*"', re.MULTILINE)
+
+
+def github_slug(url):
+    """Return ``"owner/name"`` of a GitHub repository address.
+
+    Parameters
+    ----------
+    url : str
+        ``https://github.com/OWNER/NAME``, optionally ending in ``.git`` or ``/``.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If ``url`` is not a GitHub repository address (Colab and Binder open
+        notebooks from GitHub by that form).
+
+    Example
+    -------
+    >>> github_slug("https://github.com/batch-size-course/batch-size-course.git")
+    'batch-size-course/batch-size-course'
+    """
+    match = _GITHUB.fullmatch(url) if isinstance(url, str) else None
+    if match is None:
+        raise ValueError("repository must be a GitHub address like "
+                         f"https://github.com/OWNER/NAME, got {url!r}")
+    return f"{match[1]}/{match[2]}"
+
+
+def repository_url(root=ROOT):
+    """Return pyproject.toml's ``[project.urls] Repository``, normalised.
+
+    Raises
+    ------
+    ValueError
+        If the entry is missing or is not a GitHub repository address.
+    """
+    project = tomllib.loads((Path(root) / "pyproject.toml").read_text())["project"]
+    url = project.get("urls", {}).get("Repository")
+    if url is None:
+        raise ValueError("pyproject.toml has no [project.urls] Repository entry")
+    return "https://github.com/" + github_slug(url)
+
+
+def colab_url(url, notebook):
+    """Address that opens ``notebooks/<notebook>`` of the repository in Colab."""
+    return (f"https://colab.research.google.com/github/{github_slug(url)}"
+            f"/blob/{BRANCH}/{NOTEBOOK_DIR}/{notebook}")
+
+
+def binder_url(url, notebook=None):
+    """Address that opens JupyterLab on Binder, on the notebooks folder or one notebook."""
+    path = f"{NOTEBOOK_DIR}/{notebook}" if notebook else NOTEBOOK_DIR
+    return f"https://mybinder.org/v2/gh/{github_slug(url)}/HEAD?urlpath=lab/tree/{path}"
+
+
+def voila_url(url, notebook=EXPLORER):
+    """Address that runs one notebook on Binder as a Voilà app (no code shown)."""
+    return (f"https://mybinder.org/v2/gh/{github_slug(url)}/HEAD"
+            f"?urlpath=voila/render/{NOTEBOOK_DIR}/{notebook}")
+
+
+def notebook_badges(url, notebook):
+    """The Markdown line of badges at the top of ``notebook``."""
+    return (f"[![Open In Colab]({COLAB_BADGE})]({colab_url(url, notebook)}) "
+            f"[![Launch on Binder]({BINDER_BADGE})]({binder_url(url, notebook)})")
+
+
+def setup_source(url):
+    """Source of the ``colab-setup`` cell: install the package on Colab only.
+
+    ``pip install`` of the package alone (its requirements are loose ranges
+    that Colab already satisfies) leaves Colab's own TensorFlow in place.
+    """
+    return ("# On Colab, install the course's helpers package (Colab's own TensorFlow is kept).\n"
+            "import sys\n"
+            'if "google.colab" in sys.modules:\n'
+            "    import subprocess\n"
+            '    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet",\n'
+            f'                    "batch-size-course @ git+{url}"], check=True)')
+
+
+def _fill(text, markers, body, where):
+    """Replace what lies between ``markers`` in ``text`` by ``body`` on its own lines."""
+    start, end = markers
+    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.DOTALL)
+    if len(pattern.findall(text)) != 1:
+        raise ValueError(f"{where} must contain the markers {start}{end} exactly once")
+    # Markers on lines of their own: a line that starts with an HTML comment is an
+    # HTML block in CommonMark, and Markdown on that line would not be rendered.
+    return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
+
+
+def update_notebook(nb, url, notebook):
+    """Rewrite the badges and the ``colab-setup`` cell of ``nb`` in place.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+    url : str
+        The repository address.
+    notebook : str
+        The notebook's file name, e.g. ``"01_stochastic_gradient_descent.ipynb"``.
+
+    Returns
+    -------
+    bool
+        Whether anything changed.
+
+    Raises
+    ------
+    ValueError
+        If the first cell has no badge markers or there is not exactly one
+        ``colab-setup`` code cell.
+    """
+    if not nb.cells or nb.cells[0].cell_type != "markdown":
+        raise ValueError(f"{notebook}: the first cell must be a Markdown title cell")
+    setup = [c for c in nb.cells if SETUP_TAG in c.get("metadata", {}).get("tags", [])]
+    if len(setup) != 1 or setup[0].cell_type != "code":
+        raise ValueError(f"{notebook}: needs exactly one code cell tagged {SETUP_TAG!r}, "
+                         f"found {len(setup)}")
+    title = nb.cells[0]
+    new_title = _fill(title.source, BADGES, notebook_badges(url, notebook),
+                      f"{notebook}'s first cell")
+    new_setup = setup_source(url)
+    changed = title.source != new_title or setup[0].source != new_setup
+    title.source, setup[0].source = new_title, new_setup
+    return changed
+
+
+def _title(nb, notebook):
+    first = nb.cells[0].source.lstrip() if nb.cells else ""
+    if not first.startswith("# "):
+        raise ValueError(f"{notebook}: the first cell must start with a '# NN · Title' heading")
+    return first.splitlines()[0][2:].strip()
+
+
+def launch_table(url, notebooks):
+    """The README's launch table.
+
+    Parameters
+    ----------
+    url : str
+        The repository address.
+    notebooks : list of (str, str)
+        ``(file name, title)`` of each notebook, in course order.
+
+    Returns
+    -------
+    str
+        A Markdown table: Binder (JupyterLab), Binder (Voilà explorer, when
+        that notebook exists), then one Colab badge per notebook.
+    """
+    rows = ["| What | Launch |", "| --- | --- |",
+            f"| The whole course in JupyterLab | [![Launch on Binder]({BINDER_BADGE})]"
+            f"({binder_url(url)}) |"]
+    names = [name for name, _ in notebooks]
+    if EXPLORER in names:
+        rows.append(f"| The explorer as a standalone app (Voilà) | [![Voilà app on Binder]"
+                    f"({BINDER_BADGE})]({voila_url(url)}) |")
+    rows += [f"| {title} | [![Open In Colab]({COLAB_BADGE})]({colab_url(url, name)}) |"
+             for name, title in notebooks]
+    return "\n".join(rows)
+
+
+def update_readme(text, url, notebooks):
+    """Return README ``text`` with its launch table rewritten."""
+    return _fill(text, LAUNCH, launch_table(url, notebooks), "README.md")
+
+
+def set_repository(url, root=ROOT):
+    """Point pyproject.toml's ``Repository`` entry at ``url`` (e.g. a fork).
+
+    Raises
+    ------
+    ValueError
+        If ``url`` is not a GitHub repository address or pyproject.toml has
+        no ``Repository = "..."`` line.
+    """
+    url = "https://github.com/" + github_slug(url)
+    path = Path(root) / "pyproject.toml"
+    text = path.read_text()
+    new, count = _REPOSITORY_LINE.subn(lambda m: f'{m[1]}"{url}"', text)
+    if count != 1:
+        raise ValueError(f"{path} must have exactly one 'Repository = \"...\"' line")
+    path.write_text(new)
+
+
+def sync(root=ROOT, *, write=True):
+    """Bring every badge, setup cell and the README table up to date.
+
+    Parameters
+    ----------
+    root : path-like
+        The repository's root folder.
+    write : bool
+        If False, write nothing and only report.
+
+    Returns
+    -------
+    list of Path
+        The files that were (or, with ``write=False``, would be) changed.
+    """
+    root = Path(root)
+    url = repository_url(root)
+    stale, titles = [], []
+    for path in sorted((root / NOTEBOOK_DIR).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        titles.append((path.name, _title(nb, path.name)))
+        if update_notebook(nb, url, path.name):
+            stale.append(path)
+            if write:
+                nbformat.write(nb, path)
+    readme = root / "README.md"
+    text = readme.read_text()
+    new = update_readme(text, url, titles)
+    if new != text:
+        stale.append(readme)
+        if write:
+            readme.write_text(new)
+    return stale
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--check", action="store_true", help="only report; write nothing")
+    group.add_argument("--repository", metavar="URL",
+                       help="set pyproject.toml's Repository to URL first (for a fork)")
+    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    try:
+        if args.repository:
+            set_repository(args.repository, args.root)
+        stale = sync(args.root, write=not args.check)
+    except ValueError as error:
+        print(f"badges: {error}", file=sys.stderr)
+        return 2
+    names = ", ".join(str(p.relative_to(args.root)) for p in stale)
+    if args.check:
+        if stale:
+            print(f"out of date (run `make badges`): {names}")
+            return 1
+        return 0
+    print(f"updated: {names}" if stale else "badges: everything was up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
