@@ -6,13 +6,14 @@
 #   make pins        regenerate environment.yml and binder/ from pyproject.toml
 #   make badges      rewrite launch badges + Colab install cells from pyproject's Repository
 #                    (a fork: make badges REPO=https://github.com/you/your-fork)
+#   make student     write student/: the notebooks with exercise solutions removed
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test notebooks benchmarks pins venv clean badges
+.PHONY: lab test notebooks benchmarks pins venv clean badges student
 
 venv: $(STAMP)
 
@@ -41,6 +42,9 @@ pins:
 
 badges: $(STAMP)
 	$(PY) tools/badges.py $(if $(REPO),--repository $(REPO))
+
+student: $(STAMP)
+	$(PY) tools/student.py
 
 clean:
 	rm -rf $(VENV) student

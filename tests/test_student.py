@@ -1,0 +1,125 @@
+"""tools/student.py: the student copy keeps the lesson, loses the solutions, and still runs."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="module")
+def student(load_tool):
+    return load_tool("student")
+
+
+def _notebook():
+    solved = new_code_cell("data = 1\n"
+                           "for b in (1, 2):\n"
+                           "    ### BEGIN SOLUTION\n"
+                           "    print(b * data)\n"
+                           "    ### END SOLUTION\n"
+                           "print('done')", execution_count=5)
+    solved.outputs = [new_output("stream", name="stdout", text="1\n2\ndone\n")]
+    kept = new_code_cell("print('lesson')", execution_count=4)
+    kept.outputs = [new_output("stream", name="stdout", text="lesson\n")]
+    tagged = new_code_cell("answer = 42", metadata={"tags": ["solution"]})
+    return new_notebook(cells=[
+        new_markdown_cell("## Exercises\n1. Print each batch size."), kept,
+        new_markdown_cell("## Solutions"), solved,
+        new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"), tagged])
+
+
+def test_code_solution_becomes_placeholder_at_its_indent(student):
+    copy, removed = student.strip_solutions(_notebook())
+    assert removed == 3
+    assert copy.cells[3].source == ("data = 1\nfor b in (1, 2):\n"
+                                    "    # YOUR CODE HERE\n    raise NotImplementedError()\n"
+                                    "print('done')")
+    assert copy.cells[3].outputs == [] and copy.cells[3].execution_count is None
+    assert copy.cells[3].metadata["tags"] == ["raises-exception"]
+
+
+def test_markdown_and_tagged_solutions_are_replaced(student):
+    copy, _ = student.strip_solutions(_notebook())
+    assert copy.cells[4].source == "Why?\nYOUR ANSWER HERE"
+    assert copy.cells[5].source == student.CODE_PLACEHOLDER
+    assert copy.cells[5].metadata["tags"] == ["raises-exception"]
+    assert copy.cells[2].source == "## Your solutions"
+
+
+def test_other_cells_and_the_original_are_untouched(student):
+    original = _notebook()
+    before = nbformat.writes(original)
+    copy, _ = student.strip_solutions(original)
+    assert nbformat.writes(original) == before
+    assert copy.cells[1] == original.cells[1]
+    assert copy.cells[0] == original.cells[0]
+
+
+@pytest.mark.parametrize("source, problem", [
+    ("### BEGIN SOLUTION\nx = 1", "never closed"),
+    ("x = 1\n### END SOLUTION", "without ### BEGIN SOLUTION"),
+    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "inside another"),
+])
+def test_unbalanced_markers_are_an_error_naming_the_cell(student, source, problem):
+    nb = new_notebook(cells=[new_markdown_cell("# t"), new_code_cell(source)])
+    with pytest.raises(ValueError, match=rf"lesson.ipynb, cell 1.*{problem}"):
+        student.strip_solutions(nb, "lesson.ipynb")
+
+
+def test_placeholder_cell_runs_to_not_implemented_and_the_rest_goes_on(student, tmp_path):
+    nb = new_notebook(cells=[new_code_cell("x = 1"),
+                             new_code_cell("### BEGIN SOLUTION\ny = x\n### END SOLUTION"),
+                             new_code_cell("print(x + 1)")])
+    copy, _ = student.strip_solutions(nb)
+    NotebookClient(copy, timeout=60, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    assert copy.cells[1].outputs[0]["ename"] == "NotImplementedError"
+    assert copy.cells[2].outputs[0]["text"] == "2\n"
+
+
+def _exercises_index(nb):
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown" and cell.source.lstrip().startswith("## Exercises"):
+            return index
+    return len(nb.cells)
+
+
+def test_make_student_writes_every_notebook_without_its_solutions(student, tmp_path):
+    written = student.write_student_copy(NOTEBOOKS, tmp_path)
+    assert [p.name for p, _ in written] == [p.name for p in NOTEBOOKS]
+    for (path, removed), source in zip(written, NOTEBOOKS):
+        original = nbformat.read(source, as_version=4)
+        copy = nbformat.read(path, as_version=4)
+        text = nbformat.writes(copy)
+        assert student.BEGIN not in text and student.END not in text, path.name
+        assert not any("solution" in c.metadata.get("tags", []) for c in copy.cells), path.name
+        if any(c.cell_type == "markdown" and c.source.lstrip().startswith("## Solutions")
+               for c in original.cells):
+            assert removed > 0, f"{path.name} has a Solutions section but no marked solution"
+        # Everything up to the exercises is the lesson itself, copied unchanged.
+        cut = _exercises_index(original)
+        assert copy.cells[:cut] == original.cells[:cut], path.name
+
+
+@pytest.mark.parametrize("source", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_student_copy_runs_top_to_bottom(student, source, tmp_path):
+    """The copy runs on a fresh kernel in a folder of its own, as a student's (or Colab's) would;
+    only the placeholders stop, and they stop with NotImplementedError."""
+    (path, _), = student.write_student_copy([source], tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        errors = [o["ename"] for o in cell.outputs if o["output_type"] == "error"]
+        if "raises-exception" in cell.metadata.get("tags", []) and student.CODE_PLACEHOLDER \
+                .splitlines()[0] in cell.source:
+            assert errors == ["NotImplementedError"], (path.name, index, errors)
+        else:
+            assert errors == [], (path.name, index, errors)

@@ -1,0 +1,157 @@
+"""Write a student copy of the notebooks, with the exercise solutions removed.
+
+Solutions are marked the nbgrader way: the lines between ``### BEGIN SOLUTION``
+and ``### END SOLUTION`` (in code or Markdown cells), or a whole cell tagged
+``solution``. In the copy, solution code becomes ``# YOUR CODE HERE`` +
+``raise NotImplementedError()`` (the cell is tagged ``raises-exception`` so the
+rest of the notebook still runs under nbval/nbclient), solution prose becomes
+``YOUR ANSWER HERE``, and those cells lose their outputs. Everything else is
+copied as it is, outputs included.
+
+    python tools/student.py                 # notebooks/*.ipynb -> student/
+    python tools/student.py --out DIR nb1.ipynb nb2.ipynb
+"""
+
+import argparse
+import copy
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["BEGIN", "END", "CODE_PLACEHOLDER", "TEXT_PLACEHOLDER", "strip_solutions",
+           "write_student_copy"]
+
+ROOT = Path(__file__).resolve().parents[1]
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+SOLUTION_TAG = "solution"
+CODE_PLACEHOLDER = "# YOUR CODE HERE\nraise NotImplementedError()"
+TEXT_PLACEHOLDER = "YOUR ANSWER HERE"
+# The instructors' notebooks say "## Solutions"; the student copy holds answer cells there.
+_SOLUTIONS_HEADING = re.compile(r"^##\s+Solutions\s*$", re.MULTILINE)
+
+
+def _indented(placeholder, indent):
+    return "\n".join(indent + line for line in placeholder.splitlines())
+
+
+def _strip_cell_source(source, placeholder, where):
+    """Replace each BEGIN/END SOLUTION block of ``source``; return (new source, blocks)."""
+    out, blocks, inside = [], 0, False
+    for number, line in enumerate(source.splitlines(), start=1):
+        marker = line.strip()
+        if marker == BEGIN:
+            if inside:
+                raise ValueError(f"{where}, line {number}: {BEGIN} inside another solution")
+            inside, blocks = True, blocks + 1
+            out.append(_indented(placeholder, line[:len(line) - len(line.lstrip())]))
+        elif marker == END:
+            if not inside:
+                raise ValueError(f"{where}, line {number}: {END} without {BEGIN}")
+            inside = False
+        elif not inside:
+            out.append(line)
+    if inside:
+        raise ValueError(f"{where}: {BEGIN} is never closed by {END}")
+    return "\n".join(out), blocks
+
+
+def strip_solutions(nb, name="notebook"):
+    """Return a copy of ``nb`` with every solution replaced by a placeholder.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A notebook (nbformat v4).
+    name : str
+        Used in error messages.
+
+    Returns
+    -------
+    student : nbformat.NotebookNode
+        The copy. Cells whose solution was removed lose their outputs; code
+        ones are tagged ``raises-exception``.
+    removed : int
+        How many solutions were replaced.
+
+    Raises
+    ------
+    ValueError
+        If a cell's markers are unbalanced or nested.
+
+    Example
+    -------
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     "x = 1\\n### BEGIN SOLUTION\\ny = x + 1\\n### END SOLUTION")])
+    >>> student, removed = strip_solutions(nb)
+    >>> print(student.cells[0].source)
+    x = 1
+    # YOUR CODE HERE
+    raise NotImplementedError()
+    """
+    student = copy.deepcopy(nb)
+    removed = 0
+    for index, cell in enumerate(student.cells):
+        if cell.cell_type == "markdown":
+            cell.source = _SOLUTIONS_HEADING.sub("## Your solutions", cell.source)
+        if cell.cell_type not in ("code", "markdown"):
+            continue
+        placeholder = CODE_PLACEHOLDER if cell.cell_type == "code" else TEXT_PLACEHOLDER
+        tags = cell.metadata.get("tags", [])
+        if SOLUTION_TAG in tags and BEGIN not in cell.source:
+            cell.source, blocks = placeholder, 1
+        else:
+            cell.source, blocks = _strip_cell_source(cell.source, placeholder,
+                                                     f"{name}, cell {index}")
+        if not blocks:
+            continue
+        removed += blocks
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+            cell.metadata["tags"] = [t for t in tags if t != SOLUTION_TAG] + ["raises-exception"]
+    return student, removed
+
+
+def write_student_copy(paths, out):
+    """Write the student copy of each notebook in ``paths`` into folder ``out``.
+
+    Returns
+    -------
+    list of (Path, int)
+        Each written file and how many solutions it lost.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in map(Path, paths):
+        student, removed = strip_solutions(nbformat.read(path, as_version=4), path.name)
+        target = out / path.name
+        nbformat.write(student, target)
+        written.append((target, removed))
+    return written
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to copy (default: notebooks/*.ipynb)")
+    parser.add_argument("--out", type=Path, default=ROOT / "student",
+                        help="folder to write into (default: student/)")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    if not paths:
+        print("student: no notebooks found", file=sys.stderr)
+        return 2
+    try:
+        written = write_student_copy(paths, args.out)
+    except ValueError as error:
+        print(f"student: {error}", file=sys.stderr)
+        return 2
+    for target, removed in written:
+        print(f"{target}: {removed} solution(s) removed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
