@@ -1,0 +1,189 @@
+"""Launching: badges and Colab install cells follow pyproject's Repository; pins agree everywhere."""
+
+import shutil
+import subprocess
+import sys
+import tomllib
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from packaging.requirements import Requirement
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+FORK = "https://github.com/alice/teaching-fork"
+
+
+@pytest.fixture(scope="module")
+def badges(load_tool):
+    return load_tool("badges")
+
+
+def test_badges_setup_cells_and_readme_table_are_current(badges):
+    stale = badges.sync(ROOT, write=False)
+    assert stale == [], f"run `make badges`: {[str(p.relative_to(ROOT)) for p in stale]}"
+
+
+def test_readme_launch_table_has_binder_voila_and_one_colab_badge_per_notebook(badges):
+    readme = (ROOT / "README.md").read_text()
+    url = badges.repository_url()
+    assert f"]({badges.binder_url(url)})" in readme
+    if (ROOT / "notebooks" / badges.EXPLORER).exists():
+        assert f"]({badges.voila_url(url)})" in readme
+    for path in NOTEBOOKS:
+        assert f"]({badges.colab_url(url, path.name)})" in readme, path.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_opens_with_its_colab_badge_and_a_setup_cell(badges, path):
+    nb = nbformat.read(path, as_version=4)
+    url = badges.repository_url()
+    assert badges.colab_url(url, path.name) in nb.cells[0].source
+    setup = [c for c in nb.cells if badges.SETUP_TAG in c.metadata.get("tags", [])]
+    assert [c.source for c in setup] == [badges.setup_source(url)]
+    # The setup cell comes before any other code, so Colab installs before the imports.
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    assert first_code is setup[0]
+
+
+def test_urls_have_the_forms_colab_and_binder_expect(badges):
+    url = "https://github.com/o/r"
+    assert badges.colab_url(url, "01_a.ipynb") == \
+        "https://colab.research.google.com/github/o/r/blob/main/notebooks/01_a.ipynb"
+    assert badges.binder_url(url) == "https://mybinder.org/v2/gh/o/r/HEAD?urlpath=lab/tree/notebooks"
+    assert badges.voila_url(url) == \
+        "https://mybinder.org/v2/gh/o/r/HEAD?urlpath=voila/render/notebooks/07_explorer.ipynb"
+
+
+@pytest.mark.parametrize("url", ["github.com/o/r", "https://gitlab.com/o/r", "https://github.com/o",
+                                 None])
+def test_a_non_github_address_is_rejected_with_the_value(badges, url):
+    with pytest.raises(ValueError, match="repository must be a GitHub address.*got"):
+        badges.github_slug(url)
+
+
+def _run_setup_cell(source, monkeypatch, on_colab):
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda args, **kw: calls.append((args, kw)))
+    if on_colab:
+        monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    exec(compile(source, "colab-setup", "exec"), {})
+    return calls
+
+
+def test_setup_cell_installs_the_package_on_colab_only(badges, monkeypatch):
+    source = badges.setup_source(badges.repository_url())
+    assert _run_setup_cell(source, monkeypatch, on_colab=False) == []
+    (args, kwargs), = _run_setup_cell(source, monkeypatch, on_colab=True)
+    assert args[:4] == [sys.executable, "-m", "pip", "install"] and kwargs == {"check": True}
+    requirement = Requirement(args[-1])
+    assert requirement.name == PROJECT["name"]
+    assert requirement.url == "git+" + PROJECT["urls"]["Repository"]
+
+
+def test_installing_the_package_leaves_colabs_tensorflow_alone():
+    # pip only replaces a package that a requirement asks for; TensorFlow and Keras are
+    # not among ours, and the rest are open ranges that Colab's versions satisfy.
+    names = {Requirement(r).name.lower() for r in PROJECT["dependencies"]}
+    assert not names & {"tensorflow", "tensorflow-cpu", "keras"}
+    assert all(not Requirement(r).specifier or ">=" in str(Requirement(r).specifier)
+               for r in PROJECT["dependencies"])
+
+
+def _fake_course(root, url):
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    shutil.copy(ROOT / "README.md", root / "README.md")
+    (root / "notebooks").mkdir()
+    for path in NOTEBOOKS:
+        shutil.copy(path, root / "notebooks" / path.name)
+    setup = new_code_cell("pip install old", metadata={"tags": ["colab-setup"]})
+    nb = new_notebook(cells=[new_markdown_cell("# 99 · Extra\n\n<!-- badges:start --><!-- badges:end -->"),
+                             new_markdown_cell("## Setup"), setup, new_code_cell("x = 1")])
+    nbformat.write(nb, root / "notebooks" / "99_extra.ipynb")
+
+
+def test_a_fork_regenerates_everything_with_one_command(badges, tmp_path):
+    _fake_course(tmp_path, FORK)
+    assert badges.main(["--repository", FORK, "--root", str(tmp_path)]) == 0
+    assert badges.repository_url(tmp_path) == FORK
+    old = "batch-size-course/batch-size-course"
+    for path in sorted((tmp_path / "notebooks").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        text = nb.cells[0].source + "".join(c.source for c in nb.cells if c.cell_type == "code")
+        assert old not in text and badges.colab_url(FORK, path.name) in text, path.name
+        assert f"git+{FORK}\"" in text, path.name
+        assert nb.cells[3].source == "x = 1" or path.name != "99_extra.ipynb"
+    readme = (tmp_path / "README.md").read_text()
+    assert old not in readme and badges.binder_url(FORK) in readme
+    assert badges.colab_url(FORK, "99_extra.ipynb") in readme and "| 99 · Extra |" in readme
+    assert badges.main(["--check", "--root", str(tmp_path)]) == 0
+
+
+def test_rewriting_touches_only_the_badges_and_setup_cells(badges, tmp_path):
+    _fake_course(tmp_path, FORK)
+    before = {p.name: nbformat.read(p, as_version=4) for p in (tmp_path / "notebooks").glob("*.ipynb")}
+    badges.main(["--repository", FORK, "--root", str(tmp_path)])
+    for name, old in before.items():
+        new = nbformat.read(tmp_path / "notebooks" / name, as_version=4)
+        assert len(new.cells) == len(old.cells)
+        for index, (a, b) in enumerate(zip(old.cells, new.cells)):
+            if index == 0 or badges.SETUP_TAG in a.metadata.get("tags", []):
+                assert (a.metadata, a.get("outputs"), a.get("execution_count")) == \
+                       (b.metadata, b.get("outputs"), b.get("execution_count"))
+            else:
+                assert a == b, (name, index)
+
+
+def test_check_reports_stale_files_and_writes_nothing(badges, tmp_path, capsys):
+    _fake_course(tmp_path, FORK)
+    before = (tmp_path / "notebooks" / "99_extra.ipynb").read_text()
+    assert badges.main(["--check", "--root", str(tmp_path)]) == 1
+    assert "notebooks/99_extra.ipynb" in capsys.readouterr().out
+    assert (tmp_path / "notebooks" / "99_extra.ipynb").read_text() == before
+
+
+def test_a_notebook_without_markers_is_an_error_naming_it(badges, tmp_path, capsys):
+    _fake_course(tmp_path, FORK)
+    path = tmp_path / "notebooks" / "99_extra.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source = "# 99 · Extra"
+    nbformat.write(nb, path)
+    assert badges.main(["--root", str(tmp_path)]) == 2
+    assert "99_extra.ipynb's first cell must contain the markers" in capsys.readouterr().err
+
+
+# Pins: pyproject's `lab` extra is the one list; conda and Binder files are derived from it.
+
+def _lines(path):
+    return [line.strip() for line in path.read_text().splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
+def test_lab_pins_are_exact():
+    lab = PROJECT["optional-dependencies"]["lab"]
+    assert all(str(Requirement(p).specifier).startswith("==") for p in lab), lab
+    assert "voila" in {Requirement(p).name for p in lab}
+
+
+def test_pins_agree_between_pyproject_environment_and_binder(load_tool):
+    lab = PROJECT["optional-dependencies"]["lab"]
+    assert load_tool("sync_pins").main(["--check"]) == 0
+    assert _lines(ROOT / "binder" / "requirements.txt") == lab
+    conda = _lines(ROOT / "environment.yml")
+    pip_part = [line[2:] for line in conda[conda.index("- pip:") + 1:]]
+    assert pip_part == [*lab, "-e ."]
+    python = (ROOT / "binder" / "runtime.txt").read_text().strip().removeprefix("python-")
+    assert f"- python={python}" in conda
+    assert Requirement(f"x{PROJECT['requires-python']}").specifier.contains(f"{python}.0")
+
+
+def test_binder_postbuild_installs_the_package_without_touching_the_pins():
+    lines = _lines(ROOT / "binder" / "postBuild")
+    installs = [line for line in lines if "pip install" in line]
+    assert len(installs) == 1 and "--no-deps" in installs[0] and installs[0].endswith(" .")
