@@ -87,7 +87,7 @@ def _metric_key(metric):
     return check_choice("metric", metric, tuple(METRIC_LABELS))
 
 
-def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, ax=None):
+def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, train=True, ax=None):
     """Draw train (solid) and test (dashed) curves of one metric for several runs.
 
     Parameters
@@ -99,7 +99,9 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, ax
     labels : list of str, optional
         Legend entries; default ``result.label``.
     test : bool, default True
-        Also draw the test curve (``val_*``).
+        Draw the test curve (``val_*``, dashed).
+    train : bool, default True
+        Draw the training curve (solid).
     ax : matplotlib Axes, optional
 
     Returns
@@ -117,7 +119,8 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, ax
     for i, (result, label) in enumerate(zip(results, labels)):
         color = f"C{i % 10}"
         xs = x_values(result, x)
-        ax.plot(xs, result.history[metric], color=color, lw=1.3, label=f"{label} train")
+        if train:
+            ax.plot(xs, result.history[metric], color=color, lw=1.3, label=f"{label} train")
         if test:
             ax.plot(xs, result.history["val_" + metric], color=color, lw=1.3, ls="--",
                     label=f"{label} test")

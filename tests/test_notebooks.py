@@ -1,0 +1,54 @@
+"""The committed notebooks: executed top to bottom, clean outputs, house frame."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOISE = re.compile(r"(^[IWEF]\d{4} |oneDNN|cuda|WARNING:tensorflow|AutoGraph|absl::InitializeLog|"
+                   r"This TensorFlow binary)", re.MULTILINE | re.IGNORECASE)
+
+
+def load(path):
+    return json.loads(path.read_text())
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 3
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_executed_top_to_bottom_without_errors(path):
+    cells = [c for c in load(path)["cells"] if c["cell_type"] == "code"]
+    counts = [c["execution_count"] for c in cells]
+    assert counts == list(range(1, len(cells) + 1)), f"{path.name}: run `make notebooks`"
+    for cell in cells:
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", f"{path.name}: stored error {output.get('ename')}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_outputs_carry_no_tensorflow_log_noise(path):
+    for cell in load(path)["cells"]:
+        for output in cell.get("outputs", []):
+            text = output.get("text", "") if output["output_type"] == "stream" else ""
+            if isinstance(text, list):
+                text = "".join(text)
+            assert not NOISE.search(text), f"{path.name}: log noise in output: {text[:200]!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_house_frame(path):
+    cells = load(path)["cells"]
+    sources = ["".join(c["source"]) for c in cells]
+    number = path.name[:2]
+    assert sources[0].startswith(f"# {number} · "), "title first"
+    assert any(s.strip() == "## Setup" for s in sources)
+    assert any(s.startswith("## What you saw") for s in sources)
+    setup = [c for c in cells if "colab-setup" in c.get("metadata", {}).get("tags", [])]
+    assert len(setup) == 1 and '"google.colab" in sys.modules' in "".join(setup[0]["source"])
+    code = "\n".join(s for c, s in zip(cells, sources) if c["cell_type"] == "code")
+    assert "import *" not in code
+    assert not re.search(r";\s*$", code, re.MULTILINE), "no trailing-; tricks to hide output"
