@@ -7,13 +7,14 @@
 #   make badges      rewrite launch badges + Colab install cells from pyproject's Repository
 #                    (a fork: make badges REPO=https://github.com/you/your-fork)
 #   make student     write student/: the notebooks with exercise solutions removed
+#   make test-colab  run lessons 01 and 06 under Colab's versions (builds .venv-colab)
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test notebooks benchmarks pins venv clean badges student
+.PHONY: lab test notebooks benchmarks pins venv clean badges student test-colab
 
 venv: $(STAMP)
 
@@ -46,5 +47,8 @@ badges: $(STAMP)
 student: $(STAMP)
 	$(PY) tools/student.py
 
+test-colab: $(STAMP)
+	$(PY) tools/colab_env.py
+
 clean:
-	rm -rf $(VENV) student
+	rm -rf $(VENV) student .venv-colab .venv-binder
