@@ -36,7 +36,7 @@ notebooks: $(STAMP)
 	$(PY) tools/execute_notebooks.py notebooks/*.ipynb
 
 benchmarks: $(STAMP)
-	$(PY) benchmarks/bench_training.py
+	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done
 
 pins:
 	$(PYTHON) tools/sync_pins.py
