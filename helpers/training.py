@@ -10,7 +10,10 @@ costs milliseconds instead of a second. Compiled programs are kept and reused
 across runs of the same architecture, so a sweep compiles once per batch size.
 """
 
+import functools
+import logging
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -207,7 +210,12 @@ class _Engine:
             return 0.0
         state = self._state()
         start = time.perf_counter()
-        self._epoch(*tensors, batch_size)
+        tf_logger = logging.getLogger("tensorflow")
+        tf_logger.addFilter(_expected_retracing)
+        try:
+            self._epoch(*tensors, batch_size)
+        finally:
+            tf_logger.removeFilter(_expected_retracing)
         seconds = time.perf_counter() - start
         self._restore(state)
         self._compiled.add(key)
@@ -220,6 +228,23 @@ class _Engine:
 
 
 _ENGINES = {}
+# Engines share variables between runs, so two trainings must not overlap (the
+# explorer widget trains in a background thread while a notebook cell may train).
+_TRAINING_LOCK = threading.RLock()
+
+
+def _expected_retracing(record):
+    """Drop TensorFlow's warning about retracing: each new batch size is meant to compile."""
+    return "triggered tf.function retracing" not in record.getMessage()
+
+
+def _one_at_a_time(function):
+    @functools.wraps(function)
+    def locked(*args, **kwargs):
+        with _TRAINING_LOCK:
+            return function(*args, **kwargs)
+
+    return locked
 
 
 def _engine_for(data, hidden_units, activation, momentum, jit_compile):
@@ -259,6 +284,7 @@ def _diverged(logs, n_classes):
     return not all(math.isfinite(logs[k]) and logs[k] <= limit for k in ("loss", "val_loss"))
 
 
+@_one_at_a_time
 def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, model=None,
           hidden_units=32, activation="relu", kernel_initializer="glorot_uniform",
           shuffle=True, jit_compile=True, progress=False):
