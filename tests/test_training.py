@@ -145,3 +145,9 @@ def test_round_trip_through_dict(small_blobs):
     assert again.history == result.history
     np.testing.assert_array_equal(again.batch_loss, result.batch_loss)
     assert again.updates_per_epoch == result.updates_per_epoch and again.model is None
+
+
+def test_label_of_a_scheduled_run(small_blobs):
+    result = helpers.train(small_blobs, batch_size=lambda e: 10, epochs=1,
+                           learning_rate=lambda e: 0.01)
+    assert result.label == "batch schedule, lr schedule"
