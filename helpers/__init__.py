@@ -11,7 +11,9 @@ from .plots import (plot_batch_loss, plot_curves, plot_dataset, plot_learning_cu
                     plot_side_by_side, plot_spread)
 from .tables import results_table
 from .training import TrainResult, train, updates_per_epoch
+from .widgets import Explorer, explore
 
 __all__ = ["Dataset", "load_blobs", "load_digits", "build_mlp", "TrainResult", "train",
            "updates_per_epoch", "plot_curves", "plot_learning_curves", "plot_side_by_side",
-           "plot_spread", "plot_panels", "plot_batch_loss", "plot_dataset", "results_table"]
+           "plot_spread", "plot_panels", "plot_batch_loss", "plot_dataset", "results_table",
+           "Explorer", "explore"]

@@ -1,0 +1,193 @@
+"""helpers.widgets: the explorer trains for real, serves the latest change, shows its errors."""
+
+import logging
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import helpers
+from helpers import widgets
+from helpers.training import _TRAINING_LOCK
+from helpers.widgets import Explorer, batch_size_options, draw_explorer, explore
+
+
+@pytest.fixture
+def explorer(small_blobs):
+    """A small explorer (60 train points, 5 epochs) that does not compile ahead."""
+    return explore(small_blobs, batch_size=4, epochs=5, warm_up=False)
+
+
+def change(explorer, name, value):
+    explorer.controls[name].value = value
+    assert explorer.wait(120), "the explorer did not finish in time"
+
+
+def test_batch_size_options_are_powers_of_two_then_the_full_set():
+    assert batch_size_options(800) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 800]
+    assert batch_size_options(60) == [1, 2, 4, 8, 16, 32, 60]
+    assert batch_size_options(1) == [1]
+    with pytest.raises(ValueError, match="n_train must be an int in .* got 0"):
+        batch_size_options(0)
+
+
+def test_first_run_is_real_training_and_has_a_text_fallback(explorer, small_blobs):
+    run = explorer.current
+    again = helpers.train(small_blobs, batch_size=4, epochs=5, learning_rate=0.01, seed=0)
+    assert run.results[0].history == again.history
+    assert run.updates_per_epoch == 15 and explorer.trainings == 1
+    bundle = explorer._repr_mimebundle_()
+    assert bundle[widgets.WIDGET_VIEW_MIMETYPE]["model_id"] == explorer.widget.model_id
+    text = bundle["text/plain"]
+    assert "batch size 4 → 15 updates per epoch" in text and "helpers.train" in text
+    assert explorer._image.value[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_control_change_retrains_in_the_background_for_the_new_value(explorer, small_blobs):
+    before = explorer._image.value
+    change(explorer, "batch_size", 60)
+    run = explorer.current
+    assert run.settings["batch_size"] == 60 and run.updates_per_epoch == 1
+    # Trained in the explorer's thread, yet the same run as in this one.
+    again = helpers.train(small_blobs, batch_size=60, epochs=5, learning_rate=0.01, seed=0)
+    assert run.results[0].history == again.history
+    assert "batch size 60 → 1 updates per epoch" in explorer._readout.value
+    assert explorer._image.value != before
+    assert len(explorer.latencies) == 1 and explorer.trainings == 2
+    assert explorer._error.value == ""
+
+
+def test_a_burst_of_changes_trains_the_last_value_not_a_backlog(explorer, monkeypatch):
+    calls = []
+
+    def counting_train(*args, **kwargs):
+        calls.append(kwargs["batch_size"])
+        return helpers.train(*args, **kwargs)
+
+    monkeypatch.setattr(widgets, "train", counting_train)
+    values = [1, 2, 8, 16, 32, 60, 1, 2, 16, 32]
+    with _TRAINING_LOCK:  # hold training up while the changes arrive
+        for value in values:
+            explorer.controls["batch_size"].value = value
+    assert explorer.wait(120)
+    assert explorer.current.settings["batch_size"] == 32
+    assert len(calls) <= 2 and calls[-1] == 32
+
+
+def test_more_seeds_give_one_result_per_seed(explorer):
+    change(explorer, "seeds", 3)
+    assert [r.config["seed"] for r in explorer.current.results] == [0, 1, 2]
+    assert "3 seeds" in explorer.current.headline()
+
+
+def test_a_diverging_learning_rate_says_so_instead_of_failing(explorer):
+    change(explorer, "learning_rate", 10.0)
+    assert explorer.current.diverged_at is not None
+    assert f"diverged at epoch {explorer.current.diverged_at}" in explorer._readout.value
+    assert explorer._error.value == ""
+
+
+def test_an_exception_in_a_callback_is_shown_to_the_learner(explorer, monkeypatch):
+    def broken_train(*args, **kwargs):
+        raise RuntimeError("the trainer broke")
+
+    monkeypatch.setattr(widgets, "train", broken_train)
+    change(explorer, "epochs", 6)
+    assert "RuntimeError: the trainer broke" in explorer._error.value
+    assert "error" in explorer._status.value
+    monkeypatch.undo()
+    change(explorer, "epochs", 7)  # the explorer keeps working, and clears the message
+    assert explorer._error.value == "" and explorer.current.settings["epochs"] == 7
+
+
+def test_pinned_runs_share_the_axes_and_can_be_cleared(explorer):
+    explorer.pin()
+    change(explorer, "batch_size", 1)
+    assert len(explorer.pinned) == 1 and "pin 1" in explorer._readout.value
+    fig = draw_explorer([explorer.current] + explorer.pinned)
+    loss_ax = fig.axes[0]
+    labels = [line.get_label() for line in loss_ax.get_lines()]
+    assert any(label.startswith("now: batch 1,") for label in labels)
+    assert any(label.startswith("pin 1: batch 4,") for label in labels)
+    explorer.clear_pins()
+    assert explorer.wait(60) and explorer.pinned == [] and "pin 1" not in explorer._readout.value
+
+
+def test_the_x_axis_redraws_without_training(explorer):
+    before = explorer._image.value
+    change(explorer, "x", "update")
+    assert explorer.trainings == 1 and explorer._image.value != before
+    assert draw_explorer([explorer.current], x="update").axes[0].get_xlabel() == "parameter updates"
+
+
+def test_another_dataset_brings_its_own_batch_sizes(explorer):
+    change(explorer, "dataset", "blobs 500/500 (source B)")
+    options = [value for _, value in explorer.controls["batch_size"].options]
+    assert options[-1] == 500 and explorer.current.data.n_train == 500
+    assert explorer.current.settings["batch_size"] == 4
+    assert not explorer.controls["cluster_std"].disabled
+    change(explorer, "cluster_std", 3.0)
+    assert explorer.current.data.config["cluster_std"] == 3.0
+
+
+def test_data_without_two_features_shows_predictions_instead_of_a_boundary():
+    digits = helpers.load_digits(train_size=200)
+    explorer = explore(digits, batch_size=200, epochs=3, warm_up=False)
+    assert explorer.controls["cluster_std"].disabled
+    title = draw_explorer([explorer.current]).axes[2].get_title()
+    assert "64-D data: no 2-D boundary" in title
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(batch_size=0), ValueError, r"batch_size must be an int in \[1, 800\], got 0"),
+    (dict(batch_size=32.0), TypeError, "batch_size must be an int"),
+    (dict(learning_rate=100.0), ValueError, "learning_rate must be a finite number in .* got 100"),
+    (dict(momentum=1.0), ValueError, "momentum must be .* got 1.0"),
+    (dict(seeds=0), ValueError, "seeds must be an int"),
+    (dict(epochs=0), ValueError, "epochs must be an int"),
+    (dict(x="minutes"), ValueError, "x must be one of .* got 'minutes'"),
+    (dict(data="mnist"), ValueError, "data must be one of .* got 'mnist'"),
+    (dict(data=[1, 2]), TypeError, "data must be None, a dataset name or a helpers Dataset"),
+    (dict(warm_up="yes"), TypeError, "warm_up must be True or False, got 'yes'"),
+])
+def test_bad_arguments_are_named(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        explore(**kwargs)
+
+
+def test_without_ipywidgets_the_error_says_what_to_install(monkeypatch, small_blobs):
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)
+    with pytest.raises(ImportError, match="pip install 'ipywidgets>=7.7'"):
+        explore(small_blobs, epochs=2, warm_up=False)
+
+
+def test_warm_up_compiles_every_batch_size_quietly(caplog):
+    tiny = helpers.load_blobs(n_samples=20, train_size=8)
+    caplog.set_level(logging.WARNING, logger="tensorflow")
+    explorer = explore(tiny, batch_size=8, epochs=2, momentum=0.5)
+    assert explorer.wait(300, warm_up=True)
+    keys = {explorer._warm_key(tiny, 0.5, b) for b in batch_size_options(8)}
+    assert keys <= explorer._warmed
+    assert not [r for r in caplog.records if "retracing" in r.getMessage()]
+    change(explorer, "batch_size", 1)  # compiled ahead: no compile time in this run
+    assert explorer.current.compile_seconds == 0.0
+
+
+def test_training_waits_for_the_explorer_thread(small_blobs):
+    """helpers.train called while the explorer's thread trains gets its own, correct run."""
+    explorer = explore(small_blobs, batch_size=2, epochs=5, warm_up=False)
+    expected = helpers.train(small_blobs, batch_size=8, epochs=5, learning_rate=0.01, seed=3)
+    results = []
+    explorer.controls["batch_size"].value = 1
+    worker = threading.Thread(target=lambda: results.append(
+        helpers.train(small_blobs, batch_size=8, epochs=5, learning_rate=0.01, seed=3)))
+    worker.start()
+    worker.join(120)
+    assert explorer.wait(120)
+    assert np.array_equal(results[0].batch_loss, expected.batch_loss)
+    assert explorer.current.settings["batch_size"] == 1
+
+
+def test_explorer_is_exported():
+    assert helpers.explore is explore and helpers.Explorer is Explorer
