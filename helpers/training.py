@@ -101,7 +101,9 @@ class TrainResult:
     @property
     def label(self):
         c = self.config
-        return f"batch {c['batch_size']}, lr {c['learning_rate']:g}"
+        lr = c["learning_rate"]
+        lr_text = f"{lr:g}" if isinstance(lr, float) else str(lr)  # "schedule" for callables
+        return f"batch {c['batch_size']}, lr {lr_text}"
 
     def jitter(self, key="val_loss"):
         """Mean absolute change of ``history[key]`` from one epoch to the next.
