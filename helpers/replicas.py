@@ -1,0 +1,390 @@
+"""Train many copies of the course's MLP at once, in one compiled program.
+
+A sweep trains the same small network many times: several seeds, several
+learning rates. One such network is far too small to keep a CPU busy, so
+most of a run's time is overhead per update. :func:`train_replicas` stacks
+``K`` independent copies ("replicas") of the MLP along a replica axis, using
+Keras ``EinsumDense`` layers whose kernels have shape ``[K, in, out]``, and
+trains them with one Keras SGD optimizer inside one XLA program that runs a
+whole chunk of epochs per call. Each replica sees its own shuffle of the
+training set (from its own seed), its own initial weights (from
+:func:`helpers.build_mlp` with its own seed) and its own learning rate, so
+replica ``k`` follows the same trajectory as
+``helpers.train(..., seed=seeds[k], learning_rate=learning_rates[k])``.
+
+Why the replicas do not interact: the loss is the sum of the replicas'
+losses, and replica ``k``'s weights only touch replica ``k``'s loss, so the
+gradient for replica ``k`` is exactly its own. A per-replica learning rate
+``lr_k`` is obtained by scaling replica ``k``'s loss by ``lr_k / lr_0`` while
+the optimizer uses ``lr_0``; for SGD with momentum the update is
+``m <- momentum * m - lr * g``, linear in ``g``, so this is the same update.
+"""
+
+import logging
+import math
+import time
+
+import numpy as np
+
+from ._backend import keras, tf
+from ._checks import check_bool, check_float, check_int
+from .data import Dataset
+from .models import build_mlp
+from .training import HISTORY_KEYS, TrainResult, _expected_retracing, _one_at_a_time
+
+__all__ = ["train_replicas", "build_replica_mlp", "CHUNK_EPOCHS"]
+
+#: Epochs run per call of the compiled program: long enough that the Python
+#: overhead per call is negligible, short enough for a lively progress bar.
+CHUNK_EPOCHS = 50
+
+
+def build_replica_mlp(n_features, n_classes, *, replicas, hidden_units=32, activation="relu"):
+    """Build ``replicas`` side-by-side copies of :func:`helpers.build_mlp`.
+
+    The model maps inputs of shape ``(batch, replicas, n_features)`` to class
+    probabilities of shape ``(batch, replicas, n_classes)``; replica ``k``
+    only sees ``x[:, k]`` and has its own weights. Weights are left at
+    Keras's defaults: :func:`train_replicas` loads each replica's weights
+    from its own seeded single model (a ``[K, in, out]`` kernel would change
+    Glorot's fan-in/fan-out if initialised as a whole).
+
+    Parameters
+    ----------
+    n_features, n_classes : int
+    replicas : int
+        Number of copies ``K``, at least 1.
+    hidden_units : int, default 32
+    activation : str, default "relu"
+
+    Returns
+    -------
+    keras.Sequential
+
+    Examples
+    --------
+    >>> model = build_replica_mlp(2, 3, replicas=4)
+    >>> model.output_shape
+    (None, 4, 3)
+    """
+    replicas = check_int("replicas", replicas, low=1)
+    k = keras()
+    return k.Sequential([
+        k.Input(shape=(replicas, n_features)),
+        k.layers.EinsumDense("brf,rfh->brh", output_shape=(replicas, hidden_units),
+                             bias_axes="rh", activation=activation, name="hidden"),
+        k.layers.EinsumDense("brh,rhc->brc", output_shape=(replicas, n_classes),
+                             bias_axes="rc", activation="softmax", name="output"),
+    ], name=f"mlp_{hidden_units}_x{replicas}")
+
+
+class _ReplicaEngine:
+    """A replica model + Keras SGD whose compiled chunk programs are reused."""
+
+    def __init__(self, n_features, n_classes, replicas, hidden_units, activation, momentum):
+        k = keras()
+        self.replicas = replicas
+        self.model = build_replica_mlp(n_features, n_classes, replicas=replicas,
+                                       hidden_units=hidden_units, activation=activation)
+        self.optimizer = k.optimizers.SGD(learning_rate=0.01, momentum=momentum)
+        self.optimizer.build(self.model.trainable_variables)
+        self._optimizer_start = [v.numpy() for v in self.optimizer.variables]
+        self._loss = k.losses.sparse_categorical_crossentropy
+        self._tf = tf()
+        self._program = self._tf.function(self._run_chunk, jit_compile=True,
+                                          reduce_retracing=False)
+        self._compiled = set()
+
+    def start(self, weights):
+        self.model.set_weights(weights)
+        for v, value in zip(self.optimizer.variables, self._optimizer_start):
+            v.assign(value)
+
+    def _step(self, x, y, weight, count, scale):
+        """One SGD update of every replica on its own batch; per-replica loss and hits.
+
+        ``weight`` is 1 for real samples and 0 for the padding of a short last
+        batch, and ``count`` the number of real ones, so the loss is Keras's
+        mean over the real samples of the batch.
+        """
+        t = self._tf
+        variables = self.model.trainable_variables
+        with t.GradientTape() as tape:
+            probs = self.model(x, training=True)
+            losses = t.reduce_sum(self._loss(y, probs) * weight[:, None], axis=0) / count
+            total = t.reduce_sum(losses * scale)
+        grads = tape.gradient(total, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        return losses, self._hits(y, probs, weight)
+
+    def _hits(self, y, probs, weight):
+        t = self._tf
+        predicted = t.cast(t.argmax(probs, axis=-1), y.dtype)
+        return t.reduce_sum(t.cast(t.equal(predicted, y), t.float32) * weight[:, None], axis=0)
+
+    def _run_chunk(self, x, y, x_test, y_test, order, rates, n_epochs, batch_size):
+        """Run ``n_epochs`` (<= ``order.shape[0]``) epochs; return per-epoch logs."""
+        t = self._tf
+        n, n_features = x.shape
+        replicas = order.shape[1]
+        steps = -(-n // batch_size)
+        padding = steps * batch_size - n
+        # A short last batch (Keras's behaviour) is padded to full size with
+        # zero-weight samples, so one compiled step serves every batch.
+        weights = t.reshape(t.concat([t.ones((n,)), t.zeros((padding,))], 0), (steps, batch_size))
+        counts = t.constant([batch_size] * (steps - 1) + [batch_size - padding], t.float32)
+        n_test = x_test.shape[0]
+        x_val = t.broadcast_to(x_test[:, None, :], (n_test, replicas, n_features))
+        y_val = t.broadcast_to(y_test[:, None], (n_test, replicas))
+        ones_val = t.ones((n_test,))
+        span = order.shape[0]
+        logs = {key: t.TensorArray(t.float32, size=span, element_shape=(replicas,))
+                for key in HISTORY_KEYS}
+        batch_logs = t.TensorArray(t.float32, size=span, element_shape=(steps, replicas))
+        # A plain while (not `for e in tf.range(n_epochs)`): autograph would give
+        # the loop a maximum_iterations, which XLA treats as a compile-time
+        # constant, recompiling the program for every chunk length.
+        e = t.constant(0)
+        while e < n_epochs:
+            idx = t.concat([t.transpose(order[e]), t.zeros((padding, replicas), t.int32)], 0)
+            xs = t.reshape(t.gather(x, idx), (steps, batch_size, replicas, n_features))
+            ys = t.reshape(t.gather(y, idx), (steps, batch_size, replicas))
+            lr = rates[e]
+            self.optimizer.learning_rate.assign(lr[0])
+            scale = lr / lr[0]
+            loss_sum = t.zeros((replicas,))
+            hits = t.zeros((replicas,))
+            per_batch = t.TensorArray(t.float32, size=steps, element_shape=(replicas,))
+            for i in t.range(steps):
+                losses, h = self._step(xs[i], ys[i], weights[i], counts[i], scale)
+                # Keras's loss tracker weights each batch's mean by its size.
+                loss_sum += losses * counts[i]
+                hits += h
+                per_batch = per_batch.write(i, losses)
+            probs = self.model(x_val, training=False)
+            val_loss = t.reduce_sum(self._loss(y_val, probs), axis=0) / n_test
+            values = dict(loss=loss_sum / n, accuracy=hits / n, val_loss=val_loss,
+                          val_accuracy=self._hits(y_val, probs, ones_val) / n_test)
+            logs = {key: logs[key].write(e, values[key]) for key in HISTORY_KEYS}
+            batch_logs = batch_logs.write(e, per_batch.stack())
+            e += 1
+        return {key: logs[key].stack() for key in HISTORY_KEYS}, batch_logs.stack()
+
+    def run(self, tensors, order, rates, n_epochs, batch_size):
+        """Compile if needed, run a chunk; return (logs, batch_losses, seconds, compile_seconds)."""
+        t = self._tf
+        order = t.constant(order, dtype=t.int32)
+        rates = t.constant(rates, dtype=t.float32)
+        key = tuple(tuple(v.shape) for v in tensors) + (tuple(order.shape), batch_size)
+        compile_seconds = 0.0
+        if key not in self._compiled:
+            # Zero epochs: XLA compiles the whole program, no weight moves.
+            tf_logger = logging.getLogger("tensorflow")
+            tf_logger.addFilter(_expected_retracing)
+            start = time.perf_counter()
+            try:
+                self._program(*tensors, order, rates, t.constant(0), batch_size)
+            finally:
+                tf_logger.removeFilter(_expected_retracing)
+            compile_seconds = time.perf_counter() - start
+            self._compiled.add(key)
+        start = time.perf_counter()
+        logs, batch_losses = self._program(*tensors, order, rates, t.constant(n_epochs),
+                                           batch_size)
+        logs = {k: v.numpy()[:n_epochs] for k, v in logs.items()}
+        batch_losses = batch_losses.numpy()[:n_epochs]
+        return logs, batch_losses, time.perf_counter() - start, compile_seconds
+
+
+_ENGINES = {}
+
+
+def _engine_for(data, replicas, hidden_units, activation, momentum):
+    key = (data.n_features, data.n_classes, replicas, hidden_units, activation, momentum)
+    if key not in _ENGINES:
+        _ENGINES[key] = _ReplicaEngine(data.n_features, data.n_classes, replicas,
+                                       hidden_units, activation, momentum)
+    return _ENGINES[key]
+
+
+def _per_epoch(name, value, epochs, check):
+    """The value of a constant or a schedule ``value(epoch)`` at every epoch, checked."""
+    if not callable(value):
+        return [check(value)] * epochs
+    values = []
+    for epoch in range(epochs):
+        try:
+            values.append(check(value(epoch)))
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{name}({epoch}) returned a bad value: {error}") from None
+    return values
+
+
+def _chunks(sizes):
+    """Split per-epoch batch sizes into (first, stop, size): one size, <= CHUNK_EPOCHS epochs."""
+    first = 0
+    for epoch in range(1, len(sizes) + 1):
+        if epoch == len(sizes) or sizes[epoch] != sizes[first] or epoch - first == CHUNK_EPOCHS:
+            yield first, epoch, sizes[first]
+            first = epoch
+
+
+def _diverged_epoch(logs, n_classes):
+    """1-based first epoch whose loss or val_loss is non-finite or > 100 ln(C), per replica."""
+    limit = 100 * math.log(n_classes)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(logs["loss"]) | ~np.isfinite(logs["val_loss"]) | \
+            (logs["loss"] > limit) | (logs["val_loss"] > limit)
+    return [int(np.argmax(col)) + 1 if col.any() else None for col in bad.T]
+
+
+def _schedule_name(value):
+    return getattr(value, "name", "schedule") if callable(value) else value
+
+
+def _orders(rngs, count, n_train, shuffle):
+    """Each replica's sample order for ``count`` epochs, as ``helpers.train`` draws them."""
+    order = np.zeros((CHUNK_EPOCHS, len(rngs), n_train), dtype=np.int32)
+    for e in range(count):
+        for k, rng in enumerate(rngs):
+            order[e, k] = rng.permutation(n_train) if shuffle else np.arange(n_train)
+    return order
+
+
+@_one_at_a_time
+def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=0.9,
+                   hidden_units=32, activation="relu", kernel_initializer="glorot_uniform",
+                   shuffle=True, pad_to=8, progress=False):
+    """Train ``K`` independent MLPs (one per seed/learning rate) in one compiled program.
+
+    Replica ``k`` reproduces ``helpers.train(data, batch_size=batch_size,
+    epochs=epochs, learning_rate=learning_rates[k], seed=seeds[k], ...)``:
+    same initial weights, same shuffles, same Keras loss, metrics and SGD
+    update, up to floating-point reordering by XLA. All replicas share the
+    batch size (or batch-size schedule), so their batches line up.
+
+    Parameters
+    ----------
+    data : Dataset
+    batch_size : int or callable
+        As in :func:`helpers.train`; a callable ``batch_size(epoch)`` is a schedule.
+    epochs : int
+    learning_rates : sequence of (float or callable)
+        One per replica; callables are per-epoch schedules.
+    seeds : sequence of int
+        One per replica, same length as ``learning_rates``.
+    momentum, hidden_units, activation, kernel_initializer, shuffle
+        As in :func:`helpers.train`.
+    pad_to : int, default 8
+        The group is padded with repeats of its first replica (their results
+        are dropped) to a multiple of ``pad_to``: calls with 3 or 8 replicas
+        then share one compiled program per batch size.
+    progress : bool, default False
+        Show a tqdm bar over epochs.
+
+    Returns
+    -------
+    list of TrainResult
+        One per replica, in the order given, without a model. A replica's
+        ``seconds`` and ``epoch_seconds`` are the shared program's time divided
+        by the number of replicas in it (what the run cost as part of the
+        group); ``config`` says ``trainer="replicas"``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument; the message names it and echoes the value.
+
+    Examples
+    --------
+    >>> from helpers import load_blobs
+    >>> runs = train_replicas(load_blobs(), batch_size=32, epochs=3,
+    ...                       learning_rates=[0.01, 0.1], seeds=[0, 0])
+    >>> [r.epochs_run for r in runs]
+    [3, 3]
+    """
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
+                        f"got {type(data).__name__}")
+    n_train = data.n_train
+    epochs = check_int("epochs", epochs, low=1, high=100_000)
+    momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    pad_to = check_int("pad_to", pad_to, low=1, high=64)
+    check_bool("shuffle", shuffle)
+    check_bool("progress", progress)
+    learning_rates, seeds = list(learning_rates), list(seeds)
+    if not learning_rates or len(learning_rates) != len(seeds):
+        raise ValueError(f"learning_rates and seeds must be non-empty and of equal length, "
+                         f"got {len(learning_rates)} and {len(seeds)}")
+    seeds = [check_int(f"seeds[{i}]", s, low=0, high=2**31 - 1) for i, s in enumerate(seeds)]
+
+    def check_batch(value):
+        return check_int("batch_size", value, low=1, high=n_train)
+
+    def check_lr(value):
+        return check_float("learning_rate", value, low=0.0, low_open=True)
+
+    sizes = _per_epoch("batch_size", batch_size, epochs, check_batch)
+    wanted = len(seeds)
+    padded = -(-wanted // pad_to) * pad_to
+    all_seeds = seeds + [seeds[0]] * (padded - wanted)
+    all_rates = learning_rates + [learning_rates[0]] * (padded - wanted)
+    rates = np.array([_per_epoch("learning_rate", lr, epochs, check_lr) for lr in all_rates],
+                     dtype=np.float32).T     # [epochs, replicas]
+
+    singles = [build_mlp(data.n_features, data.n_classes, hidden_units=hidden_units,
+                         activation=activation, kernel_initializer=kernel_initializer,
+                         seed=s).get_weights() for s in all_seeds]
+    engine = _engine_for(data, padded, hidden_units, activation, momentum)
+    engine.start([np.stack(parts) for parts in zip(*singles)])
+
+    t = tf()
+    tensors = tuple(t.constant(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
+    rngs = [np.random.default_rng(s) for s in all_seeds]
+    logs = {key: np.zeros((0, padded)) for key in HISTORY_KEYS}
+    batch_loss, epoch_updates, epoch_seconds = [], [], []
+    compile_seconds = 0.0
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=epochs, desc=f"{wanted} runs at once", leave=False)
+    try:
+        for first, stop, size in _chunks(sizes):
+            count = stop - first
+            chunk_rates = np.ones((CHUNK_EPOCHS, padded), dtype=np.float32)
+            chunk_rates[:count] = rates[first:stop]
+            out, losses, seconds, compiled = engine.run(
+                tensors, _orders(rngs, count, n_train, shuffle), chunk_rates, count, size)
+            compile_seconds += compiled
+            logs = {key: np.concatenate([logs[key], out[key]]) for key in HISTORY_KEYS}
+            batch_loss.extend(losses)
+            epoch_updates.extend([losses.shape[1]] * count)
+            epoch_seconds.extend([seconds / count / padded] * count)
+            if bar is not None:
+                bar.update(count)
+            if all(d is not None for d in _diverged_epoch(logs, data.n_classes)[:wanted]):
+                break
+    finally:
+        if bar is not None:
+            bar.close()
+
+    diverged = _diverged_epoch(logs, data.n_classes)
+    epoch_seconds = np.asarray(epoch_seconds)
+    epoch_updates = np.asarray(epoch_updates)
+    results = []
+    for k in range(wanted):
+        stop = diverged[k] or len(epoch_updates)
+        config = dict(dataset=data.config, batch_size=_schedule_name(batch_size), epochs=epochs,
+                      learning_rate=_schedule_name(learning_rates[k]), momentum=momentum,
+                      seed=seeds[k], hidden_units=hidden_units, activation=activation,
+                      kernel_initializer=kernel_initializer, shuffle=shuffle, jit_compile=True,
+                      trainer="replicas")
+        results.append(TrainResult(
+            history={key: [float(v) for v in logs[key][:stop, k]] for key in HISTORY_KEYS},
+            batch_loss=np.concatenate([b[:, k] for b in batch_loss[:stop]]).astype(float),
+            epoch_updates=epoch_updates[:stop].copy(),
+            epoch_seconds=epoch_seconds[:stop].copy(),
+            seconds=float(epoch_seconds[:stop].sum()), compile_seconds=compile_seconds / padded,
+            config=config, diverged_at=diverged[k]))
+    return results

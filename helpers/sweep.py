@@ -1,0 +1,418 @@
+"""Sweeps: train a grid of batch sizes x learning rates x seeds, cached on disk.
+
+:func:`sweep` runs every configuration of the grid through
+:func:`helpers.replicas.train_replicas` (several seeds and learning rates of
+one batch size share one compiled program) and returns a :class:`SweepResult`,
+one row per run. Finished runs are written at once to a cache folder, one
+JSON file per run named by a hash of its full configuration, so
+
+- running the same cell again reads the results instead of training;
+- an interrupted sweep (Ctrl-C, a closed laptop) keeps every finished run,
+  and running it again trains only what is missing;
+- a cache file that cannot be read is trained again, with a warning.
+
+The files are plain JSON (never pickle): loading a cache cannot run code.
+"""
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from ._checks import check_bool, check_choice, check_float, check_int
+from .data import Dataset
+from .training import HISTORY_KEYS, TrainResult
+
+__all__ = ["sweep", "SweepResult", "steps_to_target", "run_key", "TRAINER_VERSION",
+           "DEFAULT_CACHE_DIR"]
+
+#: Part of every cache key. Bump it when a change to the trainer changes its numbers.
+TRAINER_VERSION = "replicas-1"
+#: Relative to the working directory (``notebooks/`` when a notebook runs).
+DEFAULT_CACHE_DIR = Path(".cache") / "sweeps"
+_FORMAT = 1
+ROW_KEYS = ("batch_size", "learning_rate", "seed", "epochs", "loss", "accuracy", "val_loss",
+            "val_accuracy", "updates", "seconds", "diverged_at", "cached")
+
+
+def _keras_version():
+    try:
+        return metadata.version("keras")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_units,
+            activation, kernel_initializer, shuffle):
+    """The full configuration of one run, as a JSON-safe dict (the cache key).
+
+    It holds everything that decides the run's numbers: the dataset's own
+    config, the model, the optimizer, the schedule of the data, the trainer
+    version and the Keras version.
+    """
+    return dict(trainer=TRAINER_VERSION, keras=_keras_version(), dataset=data.config,
+                batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed),
+                epochs=int(epochs), momentum=float(momentum), hidden_units=int(hidden_units),
+                activation=activation, kernel_initializer=kernel_initializer, shuffle=shuffle)
+
+
+def _digest(key):
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+class _Cache:
+    """One JSON file per run in ``folder``; ``None`` as folder caches nothing."""
+
+    def __init__(self, folder):
+        self.folder = None if folder is None else Path(folder)
+
+    def path(self, key):
+        return self.folder / f"{_digest(key)}.json"
+
+    def load(self, key):
+        """The cached result for ``key``, or None (with a warning if the file is bad)."""
+        if self.folder is None:
+            return None
+        path = self.path(key)
+        if not path.exists():
+            return None
+        try:
+            stored = json.loads(path.read_text())
+            if stored.get("format") != _FORMAT or stored.get("key") != key:
+                raise ValueError("its key does not match the run's configuration")
+            return TrainResult.from_dict(stored["result"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            warnings.warn(f"sweep cache file {path} is unreadable ({error}); "
+                          f"training that run again", RuntimeWarning, stacklevel=4)
+            return None
+
+    def save(self, key, result):
+        if self.folder is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(dict(format=_FORMAT, key=key, result=result.to_dict()))
+        # Write a temporary file and rename it over the target: a reader (or a
+        # crash) never sees half a file.
+        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        try:
+            with os.fdopen(handle, "w") as stream:
+                stream.write(text)
+            os.replace(temporary, self.path(key))
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+@dataclass(eq=False)
+class SweepResult:
+    """The runs of a sweep, one per configuration, in grid order.
+
+    Attributes
+    ----------
+    runs : list of TrainResult
+        Batch size slowest, then learning rate, then seed.
+    cached : list of bool
+        Whether each run was read from the cache rather than trained now.
+    seconds : float
+        Wall time of the :func:`sweep` call that produced this.
+    """
+
+    runs: list
+    cached: list
+    seconds: float
+    cache_dir: object = field(default=None, repr=False)
+
+    def __len__(self):
+        return len(self.runs)
+
+    def __repr__(self):
+        done = sum(self.cached)
+        return (f"SweepResult({len(self.runs)} runs: batch sizes {self.values('batch_size')}, "
+                f"learning rates {self.values('learning_rate')}, seeds {self.values('seed')}; "
+                f"{len(self.runs) - done} trained, {done} from cache, {self.seconds:.1f} s)")
+
+    @property
+    def rows(self):
+        """One dict per run: configuration, final metrics, updates, seconds (tidy data)."""
+        out = []
+        for run, cached in zip(self.runs, self.cached):
+            c = run.config
+            row = dict(batch_size=c["batch_size"], learning_rate=c["learning_rate"],
+                       seed=c["seed"], epochs=c["epochs"])
+            row.update({key: run.final(key) for key in HISTORY_KEYS})
+            row.update(updates=int(run.updates[-1]), seconds=run.seconds,
+                       diverged_at=run.diverged_at, cached=cached)
+            out.append(row)
+        return out
+
+    def values(self, name):
+        """The distinct values of a configuration column, sorted."""
+        check_choice("name", name, ("batch_size", "learning_rate", "seed", "epochs"))
+        return sorted({run.config[name] for run in self.runs})
+
+    def select(self, **criteria):
+        """The runs whose configuration matches every ``name=value`` given."""
+        for name in criteria:
+            check_choice("criteria", name, ("batch_size", "learning_rate", "seed", "epochs"))
+        return [r for r in self.runs if all(r.config[k] == v for k, v in criteria.items())]
+
+    def groups(self, by="batch_size", *, label="{name} {value:g}", **criteria):
+        """Runs grouped by one column (e.g. seeds of each batch size), for plots.
+
+        Returns
+        -------
+        dict of str -> list of TrainResult
+            ``label.format(name=..., value=...)`` -> the runs with that value.
+        """
+        names = {"batch_size": "batch", "learning_rate": "lr", "seed": "seed", "epochs": "epochs"}
+        check_choice("by", by, tuple(names))
+        runs = self.select(**criteria)
+        return {label.format(name=names[by], value=value): [r for r in runs if r.config[by] == value]
+                for value in sorted({r.config[by] for r in runs})}
+
+    def grid(self, value="val_accuracy", *, rows="batch_size", cols="learning_rate", agg="mean"):
+        """A table of one value, aggregated over seeds: rows x cols.
+
+        Parameters
+        ----------
+        value : str
+            A row key: ``"val_accuracy"``, ``"val_loss"``, ``"accuracy"``,
+            ``"loss"``, ``"seconds"``, ``"updates"`` or ``"diverged"`` (the
+            fraction of seeds that diverged).
+        rows, cols : str
+            Configuration columns.
+        agg : {"mean", "median", "min", "max"}
+
+        Returns
+        -------
+        table : ndarray of shape (len(row_values), len(col_values))
+            NaN where the grid has no run.
+        row_values, col_values : list
+        """
+        check_choice("value", value, HISTORY_KEYS + ("seconds", "updates", "diverged"))
+        check_choice("agg", agg, ("mean", "median", "min", "max"))
+        reduce = getattr(np, agg)
+        row_values, col_values = self.values(rows), self.values(cols)
+        cells = {}
+        for row in self.rows:
+            v = row["diverged_at"] is not None if value == "diverged" else row[value]
+            cells.setdefault((row[rows], row[cols]), []).append(float(v))
+        table = np.full((len(row_values), len(col_values)), np.nan)
+        for i, r in enumerate(row_values):
+            for j, c in enumerate(col_values):
+                if (r, c) in cells:
+                    table[i, j] = reduce(cells[r, c])
+        return table, row_values, col_values
+
+    def best(self, value="val_accuracy", *, per="batch_size", over="learning_rate", mode="max"):
+        """For each value of ``per``, the value of ``over`` with the best mean ``value``.
+
+        Returns
+        -------
+        dict
+            ``per`` value -> best ``over`` value (mean over seeds).
+        """
+        check_choice("mode", mode, ("max", "min"))
+        table, row_values, col_values = self.grid(value, rows=per, cols=over)
+        pick = np.nanargmax if mode == "max" else np.nanargmin
+        return {r: col_values[int(pick(table[i]))] for i, r in enumerate(row_values)}
+
+    def steps_to_target(self, target, *, key="val_loss"):
+        """For each batch size, the fewest updates any learning rate needed to reach ``target``.
+
+        A learning rate counts only if every seed reached the target; its
+        updates are averaged over the seeds.
+
+        Returns
+        -------
+        batch_sizes : list of int
+        steps : ndarray
+            NaN where no learning rate reached the target.
+        learning_rates : list of float or None
+            The learning rate that needed the fewest updates.
+        """
+        batch_sizes, steps, rates = self.values("batch_size"), [], []
+        for b in batch_sizes:
+            options = []
+            for lr in sorted({r.config["learning_rate"] for r in self.select(batch_size=b)}):
+                counts = [steps_to_target(r, target, key=key)
+                          for r in self.select(batch_size=b, learning_rate=lr)]
+                if None not in counts:
+                    options.append((float(np.mean(counts)), lr))
+            best = min(options) if options else (np.nan, None)
+            steps.append(best[0])
+            rates.append(best[1])
+        return batch_sizes, np.array(steps), rates
+
+
+def _as_list(name, values, check):
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        values = [values]
+    values = [check(name, v) for v in values]
+    if not values:
+        raise ValueError(f"{name} must hold at least one value, got an empty sequence")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} must not repeat a value, got {values!r}")
+    return values
+
+
+def _check_lr(name, value):
+    return check_float(name, value, low=0.0, low_open=True)
+
+
+def _check_seed(name, value):
+    return check_int(name, value, low=0, high=2**31 - 1)
+
+
+def _check_covers(name, mapping, batch_sizes):
+    missing = [b for b in batch_sizes if b not in mapping]
+    if missing:
+        raise ValueError(f"{name} must have an entry for every batch size, missing {missing} "
+                         f"in {mapping!r}")
+
+
+def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9,
+          hidden_units=32, activation="relu", kernel_initializer="glorot_uniform", shuffle=True,
+          cache_dir=DEFAULT_CACHE_DIR, replicas=8, progress=True):
+    """Train every batch size x learning rate x seed of a grid; cache and resume.
+
+    Parameters
+    ----------
+    data : Dataset
+    batch_sizes : sequence of int
+        Each in ``[1, data.n_train]``.
+    learning_rates : sequence of float, or dict of int -> sequence of float
+        Each > 0. A dict gives each batch size its own learning rates (e.g.
+        the one a scaling rule picks).
+    seeds : sequence of int, default (0,)
+        Repeated runs of each configuration.
+    epochs : int or dict of int -> int
+        Epochs of every run, or a dict giving the epochs of each batch size
+        (e.g. the same number of updates for every batch size).
+    momentum, hidden_units, activation, kernel_initializer, shuffle
+        As in :func:`helpers.train`.
+    cache_dir : str or Path or None, default ``.cache/sweeps``
+        Folder of the run cache, relative to the working directory; None
+        caches nothing (every run is trained).
+    replicas : int, default 8
+        Runs of one batch size trained together in one compiled program (see
+        :func:`helpers.train_replicas`; a smaller last group is padded, so every
+        group of a batch size reuses the same program).
+    progress : bool, default True
+        Show a tqdm progress bar over the runs.
+
+    Returns
+    -------
+    SweepResult
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument; the message names it and echoes the value.
+    KeyboardInterrupt
+        Passed on after a warning saying how many runs are safe in the cache.
+
+    Examples
+    --------
+    >>> from helpers import load_blobs
+    >>> result = sweep(load_blobs(), batch_sizes=[32, 800], learning_rates=[0.01, 0.1],
+    ...                seeds=[0, 1], epochs=5, cache_dir=None, progress=False)
+    >>> len(result.rows), result.best(per="batch_size")              # doctest: +SKIP
+    (8, {32: 0.1, 800: 0.1})
+    """
+    from .replicas import train_replicas
+
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
+                        f"got {type(data).__name__}")
+    n_train = data.n_train
+    batch_sizes = _as_list("batch_sizes", batch_sizes,
+                           lambda name, v: check_int(name, v, low=1, high=n_train))
+    if isinstance(learning_rates, dict):
+        _check_covers("learning_rates", learning_rates, batch_sizes)
+        rates_of = {b: _as_list(f"learning_rates[{b}]", learning_rates[b], _check_lr)
+                    for b in batch_sizes}
+    else:
+        rates_of = dict.fromkeys(batch_sizes, _as_list("learning_rates", learning_rates, _check_lr))
+    seeds = _as_list("seeds", seeds, _check_seed)
+    if isinstance(epochs, dict):
+        _check_covers("epochs", epochs, batch_sizes)
+        epochs_of = {b: check_int(f"epochs[{b}]", epochs[b], low=1, high=100_000)
+                     for b in batch_sizes}
+    else:
+        epochs = check_int("epochs", epochs, low=1, high=100_000)
+        epochs_of = dict.fromkeys(batch_sizes, epochs)
+    momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    replicas = check_int("replicas", replicas, low=1, high=64)
+    check_bool("shuffle", shuffle)
+    check_bool("progress", progress)
+    if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
+        raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
+    model = dict(momentum=momentum, hidden_units=hidden_units, activation=activation,
+                 kernel_initializer=kernel_initializer, shuffle=shuffle)
+
+    start = time.perf_counter()
+    cache = _Cache(cache_dir)
+    configs = [(b, lr, s) for b in batch_sizes for lr in rates_of[b] for s in seeds]
+    keys = [run_key(data, batch_size=b, learning_rate=lr, seed=s, epochs=epochs_of[b], **model)
+            for b, lr, s in configs]
+    runs = [cache.load(key) for key in keys]
+    cached = [run is not None for run in runs]
+    todo = [i for i, run in enumerate(runs) if run is None]
+
+    bar = None
+    if progress and todo:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="sweep", unit="run")
+    try:
+        for b in batch_sizes:
+            mine = [i for i in todo if configs[i][0] == b]
+            for first in range(0, len(mine), replicas):
+                group = mine[first:first + replicas]
+                if bar is not None:
+                    bar.set_postfix_str(f"batch {b}")
+                results = train_replicas(data, batch_size=b, epochs=epochs_of[b],
+                                         learning_rates=[configs[i][1] for i in group],
+                                         seeds=[configs[i][2] for i in group], pad_to=replicas,
+                                         **model)
+                for i, result in zip(group, results):
+                    runs[i] = result
+                    cache.save(keys[i], result)
+                if bar is not None:
+                    bar.update(len(group))
+    except KeyboardInterrupt:
+        done = sum(run is not None for run in runs)
+        where = f"cached in {cache.folder}; run the sweep again to resume" if cache.folder else \
+            "not cached (cache_dir=None)"
+        warnings.warn(f"sweep interrupted: {done} of {len(runs)} runs finished, {where}",
+                      RuntimeWarning, stacklevel=2)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return SweepResult(runs=runs, cached=cached, seconds=time.perf_counter() - start,
+                       cache_dir=cache.folder)
+
+
+def steps_to_target(result, target, *, key="val_loss"):
+    """Parameter updates until ``history[key]`` first reaches ``target`` (None if never).
+
+    Measured at epoch ends, so the answer is a multiple of the epoch's updates.
+    """
+    check_choice("key", key, HISTORY_KEYS)
+    target = check_float("target", target)
+    values = np.asarray(result.history[key])
+    hit = values <= target if key.endswith("loss") else values >= target
+    if not hit.any():
+        return None
+    return int(result.updates[int(np.argmax(hit))])
+
