@@ -11,7 +11,8 @@ from ._checks import check_choice
 from .training import TrainResult
 
 __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_side", "plot_spread",
-           "plot_panels", "plot_batch_loss", "x_values", "METRIC_LABELS"]
+           "plot_panels", "plot_batch_loss", "x_values", "METRIC_LABELS",
+           "plot_heatmap", "plot_gradient_error", "plot_steps_to_target"]
 
 X_AXES = ("epoch", "update", "second")
 METRIC_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
@@ -321,5 +322,177 @@ def plot_batch_loss(results, *, labels=None, epochs=None, ax=None):
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss of each update's batch")
     ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+HEATMAP_LABELS = {"val_accuracy": "test accuracy", "val_loss": "test loss",
+                  "accuracy": "train accuracy", "loss": "train loss",
+                  "seconds": "training seconds per run", "updates": "parameter updates"}
+
+
+def _cell_text(value, fmt):
+    return "" if not np.isfinite(value) else fmt.format(value)
+
+
+def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learning_rate",
+                 agg="mean", best=None, log=False, fmt=None, ax=None):
+    """A grid of a sweep: one cell per (row, column), coloured and labelled by ``value``.
+
+    Parameters
+    ----------
+    result : SweepResult
+        From :func:`helpers.sweep`.
+    value : str
+        What each cell shows (aggregated over seeds): ``"val_accuracy"``,
+        ``"val_loss"``, ``"accuracy"``, ``"loss"``, ``"seconds"``, ``"updates"``.
+    rows, cols : str
+        Configuration columns on the y- and x-axis.
+    agg : {"mean", "median", "min", "max"}
+    best : {"max", "min"} or None
+        Outline, in each row, the cell with the highest (lowest) value.
+    log : bool, default False
+        Logarithmic colours, for values spanning orders of magnitude (seconds, updates).
+    fmt : str, optional
+        Format of the cell labels; default 3 decimals, or 3 significant digits with ``log``.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        Cells where every seed diverged are grey and say "diverged"; a ``*``
+        marks cells where some seeds diverged.
+
+    Examples
+    --------
+    >>> ax = plot_heatmap(grid, "val_accuracy", best="max")     # doctest: +SKIP
+    """
+    from matplotlib.colors import LogNorm
+    from matplotlib.patches import Rectangle
+
+    from .sweep import SweepResult
+
+    if not isinstance(result, SweepResult):
+        raise TypeError(f"result must be a SweepResult (from helpers.sweep), got {type(result).__name__}")
+    if best is not None:
+        check_choice("best", best, ("max", "min"))
+    check_choice("value", value, tuple(HEATMAP_LABELS))
+    table, row_values, col_values = result.grid(value, rows=rows, cols=cols, agg=agg)
+    diverged, _, _ = result.grid("diverged", rows=rows, cols=cols, agg="mean")
+    shown = np.where(diverged >= 1, np.nan, table)
+    fmt = fmt or ("{:.3g}" if log else "{:.3f}")
+    _, ax = _new_axes(ax)
+    norm = LogNorm() if log else None
+    image = ax.imshow(np.ma.masked_invalid(shown), cmap="viridis", norm=norm, aspect="auto")
+    image.cmap.set_bad("0.85")
+    ax.figure.colorbar(image, ax=ax, label=HEATMAP_LABELS[value])
+    finite = shown[np.isfinite(shown)]
+    middle = np.sqrt(finite.min() * finite.max()) if log and finite.size else \
+        (finite.min() + finite.max()) / 2 if finite.size else 0
+    for i in range(len(row_values)):
+        for j in range(len(col_values)):
+            if diverged[i, j] >= 1:
+                text, color = "diverged", "0.3"
+            else:
+                text = _cell_text(shown[i, j], fmt) + ("*" if diverged[i, j] > 0 else "")
+                color = "white" if shown[i, j] < middle else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=color)
+        if best is not None and np.isfinite(shown[i]).any():
+            j = int(np.nanargmax(shown[i]) if best == "max" else np.nanargmin(shown[i]))
+            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
+    names = {"batch_size": "batch size", "learning_rate": "learning rate", "seed": "seed",
+             "epochs": "epochs"}
+    ax.set_xticks(range(len(col_values)), [f"{v:g}" for v in col_values])
+    ax.set_yticks(range(len(row_values)), [f"{v:g}" for v in row_values])
+    ax.set_xlabel(names[cols])
+    ax.set_ylabel(names[rows])
+    title = f"{HEATMAP_LABELS[value]} ({agg} over seeds)"
+    if best is not None:
+        title += f"; red: {'highest' if best == 'max' else 'lowest'} in each row"
+    ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_gradient_error(error, *, ax=None):
+    """Mini-batch gradient error against batch size, measured and expected, log-log.
+
+    Parameters
+    ----------
+    error : GradientError
+        From :func:`helpers.minibatch_gradient_error`.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        Dots: measured root-mean-square error. Solid: the expected error when
+        a batch holds distinct examples. Dashed: the plain ``1/sqrt(B)`` law.
+        Dotted: the size of the gradient itself; the ``1/sqrt(B)`` line
+        crosses it at ``B_simple``.
+    """
+    from .gradients import GradientError
+
+    if not isinstance(error, GradientError):
+        raise TypeError(f"error must be a GradientError (from minibatch_gradient_error), "
+                        f"got {type(error).__name__}")
+    _, ax = _new_axes(ax)
+    b = error.batch_sizes
+    inside = b < b.max()    # the full batch has no error, which a log axis cannot show
+    fine = np.geomspace(b.min(), b.max(), 200)
+    n = b.max()
+    scale = error.expected_with_replacement[0] * np.sqrt(b[0])
+    ax.plot(fine, scale / np.sqrt(fine), "C0--", lw=1.2, label=r"$\propto 1/\sqrt{B}$")
+    ax.plot(fine[fine < n], (scale / np.sqrt(fine) * np.sqrt(1 - fine / n))[fine < n], "C0-",
+            lw=1.5, label=r"expected, distinct examples: $\times\sqrt{1 - B/n}$")
+    ax.plot(b[inside], error.measured[inside], "o", color="C3",
+            label=f"measured ({error.draws} batches each)")
+    ax.axhline(error.gradient_norm, color="k", ls=":", lw=1.2, label="size of the full gradient |G|")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel(r"error of the batch gradient $|g_B - G|$")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simple=None, ax=None):
+    """Updates needed to reach a target against batch size, log-log.
+
+    Parameters
+    ----------
+    batch_sizes, steps : sequences of numbers
+        Measured points, e.g. from :meth:`SweepResult.steps_to_target`.
+    s_min, b_crit : float, optional
+        A fit ``steps = s_min * (1 + b_crit / B)`` to draw, with ``b_crit`` marked.
+    b_simple : float, optional
+        The measured gradient noise scale, marked for comparison.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    b = np.asarray(batch_sizes, dtype=float)
+    s = np.asarray(steps, dtype=float)
+    if b.shape != s.shape or b.ndim != 1 or not len(b):
+        raise ValueError(f"batch_sizes and steps must be 1-D of the same length, "
+                         f"got shapes {b.shape} and {s.shape}")
+    _, ax = _new_axes(ax)
+    fine = np.geomspace(b.min(), b.max(), 200)
+    ax.plot(fine, s[0] * b[0] / fine, color="0.6", ls="--", lw=1.2,
+            label="perfect scaling: twice the batch, half the updates")
+    ax.plot(b, s, "o", color="C3", label="measured (best learning rate of each batch size)")
+    if s_min is not None and b_crit is not None:
+        ax.plot(fine, s_min * (1 + b_crit / fine), "C0-", lw=1.5,
+                label=rf"fit $S_{{min}}(1 + B_{{crit}}/B)$, $B_{{crit}}$ = {b_crit:.0f}")
+        ax.axvline(b_crit, color="C0", ls=":", lw=1.2)
+    if b_simple is not None:
+        ax.axvline(b_simple, color="C2", ls="-.", lw=1.2, label=f"$B_{{simple}}$ = {b_simple:.0f}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("batch size B")
+    ax.set_ylabel("updates to reach the target")
+    ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return ax
