@@ -8,13 +8,14 @@
 #                    (a fork: make badges REPO=https://github.com/you/your-fork)
 #   make student     write student/: the notebooks with exercise solutions removed
 #   make test-colab  run lessons 01 and 06 under Colab's versions (builds .venv-colab)
+#   make test-binder build Binder's environment in a fresh .venv-binder and serve the course
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test notebooks benchmarks pins venv clean badges student test-colab
+.PHONY: lab test notebooks benchmarks pins venv clean badges student test-colab test-binder
 
 venv: $(STAMP)
 
@@ -49,6 +50,9 @@ student: $(STAMP)
 
 test-colab: $(STAMP)
 	$(PY) tools/colab_env.py
+
+test-binder: $(STAMP)
+	$(PY) tools/binder_env.py
 
 clean:
 	rm -rf $(VENV) student .venv-colab .venv-binder

@@ -50,6 +50,12 @@ def test_notebook_opens_with_its_colab_badge_and_a_setup_cell(badges, path):
     assert first_code is setup[0]
 
 
+def test_notebook_badges_use_no_markdown_image(badges):
+    # Voilà 0.5 (in Binder's pins) hangs on any Markdown image when served by jupyter-server 2.
+    line = badges.notebook_badges("https://github.com/o/r", "07_explorer.ipynb")
+    assert "![" not in line and line.count("<img src=") == 2
+
+
 def test_urls_have_the_forms_colab_and_binder_expect(badges):
     url = "https://github.com/o/r"
     assert badges.colab_url(url, "01_a.ipynb") == \

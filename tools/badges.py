@@ -109,9 +109,16 @@ def voila_url(url, notebook=EXPLORER):
 
 
 def notebook_badges(url, notebook):
-    """The Markdown line of badges at the top of ``notebook``."""
-    return (f"[![Open In Colab]({COLAB_BADGE})]({colab_url(url, notebook)}) "
-            f"[![Launch on Binder]({BINDER_BADGE})]({binder_url(url, notebook)})")
+    """The line of badges at the top of ``notebook``.
+
+    HTML ``<img>`` rather than Markdown ``![...]()``: Voilà 0.5 tries to inline
+    every Markdown image through jupyter-server's contents manager, which is
+    asynchronous in jupyter-server 2, and the page never finishes rendering.
+    """
+    return (f'<a href="{colab_url(url, notebook)}"><img src="{COLAB_BADGE}" '
+            'alt="Open In Colab"/></a> '
+            f'<a href="{binder_url(url, notebook)}"><img src="{BINDER_BADGE}" '
+            'alt="Launch on Binder"/></a>')
 
 
 def setup_source(url):
