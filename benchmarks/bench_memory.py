@@ -1,0 +1,126 @@
+"""Peak memory of each notebook's kernel, run top to bottom on a fresh kernel.
+
+Binder gives a session 1-2 GB, so each notebook's kernel must stay under
+1.5 GB. Each notebook runs with nbclient, as tools/execute_notebooks.py does
+(nothing is saved); meanwhile a thread samples the resident memory (RSS) of
+the kernel process and its children with psutil every 50 ms, and before the
+kernel shuts down its own high-water mark (VmHWM in /proc, which no sampling
+can miss) is read too, after every cell.
+
+    .venv/bin/python benchmarks/bench_memory.py                 # every notebook
+    .venv/bin/python benchmarks/bench_memory.py notebooks/05_*.ipynb
+
+Exits 1 if a notebook's peak is over the limit.
+"""
+
+import argparse
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import psutil
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+LIMIT_MB = 1536
+INTERVAL = 0.05
+MB = 2**20
+
+
+def _tree_rss(process):
+    try:
+        procs = [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _high_water_mark(pid):
+    """The kernel's peak RSS in bytes, from /proc/PID/status (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+class _Sampler:
+    """Samples a kernel's RSS from when the notebook starts until it completes."""
+
+    def __init__(self):
+        self.peak, self.hwm, self.samples = 0, 0, 0
+        self._stop = threading.Event()
+        self._thread = None
+        self._pid = None
+
+    def start(self, client):
+        self._pid = client.km.provisioner.process.pid
+        process = psutil.Process(self._pid)
+
+        def loop():
+            while not self._stop.is_set():
+                self.peak = max(self.peak, _tree_rss(process))
+                self.samples += 1
+                self._stop.wait(INTERVAL)
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def read_high_water_mark(self):
+        # After every cell, while the kernel is alive (nbclient's completion hook comes
+        # after the kernel has shut down); the mark only grows, so the last read is the peak.
+        self.hwm = _high_water_mark(self._pid)
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(path, timeout=900):
+    """Run ``path`` on a fresh kernel; return (seconds, sampled peak bytes, VmHWM bytes)."""
+    nb = nbformat.read(path, as_version=4)
+    sampler = _Sampler()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(Path(path).parent)}})
+    client.on_notebook_start = lambda notebook: sampler.start(client)
+    client.on_cell_executed = lambda **_: sampler.read_high_water_mark()
+    client.on_notebook_complete = lambda notebook: sampler.stop()
+    start = time.perf_counter()
+    client.execute()
+    return time.perf_counter() - start, sampler.peak, sampler.hwm
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path)
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    print(f"kernel peak memory, each notebook on a fresh kernel (limit {LIMIT_MB} MB)\n")
+    header = f"{'notebook':<40} {'seconds':>8} {'peak RSS sampled':>17} {'peak RSS (VmHWM)':>17}"
+    print(header)
+    print("-" * len(header))
+    over = []
+    for path in paths:
+        seconds, sampled, hwm = measure(path)
+        print(f"{path.name:<40} {seconds:>8.1f} {sampled / MB:>14.0f} MB {hwm / MB:>14.0f} MB",
+              flush=True)
+        if max(sampled, hwm) > LIMIT_MB * MB:
+            over.append(path.name)
+    print("\nsampled: kernel + child processes every "
+          f"{INTERVAL * 1000:.0f} ms; VmHWM: the kernel process's own high-water mark.")
+    if over:
+        print(f"over {LIMIT_MB} MB: {', '.join(over)}")
+        return 1
+    print(f"every notebook stayed under {LIMIT_MB} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
