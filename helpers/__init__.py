@@ -11,6 +11,7 @@ from .plots import (plot_batch_loss, plot_curves, plot_dataset, plot_learning_cu
                     plot_side_by_side, plot_spread)
 from .tables import results_table
 from .training import TrainResult, train, updates_per_epoch
+from .quiz import Quiz
 from .widgets import Explorer, explore
 from .gradients import (batch_gradient, fit_steps_to_batch, gradient_noise, minibatch_gradient_error,
                         per_example_gradients)
@@ -22,7 +23,7 @@ from .sweep import SweepResult, steps_to_target, sweep
 __all__ = ["Dataset", "load_blobs", "load_digits", "build_mlp", "TrainResult", "train",
            "updates_per_epoch", "plot_curves", "plot_learning_curves", "plot_side_by_side",
            "plot_spread", "plot_panels", "plot_batch_loss", "plot_dataset", "results_table",
-           "Explorer", "explore",
+           "Explorer", "explore", "Quiz",
            "train_replicas", "sweep", "SweepResult", "steps_to_target", "StepDecay", "BatchGrowth",
            "scale_learning_rate", "per_example_gradients", "batch_gradient", "gradient_noise",
            "minibatch_gradient_error", "fit_steps_to_batch", "plot_heatmap", "plot_gradient_error",

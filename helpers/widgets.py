@@ -32,8 +32,9 @@ from .data import Dataset, load_blobs, load_digits
 from .plots import METRIC_LABELS, X_AXES, X_LABELS, plot_dataset, x_values
 from .training import train
 
-__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options", "require_ipywidgets",
-           "figure_png", "show_error", "WIDGET_VIEW_MIMETYPE"]
+__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options", "draw_explorer",
+           "require_ipywidgets", "figure_png", "show_error", "widget_bundle",
+           "WIDGET_VIEW_MIMETYPE"]
 
 WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 
@@ -87,6 +88,18 @@ def show_error(html_widget, error):
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     html_widget.value = (f"<pre style='color:#b00020;white-space:pre-wrap'>"
                          f"{html.escape(text)}</pre>")
+
+
+def widget_bundle(widget, text):
+    """A display bundle: the widget where a widget front end exists, ``text`` elsewhere.
+
+    Every front end prefers the widget view to plain text, so the text only
+    shows where widgets cannot (nbval, GitHub, a terminal). ipywidgets 7 and 8
+    both use version 2.0 of the view format.
+    """
+    return {WIDGET_VIEW_MIMETYPE: {"version_major": 2, "version_minor": 0,
+                                   "model_id": widget.model_id},
+            "text/plain": text}
 
 
 def batch_size_options(n_train):
@@ -486,10 +499,11 @@ class Explorer:
                      f"{s['learning_rate']:.3g}", f"{s['momentum']:g}", s["epochs"], s["seeds"],
                      run.updates_per_epoch, f"{run.train_seconds:.2f}",
                      f"{run.compile_seconds:.2f}", outcome]
-            rows.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in cells) + "</tr>")
-        head = ("<tr><th>run</th><th>dataset</th><th>noise</th><th>batch size</th><th>lr</th>"
-                "<th>momentum</th><th>epochs</th><th>seeds</th><th>updates / epoch</th>"
-                "<th>train s / seed</th><th>compile s</th><th>final acc train / test</th></tr>")
+            rows.append("<tr>" + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
+                                         for v in cells) + "</tr>")
+        names = ("run", "dataset", "noise", "batch size", "lr", "momentum", "epochs", "seeds",
+                 "updates / epoch", "train s / seed", "compile s", "final acc train / test")
+        head = "<tr>" + "".join(f"<th style='padding:0 6px'>{n}</th>" for n in names) + "</tr>"
         return (f"<b>{html.escape(self.current.headline())}</b>"
                 f"<table style='font-size:90%'>{head}{''.join(rows)}</table>")
 
@@ -676,10 +690,7 @@ class Explorer:
         return self.summary()
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        # The widget view where a widget front end exists; the text elsewhere.
-        return {WIDGET_VIEW_MIMETYPE: {"version_major": 2, "version_minor": 0,
-                                       "model_id": self.widget.model_id},
-                "text/plain": self.summary()}
+        return widget_bundle(self.widget, self.summary())
 
 
 def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epochs=100, seeds=1,
