@@ -1,0 +1,217 @@
+"""helpers.sweep: the grid, its tidy rows, and its cache (resume, corruption, keys)."""
+
+import json
+
+import matplotlib
+import numpy as np
+import pytest
+
+import helpers
+import helpers.replicas
+from helpers.sweep import ROW_KEYS, TRAINER_VERSION, SweepResult, run_key, steps_to_target
+
+matplotlib.use("Agg")
+
+GRID = dict(batch_sizes=[10, 60], learning_rates=[0.01, 0.1], seeds=[0, 1], epochs=3,
+            progress=False)
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    """Count the runs trained (rather than read from the cache)."""
+    calls = []
+    real = helpers.replicas.train_replicas
+
+    def train(*args, **kwargs):
+        calls.append(len(kwargs["seeds"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(helpers.replicas, "train_replicas", train)
+    return calls
+
+
+def test_grid_order_and_tidy_rows(small_blobs, tmp_path):
+    result = helpers.sweep(small_blobs, cache_dir=tmp_path, **GRID)
+    assert isinstance(result, SweepResult) and len(result) == 8
+    configs = [(r["batch_size"], r["learning_rate"], r["seed"]) for r in result.rows]
+    assert configs == [(b, lr, s) for b in (10, 60) for lr in (0.01, 0.1) for s in (0, 1)]
+    row = result.rows[0]
+    assert tuple(row) == ROW_KEYS
+    assert row["updates"] == 3 * 6 and result.rows[-1]["updates"] == 3
+    assert row["val_accuracy"] == result.runs[0].final("val_accuracy")
+    assert result.values("learning_rate") == [0.01, 0.1]
+    assert len(result.select(batch_size=60)) == 4
+    assert list(result.groups("batch_size")) == ["batch 10", "batch 60"]
+    assert "8 trained, 0 from cache" in repr(result)
+
+
+def test_each_run_is_the_helpers_train_run(small_blobs):
+    result = helpers.sweep(small_blobs, batch_sizes=[10], learning_rates=[0.1], seeds=[3],
+                           epochs=4, cache_dir=None, progress=False)
+    reference = helpers.train(small_blobs, batch_size=10, epochs=4, learning_rate=0.1, seed=3)
+    np.testing.assert_allclose(result.runs[0].history["val_loss"], reference.history["val_loss"],
+                               atol=1e-5)
+
+
+def test_grid_and_best(small_blobs):
+    result = helpers.sweep(small_blobs, cache_dir=None, **GRID)
+    table, rows, cols = result.grid("val_loss")
+    assert rows == [10, 60] and cols == [0.01, 0.1] and table.shape == (2, 2)
+    expected = np.mean([r.final("val_loss") for r in result.select(batch_size=60, learning_rate=0.1)])
+    assert table[1, 1] == pytest.approx(expected)
+    best = result.best("val_loss", mode="min")
+    for b, lr in best.items():
+        assert table[rows.index(b), cols.index(lr)] == np.nanmin(table[rows.index(b)])
+    updates, _, _ = result.grid("updates")
+    np.testing.assert_array_equal(updates, [[18, 18], [3, 3]])
+    ax = helpers.plot_heatmap(result, "val_accuracy", best="max")
+    assert len(ax.patches) == 2 and len(ax.texts) == 4
+    ax = helpers.plot_heatmap(result, "updates", log=True)
+    assert ax.texts[0].get_text() == "18"
+
+
+def test_second_call_reads_everything_from_the_cache(small_blobs, tmp_path, counting):
+    first = helpers.sweep(small_blobs, cache_dir=tmp_path, **GRID)
+    assert sum(counting) == 8 and len(list(tmp_path.glob("*.json"))) == 8
+    counting.clear()
+    second = helpers.sweep(small_blobs, cache_dir=tmp_path, **GRID)
+    assert counting == [] and all(second.cached)
+    for a, b in zip(first.runs, second.runs):
+        assert a.history == b.history and a.config == b.config
+        np.testing.assert_array_equal(a.batch_loss, b.batch_loss)
+    assert not list(tmp_path.glob("*.tmp")), "atomic writes leave no temporary files"
+
+
+def test_cache_files_are_json_keyed_by_the_full_configuration(small_blobs, tmp_path, counting):
+    helpers.sweep(small_blobs, batch_sizes=[10], learning_rates=[0.1], seeds=[0], epochs=2,
+                  cache_dir=tmp_path, progress=False)
+    (path,) = tmp_path.glob("*.json")
+    stored = json.loads(path.read_text())
+    assert stored["key"]["dataset"] == small_blobs.config
+    assert stored["key"]["trainer"] == TRAINER_VERSION
+    # Anything that changes the run changes the key: a new file, a new run.
+    for change in (dict(epochs=3), dict(momentum=0.5), dict(hidden_units=8), dict(seeds=[1])):
+        kwargs = dict(dict(batch_sizes=[10], learning_rates=[0.1], seeds=[0], epochs=2), **change)
+        counting.clear()
+        helpers.sweep(small_blobs, cache_dir=tmp_path, progress=False, **kwargs)
+        assert counting == [1], change
+    other = helpers.load_blobs(n_samples=100, train_size=60, random_state=3)
+    counting.clear()
+    helpers.sweep(other, batch_sizes=[10], learning_rates=[0.1], seeds=[0], epochs=2,
+                  cache_dir=tmp_path, progress=False)
+    assert counting == [1]
+
+
+def test_interrupted_sweep_keeps_finished_runs_and_resumes(small_blobs, tmp_path, monkeypatch):
+    real = helpers.replicas.train_replicas
+    calls = []
+
+    def interrupted_on_second_group(*args, **kwargs):
+        calls.append(kwargs["batch_size"])
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(helpers.replicas, "train_replicas", interrupted_on_second_group)
+    with pytest.warns(RuntimeWarning, match=r"interrupted: 4 of 8 runs finished, cached in"):
+        with pytest.raises(KeyboardInterrupt):
+            helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=4, **GRID)
+    assert len(list(tmp_path.glob("*.json"))) == 4
+
+    resumed = []
+
+    def counting(*args, **kwargs):
+        resumed.append(kwargs["batch_size"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(helpers.replicas, "train_replicas", counting)
+    result = helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=4, **GRID)
+    assert resumed == [60], "only the unfinished group is trained"
+    assert result.cached == [True] * 4 + [False] * 4
+
+
+def test_corrupt_or_foreign_cache_file_is_trained_again_with_a_warning(small_blobs, tmp_path,
+                                                                         counting):
+    kwargs = dict(batch_sizes=[10], learning_rates=[0.1], seeds=[0, 1], epochs=2,
+                  cache_dir=tmp_path, progress=False)
+    first = helpers.sweep(small_blobs, **kwargs)
+    paths = sorted(tmp_path.glob("*.json"))
+    paths[0].write_text('{"format": 1, "key": {"trunc')
+    stored = json.loads(paths[1].read_text())
+    stored["key"]["seed"] = 99              # a file whose content is another run's
+    paths[1].write_text(json.dumps(stored))
+    counting.clear()
+    with pytest.warns(RuntimeWarning, match="unreadable") as caught:
+        again = helpers.sweep(small_blobs, **kwargs)
+    assert len(caught) == 2 and counting == [2]
+    assert again.cached == [False, False]
+    for a, b in zip(first.runs, again.runs):
+        np.testing.assert_allclose(a.history["loss"], b.history["loss"], atol=1e-6)
+    counting.clear()
+    helpers.sweep(small_blobs, **kwargs)    # the rewritten files are good again
+    assert counting == []
+
+
+def test_no_cache_writes_nothing(small_blobs, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    helpers.sweep(small_blobs, batch_sizes=[60], learning_rates=[0.1], epochs=1, cache_dir=None,
+                  progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_default_cache_is_relative_to_the_working_directory(small_blobs, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    helpers.sweep(small_blobs, batch_sizes=[60], learning_rates=[0.1], epochs=1, progress=False)
+    assert len(list((tmp_path / ".cache" / "sweeps").glob("*.json"))) == 1
+
+
+def test_per_batch_size_learning_rates_and_epochs(small_blobs):
+    result = helpers.sweep(small_blobs, batch_sizes=[10, 60], learning_rates={10: [0.01], 60: [0.06, 0.1]},
+                           epochs={10: 2, 60: 12}, cache_dir=None, progress=False)
+    assert [(r["batch_size"], r["learning_rate"], r["epochs"]) for r in result.rows] == \
+        [(10, 0.01, 2), (60, 0.06, 12), (60, 0.1, 12)]
+    assert all(r["updates"] == 12 for r in result.rows)
+
+
+def test_steps_to_target(small_blobs):
+    result = helpers.sweep(small_blobs, batch_sizes=[10, 60], learning_rates=[0.03, 0.3],
+                           seeds=[0, 1], epochs=20, cache_dir=None, progress=False)
+    run = result.runs[0]
+    target = run.history["val_loss"][4]
+    steps = steps_to_target(run, target)
+    first = int(np.argmax(np.array(run.history["val_loss"]) <= target))
+    assert steps == run.updates[first] and first <= 4
+    assert steps_to_target(run, -1.0) is None
+    assert steps_to_target(run, 0.0, key="val_accuracy") == run.updates[0]
+    sizes, counts, rates = result.steps_to_target(target)
+    assert sizes == [10, 60] and len(counts) == 2 and rates[0] in (0.03, 0.3)
+    sizes, counts, rates = result.steps_to_target(-1.0)
+    assert np.isnan(counts).all() and rates == [None, None]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(batch_sizes=[0]), r"batch_sizes must be an int in \[1, 60\], got 0"),
+    (dict(batch_sizes=[10, 10]), r"batch_sizes must not repeat a value, got \[10, 10\]"),
+    (dict(batch_sizes=[]), r"batch_sizes must hold at least one value"),
+    (dict(learning_rates=[-0.1]), r"learning_rates must be .*got -0\.1"),
+    (dict(learning_rates={60: [0.1]}), r"learning_rates must have an entry for every batch size, missing \[10\]"),
+    (dict(epochs={10: 2}), r"epochs must have an entry for every batch size, missing \[60\]"),
+    (dict(epochs=0), r"epochs must be an int .*got 0"),
+    (dict(seeds=[1.5]), r"seeds must be an int .*got 1\.5"),
+    (dict(replicas=0), r"replicas must be an int .*got 0"),
+    (dict(cache_dir=3), r"cache_dir must be a path or None, got 3"),
+])
+def test_bad_arguments(small_blobs, kwargs, message):
+    kwargs = dict(dict(batch_sizes=[10, 60], learning_rates=[0.1], epochs=1, progress=False),
+                  **kwargs)
+    with pytest.raises((TypeError, ValueError), match=message):
+        helpers.sweep(small_blobs, **kwargs)
+
+
+def test_run_key_is_json_and_complete(small_blobs):
+    key = run_key(small_blobs, batch_size=10, learning_rate=0.1, seed=0, epochs=2, momentum=0.9,
+                  hidden_units=32, activation="relu", kernel_initializer="glorot_uniform",
+                  shuffle=True)
+    assert json.loads(json.dumps(key)) == key
+    assert {"trainer", "keras", "dataset", "batch_size", "learning_rate", "seed", "epochs",
+            "momentum", "hidden_units", "activation", "kernel_initializer", "shuffle"} <= set(key)
