@@ -28,9 +28,9 @@ def _notebook():
     kept.outputs = [new_output("stream", name="stdout", text="lesson\n")]
     tagged = new_code_cell("answer = 42", metadata={"tags": ["solution"]})
     return new_notebook(cells=[
-        new_markdown_cell("## Exercises\n1. Print each batch size."), kept,
+        new_markdown_cell("## Exercises\n1. Print each batch size.\n"), kept,
         new_markdown_cell("## Solutions"), solved,
-        new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"), tagged])
+        new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION\n"), tagged])
 
 
 def test_code_solution_becomes_placeholder_at_its_indent(student):
@@ -45,7 +45,7 @@ def test_code_solution_becomes_placeholder_at_its_indent(student):
 
 def test_markdown_and_tagged_solutions_are_replaced(student):
     copy, _ = student.strip_solutions(_notebook())
-    assert copy.cells[4].source == "Why?\nYOUR ANSWER HERE"
+    assert copy.cells[4].source == "Why?\nYOUR ANSWER HERE\n"
     assert copy.cells[5].source == student.CODE_PLACEHOLDER
     assert copy.cells[5].metadata["tags"] == ["raises-exception"]
     assert copy.cells[2].source == "## Your solutions"
@@ -123,3 +123,11 @@ def test_student_copy_runs_top_to_bottom(student, source, tmp_path):
             assert errors == ["NotImplementedError"], (path.name, index, errors)
         else:
             assert errors == [], (path.name, index, errors)
+
+
+def test_instructor_guide_covers_every_notebook():
+    guide = (ROOT / "docs" / "instructors.md").read_text()
+    for path in NOTEBOOKS:
+        title = nbformat.read(path, as_version=4).cells[0].source.splitlines()[0][2:].strip()
+        assert f"\n### {title}\n" in guide, f"no learning objectives for {path.name}"
+        assert f"`notebooks/{path.name}`" in guide and f"| {title} |" in guide, path.name

@@ -54,7 +54,7 @@ def _strip_cell_source(source, placeholder, where):
             out.append(line)
     if inside:
         raise ValueError(f"{where}: {BEGIN} is never closed by {END}")
-    return "\n".join(out), blocks
+    return "\n".join(out) + ("\n" if source.endswith("\n") else ""), blocks
 
 
 def strip_solutions(nb, name="notebook"):
@@ -100,12 +100,12 @@ def strip_solutions(nb, name="notebook"):
         placeholder = CODE_PLACEHOLDER if cell.cell_type == "code" else TEXT_PLACEHOLDER
         tags = cell.metadata.get("tags", [])
         if SOLUTION_TAG in tags and BEGIN not in cell.source:
-            cell.source, blocks = placeholder, 1
+            source, blocks = placeholder, 1
         else:
-            cell.source, blocks = _strip_cell_source(cell.source, placeholder,
-                                                     f"{name}, cell {index}")
+            source, blocks = _strip_cell_source(cell.source, placeholder, f"{name}, cell {index}")
         if not blocks:
             continue
+        cell.source = source
         removed += blocks
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
