@@ -411,7 +411,7 @@ class Explorer:
                                             value=batch_size, description="batch size",
                                             continuous_update=False, style=style, layout=wide),
             "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0],
-                                              max=LR_EXPONENTS[1], step=0.25,
+                                              max=LR_EXPONENTS[1], step=0.1,
                                               readout_format=".2g", description="learning rate",
                                               continuous_update=False, style=style, layout=wide),
             "momentum": w.SelectionSlider(options=[(f"{m:g}", m) for m in momenta], value=momentum,

@@ -191,3 +191,39 @@ def test_training_waits_for_the_explorer_thread(small_blobs):
 
 def test_explorer_is_exported():
     assert helpers.explore is explore and helpers.Explorer is Explorer
+
+
+# --- claims of notebooks/07_explorer.ipynb (the explorer trains seed 0 when seeds=1) ----------
+
+def slider_stop(exponent):
+    """A stop of the explorer's learning-rate slider: 10 ** (min + k * step)."""
+    steps = round((exponent - widgets.LR_EXPONENTS[0]) / 0.1)
+    return 10.0 ** (widgets.LR_EXPONENTS[0] + steps * 0.1)
+
+
+def test_lesson_07_solution_1_batch_1_needs_a_tenth_of_the_learning_rate(blobs):
+    mini = helpers.train(blobs, batch_size=32, epochs=100, learning_rate=0.01, seed=0)
+    tenth = helpers.train(blobs, batch_size=1, epochs=100, learning_rate=slider_stop(-3), seed=0)
+    assert abs(slider_stop(-3) - 0.001) < 1e-12
+    assert abs(tenth.final("val_accuracy") - mini.final("val_accuracy")) <= 0.05
+    assert helpers.train(blobs, batch_size=1, epochs=100, learning_rate=0.1, seed=0).diverged_at == 1
+
+
+def test_lesson_07_solution_2_batch_256_keeps_pace_near_0_08(blobs):
+    stop = slider_stop(-1.1)
+    assert f"{stop:.2g}" == "0.079"
+    mini = helpers.train(blobs, batch_size=32, epochs=100, learning_rate=0.01, seed=0)
+    runs = {lr: helpers.train(blobs, batch_size=256, epochs=100, learning_rate=lr, seed=0)
+            for lr in (0.01, stop)}
+
+    def gap(result):
+        return np.mean(np.abs(np.array(result.history["loss"]) - mini.history["loss"]))
+
+    assert runs[0.01].history["loss"][19] > mini.history["loss"][19]  # falls behind
+    assert gap(runs[stop]) < gap(runs[0.01]) / 2  # follows the pinned curve closely
+
+
+def test_lesson_07_solution_3_more_noise_lowers_the_test_accuracy():
+    finals = [helpers.train(helpers.load_blobs(cluster_std=std), batch_size=32, epochs=100,
+                            learning_rate=0.01, seed=0).final("val_accuracy") for std in (2.0, 4.0)]
+    assert finals[1] < finals[0] - 0.1
