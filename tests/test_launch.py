@@ -193,3 +193,17 @@ def test_binder_postbuild_installs_the_package_without_touching_the_pins():
     lines = _lines(ROOT / "binder" / "postBuild")
     installs = [line for line in lines if "pip install" in line]
     assert len(installs) == 1 and "--no-deps" in installs[0] and installs[0].endswith(" .")
+
+
+def test_colab_stand_in_pins_colabs_versions():
+    lines = _lines(ROOT / "tools" / "colab-requirements.txt")
+    pins = {Requirement(line).name: Requirement(line).specifier for line in lines}
+    assert all(str(spec).startswith("==") for spec in pins.values()), lines
+    for name, colab in [("tensorflow-cpu", "==2.20.*"), ("keras", "==3.13.*"),
+                        ("ipywidgets", "==7.7.1"), ("numpy", "==2.0.*")]:
+        assert Requirement(f"x{colab}").specifier.contains(str(pins[name])[2:]), (name, pins[name])
+    # Colab's versions must satisfy the package's own requirements, or Colab's pip would replace them.
+    for requirement in map(Requirement, PROJECT["dependencies"]):
+        if requirement.name in pins:
+            pinned = str(pins[requirement.name]).removeprefix("==")
+            assert requirement.specifier.contains(pinned), (requirement, pinned)
