@@ -63,6 +63,7 @@ def venv_env(venv):
 
 def run(args, *, log, cwd=ROOT, env=None, what=None):
     """Run ``args``, appending its output to ``log``; raise BuildError with the tail if it fails."""
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
     with open(log, "a") as out:
         out.write(f"\n$ {' '.join(map(str, args))}\n")
         out.flush()
@@ -76,7 +77,6 @@ def run(args, *, log, cwd=ROOT, env=None, what=None):
 def create_venv(venv, python, *, log):
     """Create a fresh venv at ``venv`` with ``python`` (removing any old one)."""
     shutil.rmtree(venv, ignore_errors=True)
-    Path(log).parent.mkdir(parents=True, exist_ok=True)
     run([python, "-m", "venv", venv], log=log, what="python -m venv")
     run([Path(venv) / "bin" / "python", "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
         log=log, what="pip upgrade")

@@ -76,8 +76,7 @@ def build(python, *, reuse=False):
     if reuse and _python().exists():
         return
     print(f"building {VENV.name} with {python} (log: {LOG.relative_to(ROOT)}) ...", flush=True)
-    LOG.parent.mkdir(exist_ok=True)
-    LOG.write_text("")
+    LOG.unlink(missing_ok=True)
     create_venv(VENV, python, log=LOG)
     run([_python(), "-m", "pip", "install", "--quiet", "-r", BINDER / "requirements.txt"],
         log=LOG, what="pip install -r binder/requirements.txt")
@@ -141,6 +140,7 @@ def check_server(voila=EXPLORER, *, voila_timeout=300):
             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",
             # Binder's user is not root; CI's is.
             *(["--allow-root"] if os.geteuid() == 0 else [])]
+    LOG.parent.mkdir(parents=True, exist_ok=True)
     with open(LOG, "a") as log:
         server = subprocess.Popen(list(map(str, args)), cwd=ROOT, env=venv_env(VENV), stdout=log,
                                   stderr=subprocess.STDOUT, start_new_session=True)

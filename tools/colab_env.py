@@ -68,8 +68,7 @@ def build(python, *, rebuild=False):
     if stamp.exists() and not rebuild:
         return
     print(f"building {VENV.name} with {python} (log: {LOG.relative_to(ROOT)}) ...", flush=True)
-    LOG.parent.mkdir(exist_ok=True)
-    LOG.write_text("")
+    LOG.unlink(missing_ok=True)
     create_venv(VENV, python, log=LOG)
     run([_python(), "-m", "pip", "install", "--quiet", *pins], log=LOG, what="pip install (pins)")
     stamp.touch()
