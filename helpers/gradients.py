@@ -211,6 +211,8 @@ class GradientError:
     batch_sizes : ndarray of int
     measured : ndarray
         Root-mean-square of ``|g_B - G|`` over the drawn batches.
+    standard_error : ndarray
+        Standard error of ``measured`` from the spread of the draws.
     expected : ndarray
         ``sqrt(tr(Sigma) / B * (1 - B / n))``, sampling without replacement.
     expected_with_replacement : ndarray
@@ -223,6 +225,7 @@ class GradientError:
 
     batch_sizes: np.ndarray
     measured: np.ndarray
+    standard_error: np.ndarray
     expected: np.ndarray
     expected_with_replacement: np.ndarray
     gradient_norm: float
@@ -264,13 +267,19 @@ def minibatch_gradient_error(grads, batch_sizes, *, draws=200, seed=0):
     rng = np.random.default_rng(seed)
     mean = grads.mean(axis=0)
     noise = gradient_noise(grads)
-    measured = []
+    measured, standard_error = [], []
     for b in sizes:
-        errors = [np.sum((grads[rng.choice(n, size=b, replace=False)].mean(axis=0) - mean) ** 2)
-                  for _ in range(draws)]
-        measured.append(np.sqrt(np.mean(errors)))
+        squared = np.array([
+            np.sum((grads[rng.choice(n, size=b, replace=False)].mean(axis=0) - mean) ** 2)
+            for _ in range(draws)])
+        rms = np.sqrt(squared.mean())
+        measured.append(rms)
+        # d sqrt(m) = dm / (2 sqrt(m)); 0 when every draw is exact (the full batch).
+        spread = squared.std(ddof=1) / np.sqrt(draws) if draws > 1 else np.nan
+        standard_error.append(spread / (2 * rms) if rms > 0 else 0.0)
     expected_wr = np.sqrt(noise.trace_covariance / sizes)
     return GradientError(batch_sizes=sizes, measured=np.array(measured),
+                         standard_error=np.array(standard_error),
                          expected=expected_wr * np.sqrt(1 - sizes / n),
                          expected_with_replacement=expected_wr,
                          gradient_norm=float(np.sqrt(noise.gradient_norm_sq)), draws=draws)

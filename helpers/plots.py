@@ -361,7 +361,8 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     -------
     matplotlib Axes
         Cells where every seed diverged are grey and say "diverged"; a ``*``
-        marks cells where some seeds diverged.
+        marks cells where some seeds diverged, whose value is the ``agg`` of
+        the others.
 
     Examples
     --------
@@ -377,9 +378,11 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     if best is not None:
         check_choice("best", best, ("max", "min"))
     check_choice("value", value, tuple(HEATMAP_LABELS))
+    # Cells show the seeds that did not diverge (a diverged run's last loss can
+    # be astronomical); the best cell is judged on every seed, as SweepResult.best does.
     table, row_values, col_values = result.grid(value, rows=rows, cols=cols, agg=agg)
+    shown, _, _ = result.grid(value, rows=rows, cols=cols, agg=agg, skip_diverged=True)
     diverged, _, _ = result.grid("diverged", rows=rows, cols=cols, agg="mean")
-    shown = np.where(diverged >= 1, np.nan, table)
     fmt = fmt or ("{:.3g}" if log else "{:.3f}")
     _, ax = _new_axes(ax)
     norm = LogNorm() if log else None
@@ -397,8 +400,8 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
                 text = _cell_text(shown[i, j], fmt) + ("*" if diverged[i, j] > 0 else "")
                 color = "white" if shown[i, j] < middle else "black"
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color=color)
-        if best is not None and np.isfinite(shown[i]).any():
-            j = int(np.nanargmax(shown[i]) if best == "max" else np.nanargmin(shown[i]))
+        if best is not None and np.isfinite(table[i]).any():
+            j = int(np.nanargmax(table[i]) if best == "max" else np.nanargmin(table[i]))
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
     names = {"batch_size": "batch size", "learning_rate": "learning rate", "seed": "seed",
              "epochs": "epochs"}

@@ -178,7 +178,8 @@ class SweepResult:
         return {label.format(name=names[by], value=value): [r for r in runs if r.config[by] == value]
                 for value in sorted({r.config[by] for r in runs})}
 
-    def grid(self, value="val_accuracy", *, rows="batch_size", cols="learning_rate", agg="mean"):
+    def grid(self, value="val_accuracy", *, rows="batch_size", cols="learning_rate", agg="mean",
+             skip_diverged=False):
         """A table of one value, aggregated over seeds: rows x cols.
 
         Parameters
@@ -190,11 +191,14 @@ class SweepResult:
         rows, cols : str
             Configuration columns.
         agg : {"mean", "median", "min", "max"}
+        skip_diverged : bool, default False
+            Aggregate only the seeds that did not diverge (a diverged run's
+            last loss can be astronomically large).
 
         Returns
         -------
         table : ndarray of shape (len(row_values), len(col_values))
-            NaN where the grid has no run.
+            NaN where the grid has no run (or, skipping, only diverged ones).
         row_values, col_values : list
         """
         check_choice("value", value, HISTORY_KEYS + ("seconds", "updates", "diverged"))
@@ -203,6 +207,8 @@ class SweepResult:
         row_values, col_values = self.values(rows), self.values(cols)
         cells = {}
         for row in self.rows:
+            if skip_diverged and row["diverged_at"] is not None:
+                continue
             v = row["diverged_at"] is not None if value == "diverged" else row[value]
             cells.setdefault((row[rows], row[cols]), []).append(float(v))
         table = np.full((len(row_values), len(col_values)), np.nan)
@@ -403,16 +409,37 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
                        cache_dir=cache.folder)
 
 
-def steps_to_target(result, target, *, key="val_loss"):
-    """Parameter updates until ``history[key]`` first reaches ``target`` (None if never).
+def steps_to_target(result, target, *, key="val_loss", x="update"):
+    """How long a run took to first reach ``target`` in ``history[key]`` (None if never).
 
-    Measured at epoch ends, so the answer is a multiple of the epoch's updates.
+    Losses must fall to the target, accuracies rise to it. Measured at epoch
+    ends, so in updates the answer is a multiple of the epoch's updates.
+
+    Parameters
+    ----------
+    result : TrainResult
+    target : float
+    key : {"val_loss", "loss", "val_accuracy", "accuracy"}
+    x : {"update", "epoch"}
+        Count parameter updates or epochs.
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> steps_to_target(result, 0.8, key="val_accuracy", x="epoch")   # doctest: +SKIP
+    7
     """
+    if not isinstance(result, TrainResult):
+        raise TypeError(f"result must be a TrainResult, got {type(result).__name__}")
     check_choice("key", key, HISTORY_KEYS)
+    check_choice("x", x, ("update", "epoch"))
     target = check_float("target", target)
     values = np.asarray(result.history[key])
     hit = values <= target if key.endswith("loss") else values >= target
     if not hit.any():
         return None
-    return int(result.updates[int(np.argmax(hit))])
-
+    first = int(np.argmax(hit))
+    return first + 1 if x == "epoch" else int(result.updates[first])

@@ -183,6 +183,9 @@ def test_steps_to_target(small_blobs):
     assert steps == run.updates[first] and first <= 4
     assert steps_to_target(run, -1.0) is None
     assert steps_to_target(run, 0.0, key="val_accuracy") == run.updates[0]
+    assert steps_to_target(run, target, x="epoch") == first + 1
+    with pytest.raises(ValueError, match=r"x must be one of 'update', 'epoch', got 'second'"):
+        steps_to_target(run, target, x="second")
     sizes, counts, rates = result.steps_to_target(target)
     assert sizes == [10, 60] and len(counts) == 2 and rates[0] in (0.03, 0.3)
     sizes, counts, rates = result.steps_to_target(-1.0)
@@ -215,3 +218,16 @@ def test_run_key_is_json_and_complete(small_blobs):
     assert json.loads(json.dumps(key)) == key
     assert {"trainer", "keras", "dataset", "batch_size", "learning_rate", "seed", "epochs",
             "momentum", "hidden_units", "activation", "kernel_initializer", "shuffle"} <= set(key)
+
+
+def test_diverged_runs_in_grids_and_heatmaps(small_blobs):
+    result = helpers.sweep(small_blobs, batch_sizes=[10], learning_rates=[0.1, 50.0], seeds=[0, 1],
+                           epochs=5, cache_dir=None, progress=False)
+    diverged, _, _ = result.grid("diverged")
+    np.testing.assert_array_equal(diverged, [[0.0, 1.0]])
+    shown, _, _ = result.grid("val_loss", skip_diverged=True)
+    assert np.isfinite(shown[0, 0]) and np.isnan(shown[0, 1])
+    assert result.best("val_loss", mode="min") == {10: 0.1}
+    ax = helpers.plot_heatmap(result, "val_loss", best="min")
+    assert [t.get_text() for t in ax.texts][1] == "diverged"
+    assert ax.patches[0].get_x() == -0.5      # the outlined cell is the first column

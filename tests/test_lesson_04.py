@@ -1,0 +1,289 @@
+"""Claims of notebooks/04_learning_rate_and_batch_size.ipynb, on the same experiments run afresh.
+
+Every experiment is the notebook's call with the same data, model, grid and
+seeds (without the notebook's run cache, so it really trains).
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import helpers
+
+SEEDS = [0, 1, 2]
+RATES = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
+BASE_BATCH, BASE_LR = 32, 0.01
+TARGET = 0.42
+RACE = [4, 8, 16, 32, 64, 128, 256, 800]
+PATH_EPOCHS = (5, 10, 15, 20, 30, 40, 60, 80)
+sweep = dict(cache_dir=None, progress=False)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return helpers.load_blobs(n_samples=1000, train_size=800, cluster_std=2.0, random_state=2)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return helpers.load_digits()
+
+
+@pytest.fixture(scope="module")
+def lr_grid():
+    data_b = helpers.load_blobs(n_samples=1000, train_size=500, cluster_std=2.0, random_state=2)
+    return helpers.sweep(data_b, batch_sizes=[1, 32, 500], learning_rates=RATES, seeds=SEEDS,
+                         epochs=200, hidden_units=50, kernel_initializer="he_uniform", **sweep)
+
+
+@pytest.fixture(scope="module")
+def digit_grid(digits):
+    return helpers.sweep(digits, batch_sizes=[1, 32, digits.n_train],
+                         learning_rates=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0], seeds=SEEDS[:2],
+                         epochs=30, **sweep)
+
+
+def cell(result, value, batch_size, learning_rate):
+    table, rows, cols = result.grid(value)
+    return table[rows.index(batch_size), cols.index(learning_rate)]
+
+
+# 1. Why batch 1 needed a ten times smaller learning rate
+
+def test_batch_1_at_0_01_ends_far_below_0_001(lr_grid):
+    assert cell(lr_grid, "val_accuracy", 1, 0.01) < cell(lr_grid, "val_accuracy", 1, 0.001) - 0.1
+
+
+def test_best_learning_rate_grows_with_the_batch(lr_grid):
+    best = lr_grid.best("val_accuracy")
+    assert best[1] in (0.0003, 0.001)
+    assert best[1] <= best[32] < best[500] and best[500] >= 0.01
+
+
+def test_batch_1_diverges_from_0_1_the_full_batch_is_fine_at_0_3(lr_grid):
+    assert cell(lr_grid, "diverged", 1, 0.1) == 1 and cell(lr_grid, "diverged", 1, 0.3) == 1
+    assert cell(lr_grid, "diverged", 1, 0.03) == 0
+    assert cell(lr_grid, "diverged", 500, 0.3) == 0 and cell(lr_grid, "val_accuracy", 500, 0.3) > 0.8
+
+
+def test_digits_best_learning_rate_grows_and_batch_1_stays_at_chance(digit_grid, digits):
+    best = digit_grid.best("val_accuracy")
+    assert best[1] < best[32] < best[digits.n_train]
+    for lr in (0.03, 0.1, 0.3, 1.0):
+        assert cell(digit_grid, "val_accuracy", 1, lr) < 0.2
+
+
+# 2. Scaling rules
+
+@pytest.fixture(scope="module")
+def scaling(data):
+    scaled = [1, 8, 32, 128, data.n_train]
+    rules = {rule: {b: helpers.scale_learning_rate(BASE_LR, BASE_BATCH, b, rule=rule) for b in scaled}
+             for rule in ("linear", "sqrt")}
+    result = helpers.sweep(data, batch_sizes=scaled,
+                           learning_rates={b: sorted({rules["linear"][b], rules["sqrt"][b]}) for b in scaled},
+                           seeds=SEEDS, epochs=30, **sweep)
+    curves = {rule: {b: np.mean([r.history["val_loss"]
+                                 for r in result.select(batch_size=b, learning_rate=lr)], axis=0)
+                     for b, lr in rates.items()}
+              for rule, rates in rules.items()}
+    return rules, curves
+
+
+def test_rules_pick_these_rates(scaling):
+    rules, _ = scaling
+    assert rules["linear"][800] == pytest.approx(0.25) and rules["sqrt"][800] == pytest.approx(0.05)
+    assert rules["linear"][1] == pytest.approx(0.0003125)
+
+
+def test_linear_rule_keeps_batches_1_to_128_with_batch_32(scaling):
+    _, curves = scaling
+    base = curves["linear"][BASE_BATCH]
+    for b in (1, 8, 128):
+        linear = np.abs(curves["linear"][b] - base).mean()
+        root = np.abs(curves["sqrt"][b] - base).mean()
+        assert linear < 0.03 and linear < root, b
+
+
+def test_linear_rule_breaks_down_at_the_full_batch(scaling):
+    _, curves = scaling
+    base, full = curves["linear"][BASE_BATCH], curves["linear"][800]
+    assert full[0] > 2 * base[0]
+    assert np.abs(full - base).mean() > 5 * max(np.abs(curves["linear"][b] - base).mean()
+                                                for b in (1, 8, 128))
+    assert np.abs(np.diff(full)).mean() > 3 * np.abs(np.diff(base)).mean()   # it bounces
+    assert full[-1] < base[-1] + 0.1                                         # and settles
+
+
+def test_square_root_rule_fans_out(scaling):
+    _, curves = scaling
+    first = [curves["sqrt"][b][0] for b in (1, 8, 32, 128, 800)]
+    assert first == sorted(first)
+
+
+# 3. Batch growth instead of learning-rate decay
+
+@pytest.fixture(scope="module")
+def schedules(data):
+    decay = helpers.StepDecay(0.05, factor=0.2, boundaries=[10, 20])
+    growth = helpers.BatchGrowth.matching(decay, 8)
+    return {
+        "decay": [helpers.train(data, batch_size=8, epochs=30, learning_rate=decay, seed=s) for s in SEEDS],
+        "growth": [helpers.train(data, batch_size=growth, epochs=30, learning_rate=0.05, seed=s)
+                   for s in SEEDS],
+        "neither": [helpers.train(data, batch_size=8, epochs=30, learning_rate=0.05, seed=s) for s in SEEDS],
+    }
+
+
+def mean_curve(runs, key="val_loss"):
+    return np.mean([r.history[key] for r in runs], axis=0)
+
+
+def test_schedules_share_the_first_ten_epochs(schedules):
+    for key in ("growth", "neither"):
+        for a, b in zip(schedules["decay"], schedules[key]):
+            np.testing.assert_allclose(a.history["val_loss"][:10], b.history["val_loss"][:10], atol=1e-6)
+
+
+def test_batch_growth_follows_the_decay_with_fewer_updates(schedules):
+    decay, growth, neither = (mean_curve(schedules[k]) for k in ("decay", "growth", "neither"))
+    assert np.abs(growth - decay)[10:].mean() < 0.2 * np.abs(neither - decay)[10:].mean()
+    finals = {k: np.mean([r.final("val_accuracy") for r in runs]) for k, runs in schedules.items()}
+    assert abs(finals["decay"] - finals["growth"]) < 0.02
+    assert schedules["decay"][0].updates[-1] == 3000 and schedules["growth"][0].updates[-1] == 1240
+
+
+def test_fixed_schedule_stays_high_and_noisy(schedules):
+    decay, neither = mean_curve(schedules["decay"]), mean_curve(schedules["neither"])
+    assert neither[10:].mean() > decay[10:].mean() + 0.1
+    assert np.abs(np.diff(neither[10:])).mean() > 2 * np.abs(np.diff(decay[10:])).mean()
+    finals = {k: np.mean([r.final("val_accuracy") for r in runs]) for k, runs in schedules.items()}
+    assert finals["neither"] < finals["decay"] - 0.1
+
+
+# 4. Train longer, generalise better
+
+@pytest.fixture(scope="module")
+def longer(digits):
+    small = digits.n_train // 32 + 1
+    first = helpers.sweep(digits, batch_sizes=[32, digits.n_train], learning_rates=[0.05], seeds=SEEDS,
+                          epochs={32: 20, digits.n_train: 20}, **sweep)
+    longest = helpers.sweep(digits, batch_sizes=[digits.n_train], learning_rates=[0.05], seeds=SEEDS,
+                            epochs=20 * small, **sweep)
+    return first.select(batch_size=32), first.select(batch_size=digits.n_train), longest.runs
+
+
+def test_same_updates_close_the_gap(longer):
+    small, full_short, full_long = longer
+    finals = [np.mean([r.final("val_accuracy") for r in runs]) for runs in longer]
+    assert full_short[0].updates[-1] == 20 and full_long[0].updates[-1] == small[0].updates[-1] == 640
+    assert finals[0] - finals[1] > 0.2
+    assert abs(finals[0] - finals[2]) < 0.01
+    assert 640 * 1000 / (20 * 1000) == 32
+
+
+def test_per_update_the_two_batch_sizes_learn_at_the_same_pace(longer):
+    small, _, full_long = longer
+    gaps = [np.mean([abs(a.history["val_accuracy"][e] - b.history["val_accuracy"][a.updates[e] - 1])
+                     for e in range(20)]) for a, b in zip(small, full_long)]
+    assert np.mean(gaps) < 0.02
+
+
+# 5. The gradient itself
+
+@pytest.fixture(scope="module")
+def gradient_model(data):
+    return helpers.train(data, batch_size=32, epochs=5, learning_rate=0.01, seed=0).model
+
+
+@pytest.fixture(scope="module")
+def grads(data, gradient_model):
+    return helpers.per_example_gradients(gradient_model, data.x_train, data.y_train)
+
+
+@pytest.fixture(scope="module")
+def error(data, grads):
+    batches = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, data.n_train]
+    return helpers.minibatch_gradient_error(grads, batches, draws=400, seed=0)
+
+
+def test_batch_gradient_is_the_mean_of_its_rows(data, gradient_model, grads):
+    batch = helpers.batch_gradient(gradient_model, data.x_train[:32], data.y_train[:32])
+    assert np.abs(batch - grads[:32].mean(axis=0)).max() < 1e-6
+
+
+def test_measured_error_sits_on_the_prediction(error):
+    # Each measurement is a mean over 400 random batches, so it scatters
+    # around the prediction by its standard error (estimated from the same
+    # draws: 2-4 % here). Per-example gradients are heavy-tailed, which makes
+    # that estimate itself uncertain, hence 4 standard errors, not 2.
+    inside = error.batch_sizes < error.batch_sizes.max()
+    deviation = np.abs(error.measured - error.expected)[inside]
+    assert np.all(deviation < 4 * error.standard_error[inside]), (deviation, error.standard_error)
+    assert np.all(error.standard_error[inside] < 0.1 * error.measured[inside])
+    assert error.measured[-1] < 1e-6 * error.gradient_norm          # the full batch is exact
+
+
+def test_error_falls_like_one_over_root_b(error):
+    small = error.batch_sizes <= 32
+    slope = np.polyfit(np.log(error.batch_sizes[small]), np.log(error.measured[small]), 1)[0]
+    assert -0.6 < slope < -0.4
+    one, thirty_two = error.measured[0], error.measured[list(error.batch_sizes).index(32)]
+    assert 5 < one / thirty_two < 7                                 # about sqrt(32) = 5.7
+
+
+@pytest.fixture(scope="module")
+def noise_path(data):
+    path = {}
+    for epochs in PATH_EPOCHS:
+        run = helpers.train(data, batch_size=data.n_train, epochs=epochs, learning_rate=0.1, seed=0)
+        noise = helpers.gradient_noise(helpers.per_example_gradients(run.model, data.x_train, data.y_train))
+        path[epochs] = (run, noise.b_simple)
+    return path
+
+
+def test_noise_scale_grows_by_orders_of_magnitude_as_the_loss_falls(noise_path):
+    losses = [run.final("val_loss") for run, _ in noise_path.values()]
+    scales = [b for _, b in noise_path.values()]
+    assert losses == sorted(losses, reverse=True)
+    assert scales[-1] > 1000 * scales[0]
+    ranks = np.argsort(np.argsort(scales))
+    rho = 1 - 6 * np.sum((ranks - np.arange(len(ranks))) ** 2) / (len(ranks) * (len(ranks) ** 2 - 1))
+    assert rho > 0.9                                                # "with some wobble"
+
+
+@pytest.fixture(scope="module")
+def race(data, noise_path):
+    budget = {b: math.ceil(1200 / helpers.updates_per_epoch(data.n_train, b)) for b in RACE}
+    result = helpers.sweep(data, batch_sizes=RACE, learning_rates=[0.003, 0.01, 0.03, 0.1, 0.3],
+                           seeds=SEEDS, epochs=budget, **sweep)
+    sizes, steps, _ = result.steps_to_target(TARGET)
+    s_min, b_crit = helpers.fit_steps_to_batch(sizes, steps)
+    full_path, _ = noise_path[80]
+    at_target = helpers.steps_to_target(full_path, TARGET, x="epoch")
+    run = helpers.train(data, batch_size=data.n_train, epochs=at_target, learning_rate=0.1, seed=0)
+    b_simple = helpers.gradient_noise(
+        helpers.per_example_gradients(run.model, data.x_train, data.y_train)).b_simple
+    return dict(zip(sizes, steps)), b_crit, b_simple
+
+
+def test_small_batches_halve_updates_large_ones_save_little(race):
+    steps, b_crit, _ = race
+    assert not any(np.isnan(list(steps.values())))
+    assert steps[4] / steps[16] > 3                                 # two doublings: ~4x fewer
+    assert steps[800] > 0.75 * steps[128]                           # a 6x larger batch saves little
+    assert steps[800] > 0.8 * steps[256]
+    assert 30 < b_crit < 300                                        # "a hundred or so"
+
+
+def test_critical_batch_and_noise_scale_within_a_factor_of_ten(race):
+    _, b_crit, b_simple = race
+    assert 0.1 < b_simple / b_crit < 10
+
+
+# Solutions
+
+def test_linear_rule_from_batch_1_asks_for_0_5(lr_grid):
+    suggested = helpers.scale_learning_rate(0.001, 1, 500)
+    assert suggested == pytest.approx(0.5) and suggested > max(RATES)

@@ -1,0 +1,105 @@
+"""Claims of notebooks/05_batch_size_sweep.ipynb, on the same sweeps run afresh.
+
+The sweeps are run here exactly as the notebook runs them (same data, model,
+grid and seeds), into a cache folder of this test session, so the second
+sweep reuses the first one's runs as it does in the notebook.
+"""
+
+import numpy as np
+import pytest
+
+import helpers
+
+SEEDS = [0, 1, 2, 3, 4]
+BATCH_SIZES = [4, 8, 16, 32, 64, 128, 256, 450]
+LEARNING_RATES = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
+MODEL = dict(hidden_units=50, kernel_initializer="he_uniform")
+
+
+@pytest.fixture(scope="module")
+def data():
+    return helpers.load_blobs(n_samples=1000, train_size=500, cluster_std=2.0, random_state=2)
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("sweeps")
+
+
+@pytest.fixture(scope="module")
+def source_sweep(data, cache):
+    return helpers.sweep(data, batch_sizes=BATCH_SIZES, learning_rates=[0.01], seeds=SEEDS,
+                         epochs=200, cache_dir=cache, progress=False, **MODEL)
+
+
+@pytest.fixture(scope="module")
+def grid(data, cache, source_sweep):
+    return helpers.sweep(data, batch_sizes=BATCH_SIZES, learning_rates=LEARNING_RATES,
+                         seeds=SEEDS[:3], epochs=200, cache_dir=cache, progress=False, **MODEL)
+
+
+def by_batch(result, fn):
+    return {b: fn(result.select(batch_size=b)) for b in BATCH_SIZES}
+
+
+def test_updates_per_epoch(data):
+    assert [helpers.updates_per_epoch(data.n_train, b) for b in BATCH_SIZES] == \
+        [125, 63, 32, 16, 8, 4, 2, 2]
+
+
+def test_panels_end_at_about_the_same_height(source_sweep):
+    finals = by_batch(source_sweep, lambda runs: np.mean([r.final("val_accuracy") for r in runs]))
+    assert max(finals.values()) - min(finals.values()) < 0.03
+
+
+def test_small_batches_reach_80_percent_in_a_few_epochs_large_in_tens(source_sweep):
+    reach = by_batch(source_sweep, lambda runs: np.mean(
+        [helpers.steps_to_target(r, 0.8, key="val_accuracy", x="epoch") for r in runs]))
+    assert reach[4] < 5 and reach[8] < 5
+    assert reach[256] >= 20 and reach[450] >= 20
+    ordered = [reach[b] for b in BATCH_SIZES[:-1]]
+    assert ordered == sorted(ordered) and reach[450] > reach[128]
+
+
+def test_seeds_disagree_most_at_batches_4_and_8(source_sweep):
+    spread = by_batch(source_sweep, lambda runs: np.ptp([r.final("val_accuracy") for r in runs]))
+    assert min(spread[4], spread[8]) > max(spread[b] for b in BATCH_SIZES[2:])
+
+
+def test_batch_450_wobbles_more_than_256(source_sweep):
+    jitter = by_batch(source_sweep, lambda runs: np.mean([r.jitter("val_accuracy") for r in runs]))
+    assert jitter[450] > jitter[256]
+
+
+def test_grid_reuses_the_source_sweep(grid):
+    assert len(grid) == 144 and sum(grid.cached) == 24
+    assert all(c for c, r in zip(grid.cached, grid.rows) if r["learning_rate"] == 0.01)
+
+
+def test_good_runs_form_a_diagonal_band(grid):
+    acc, rows, cols = grid.grid("val_accuracy")
+    at = {(b, lr): acc[rows.index(b), cols.index(lr)] for b in rows for lr in cols}
+    assert at[4, 0.1] < 0.5 < 0.8 < at[450, 0.1]           # 0.1 suits large batches only
+    assert at[4, 0.001] > 0.8 and max(at[256, 0.001], at[450, 0.001]) < 0.78
+
+
+def test_best_learning_rate_by_test_loss_grows_with_the_batch(grid):
+    best = grid.best("val_loss", mode="min")
+    rates = [best[b] for b in BATCH_SIZES]
+    assert rates == sorted(rates)
+    assert best[450] / best[4] > 9.99
+
+
+def test_updates_follow_the_batch_size_and_small_batches_cost_most_time(grid):
+    updates, rows, _ = grid.grid("updates", agg="max")
+    assert updates[rows.index(4)].max() == 25_000 and updates[rows.index(450)].max() == 400
+    seconds = by_batch(grid, lambda runs: np.mean([r.seconds for r in runs if not r.diverged]))
+    assert seconds[4] > 2 * seconds[32]
+    large = [seconds[b] for b in BATCH_SIZES[3:]]
+    assert max(large) < 2 * min(large)                      # flat above batch 32
+
+
+def test_rerun_comes_from_the_cache(data, cache, grid):
+    again = helpers.sweep(data, batch_sizes=BATCH_SIZES, learning_rates=LEARNING_RATES,
+                          seeds=SEEDS[:3], epochs=200, cache_dir=cache, progress=False, **MODEL)
+    assert all(again.cached) and again.seconds < grid.seconds
