@@ -4,16 +4,17 @@
 :func:`helpers.replicas.train_replicas` (several seeds and learning rates of
 one batch size share one compiled program) and returns a :class:`SweepResult`,
 one row per run. Finished runs are written at once to a cache folder, one
-JSON file per run named by a hash of its full configuration, so
+compressed JSON file per run named by a hash of its full configuration, so
 
 - running the same cell again reads the results instead of training;
 - an interrupted sweep (Ctrl-C, a closed laptop) keeps every finished run,
   and running it again trains only what is missing;
 - a cache file that cannot be read is trained again, with a warning.
 
-The files are plain JSON (never pickle): loading a cache cannot run code.
+The files are gzip-compressed JSON (never pickle): loading a cache cannot run code.
 """
 
+import gzip
 import hashlib
 import json
 import os
@@ -75,7 +76,7 @@ class _Cache:
         self.folder = None if folder is None else Path(folder)
 
     def path(self, key):
-        return self.folder / f"{_digest(key)}.json"
+        return self.folder / f"{_digest(key)}.json.gz"
 
     def load(self, key):
         """The cached result for ``key``, or None (with a warning if the file is bad)."""
@@ -85,11 +86,15 @@ class _Cache:
         if not path.exists():
             return None
         try:
-            stored = json.loads(path.read_text())
+            with gzip.open(path, "rt", encoding="utf-8") as stream:
+                stored = json.load(stream)
             if stored.get("format") != _FORMAT or stored.get("key") != key:
                 raise ValueError("its key does not match the run's configuration")
-            return TrainResult.from_dict(stored["result"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+            result = TrainResult.from_dict(stored["result"])
+            # Stored with float32's 9 significant digits (see save): back to those float32s.
+            result.batch_loss = result.batch_loss.astype(np.float32).astype(float)
+            return result
+        except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as error:
             warnings.warn(f"sweep cache file {path} is unreadable ({error}); "
                           f"training that run again", RuntimeWarning, stacklevel=4)
             return None
@@ -98,13 +103,19 @@ class _Cache:
         if self.folder is None:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(dict(format=_FORMAT, key=key, result=result.to_dict()))
+        stored = result.to_dict()
+        # The per-update losses are float32 numbers and most of the file: 9
+        # significant digits keep them exactly (load rounds back to float32).
+        stored["batch_loss"] = [float(f"{v:.9g}") for v in stored["batch_loss"]]
+        text = json.dumps(dict(format=_FORMAT, key=key, result=stored))
         # Write a temporary file and rename it over the target: a reader (or a
         # crash) never sees half a file.
         handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
         try:
-            with os.fdopen(handle, "w") as stream:
-                stream.write(text)
+            with os.fdopen(handle, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb",
+                                                              compresslevel=1, mtime=0) as stream:
+                stream.write(text.encode("utf-8"))
+            os.chmod(temporary, 0o644)
             os.replace(temporary, self.path(key))
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

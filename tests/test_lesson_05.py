@@ -72,7 +72,7 @@ def test_batch_450_wobbles_more_than_256(source_sweep):
 
 
 def test_grid_reuses_the_source_sweep(grid):
-    assert len(grid) == 144 and sum(grid.cached) == 24
+    assert len(grid) == 144 and sum(grid.cached) == 24      # only the source sweep was cached here
     assert all(c for c, r in zip(grid.cached, grid.rows) if r["learning_rate"] == 0.01)
 
 

@@ -1,5 +1,6 @@
 """helpers.sweep: the grid, its tidy rows, and its cache (resume, corruption, keys)."""
 
+import gzip
 import json
 
 import matplotlib
@@ -72,7 +73,7 @@ def test_grid_and_best(small_blobs):
 
 def test_second_call_reads_everything_from_the_cache(small_blobs, tmp_path, counting):
     first = helpers.sweep(small_blobs, cache_dir=tmp_path, **GRID)
-    assert sum(counting) == 8 and len(list(tmp_path.glob("*.json"))) == 8
+    assert sum(counting) == 8 and len(list(tmp_path.glob("*.json.gz"))) == 8
     counting.clear()
     second = helpers.sweep(small_blobs, cache_dir=tmp_path, **GRID)
     assert counting == [] and all(second.cached)
@@ -85,8 +86,8 @@ def test_second_call_reads_everything_from_the_cache(small_blobs, tmp_path, coun
 def test_cache_files_are_json_keyed_by_the_full_configuration(small_blobs, tmp_path, counting):
     helpers.sweep(small_blobs, batch_sizes=[10], learning_rates=[0.1], seeds=[0], epochs=2,
                   cache_dir=tmp_path, progress=False)
-    (path,) = tmp_path.glob("*.json")
-    stored = json.loads(path.read_text())
+    (path,) = tmp_path.glob("*.json.gz")
+    stored = json.loads(gzip.decompress(path.read_bytes()))
     assert stored["key"]["dataset"] == small_blobs.config
     assert stored["key"]["trainer"] == TRAINER_VERSION
     # Anything that changes the run changes the key: a new file, a new run.
@@ -116,7 +117,7 @@ def test_interrupted_sweep_keeps_finished_runs_and_resumes(small_blobs, tmp_path
     with pytest.warns(RuntimeWarning, match=r"interrupted: 4 of 8 runs finished, cached in"):
         with pytest.raises(KeyboardInterrupt):
             helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=4, **GRID)
-    assert len(list(tmp_path.glob("*.json"))) == 4
+    assert len(list(tmp_path.glob("*.json.gz"))) == 4
 
     resumed = []
 
@@ -135,11 +136,11 @@ def test_corrupt_or_foreign_cache_file_is_trained_again_with_a_warning(small_blo
     kwargs = dict(batch_sizes=[10], learning_rates=[0.1], seeds=[0, 1], epochs=2,
                   cache_dir=tmp_path, progress=False)
     first = helpers.sweep(small_blobs, **kwargs)
-    paths = sorted(tmp_path.glob("*.json"))
-    paths[0].write_text('{"format": 1, "key": {"trunc')
-    stored = json.loads(paths[1].read_text())
+    paths = sorted(tmp_path.glob("*.json.gz"))
+    paths[0].write_bytes(gzip.compress(b'{"format": 1, "key": {"trunc'))    # cut short
+    stored = json.loads(gzip.decompress(paths[1].read_bytes()))
     stored["key"]["seed"] = 99              # a file whose content is another run's
-    paths[1].write_text(json.dumps(stored))
+    paths[1].write_bytes(gzip.compress(json.dumps(stored).encode()))
     counting.clear()
     with pytest.warns(RuntimeWarning, match="unreadable") as caught:
         again = helpers.sweep(small_blobs, **kwargs)
@@ -150,6 +151,10 @@ def test_corrupt_or_foreign_cache_file_is_trained_again_with_a_warning(small_blo
     counting.clear()
     helpers.sweep(small_blobs, **kwargs)    # the rewritten files are good again
     assert counting == []
+    paths[1].write_bytes(b"not gzip at all")
+    with pytest.warns(RuntimeWarning, match="unreadable"):
+        helpers.sweep(small_blobs, **kwargs)
+    assert counting == [1]
 
 
 def test_no_cache_writes_nothing(small_blobs, tmp_path, monkeypatch):
@@ -162,7 +167,7 @@ def test_no_cache_writes_nothing(small_blobs, tmp_path, monkeypatch):
 def test_default_cache_is_relative_to_the_working_directory(small_blobs, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     helpers.sweep(small_blobs, batch_sizes=[60], learning_rates=[0.1], epochs=1, progress=False)
-    assert len(list((tmp_path / ".cache" / "sweeps").glob("*.json"))) == 1
+    assert len(list((tmp_path / ".cache" / "sweeps").glob("*.json.gz"))) == 1
 
 
 def test_per_batch_size_learning_rates_and_epochs(small_blobs):
