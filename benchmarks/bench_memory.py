@@ -2,7 +2,8 @@
 
 Binder gives a session 1-2 GB, so each notebook's kernel must stay under
 1.5 GB. Each notebook runs with nbclient, as tools/execute_notebooks.py does
-(nothing is saved); meanwhile a thread samples the resident memory (RSS) of
+(nothing is saved), in an empty working folder (so lessons 04 and 05 train
+their sweeps instead of reading an earlier run's cache); meanwhile a thread samples the resident memory (RSS) of
 the kernel process and its children with psutil every 50 ms, and before the
 kernel shuts down its own high-water mark (VmHWM in /proc, which no sampling
 can miss) is read too, after every cell.
@@ -21,6 +22,7 @@ reported, not failed).
 
 import argparse
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -108,13 +110,15 @@ def measure(path, *, then=None, timeout=900):
     if then:
         nb.cells.append(nbformat.v4.new_code_cell(then))
     sampler = _Sampler()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(Path(path).parent)}})
-    client.on_notebook_start = lambda notebook: sampler.start(client)
-    client.on_cell_executed = lambda **_: sampler.read_high_water_mark()
-    client.on_notebook_complete = lambda notebook: sampler.stop()
-    start = time.perf_counter()
-    client.execute()
+    # A fresh working folder: no sweep cache from an earlier run, as on a learner's first run.
+    with tempfile.TemporaryDirectory() as folder:
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": folder}})
+        client.on_notebook_start = lambda notebook: sampler.start(client)
+        client.on_cell_executed = lambda **_: sampler.read_high_water_mark()
+        client.on_notebook_complete = lambda notebook: sampler.stop()
+        start = time.perf_counter()
+        client.execute()
     return time.perf_counter() - start, sampler.peak, sampler.hwm
 
 
