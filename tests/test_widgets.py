@@ -227,3 +227,14 @@ def test_lesson_07_solution_3_more_noise_lowers_the_test_accuracy():
     finals = [helpers.train(helpers.load_blobs(cluster_std=std), batch_size=32, epochs=100,
                             learning_rate=0.01, seed=0).final("val_accuracy") for std in (2.0, 4.0)]
     assert finals[1] < finals[0] - 0.1
+
+
+def test_close_stops_the_background_thread(small_blobs):
+    explorer = explore(small_blobs, batch_size=4, epochs=3)  # warms up in the background
+    explorer.controls["batch_size"].value = 8
+    explorer.close()
+    assert not explorer._worker.is_alive()
+    trainings = explorer.trainings
+    explorer.controls["batch_size"].value = 16
+    assert explorer.wait(5) and explorer.trainings == trainings
+    assert "closed" in explorer._status.value
