@@ -360,8 +360,10 @@ def test_learning_rate_scaling(seed):
     gap = lambda r: np.mean(np.abs(np.array(r.history["loss"]) - mini.history["loss"]))  # noqa: E731
     assert gap(scaled) < gap(same)
     assert loss(divided, 20) > loss(same, 20)
-    # ... and at 0.8 the test loss swings and the accuracy collapses
-    assert far.jitter() > 5 * scaled.jitter() and far.final("val_accuracy") < 0.6
+    # ... and at 0.8 the test loss swings and the accuracy ends far below the others'
+    assert far.jitter() > 5 * scaled.jitter()
+    assert far.final("val_accuracy") < min(same.final("val_accuracy"),
+                                           scaled.final("val_accuracy")) - 0.1
     # lr-scaling-which: over the first 10 epochs fastest at 0.08, slowest at 0.00125,
     # and 0.00125 is still well above the others after 100 epochs
     early = [np.mean(r.history["loss"][:10]) for r in (scaled, same, divided)]
