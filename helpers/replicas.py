@@ -14,10 +14,13 @@ replica ``k`` follows the same trajectory as
 
 Why the replicas do not interact: the loss is the sum of the replicas'
 losses, and replica ``k``'s weights only touch replica ``k``'s loss, so the
-gradient for replica ``k`` is exactly its own. A per-replica learning rate
-``lr_k`` is obtained by scaling replica ``k``'s loss by ``lr_k / lr_0`` while
-the optimizer uses ``lr_0``; for SGD with momentum the update is
-``m <- momentum * m - lr * g``, linear in ``g``, so this is the same update.
+gradient for replica ``k`` is exactly its own. The optimizer is Keras's SGD
+with one change: the learning rate is a vector, one entry per replica,
+broadcast along the replica axis of every variable, so replica ``k``'s update
+``m <- momentum * m - lr_k * g`` is element for element the one Keras makes
+for a single model at learning rate ``lr_k``. (Scaling each replica's loss by
+``lr_k / lr_0`` would be the same in exact arithmetic, but rounds the step
+differently, a difference that batch-1 training amplifies.)
 """
 
 import logging
@@ -78,6 +81,25 @@ def build_replica_mlp(n_features, n_classes, *, replicas, hidden_units=32, activ
     ], name=f"mlp_{hidden_units}_x{replicas}")
 
 
+def _replica_sgd(replicas, momentum):
+    """Keras's SGD with a learning rate per replica (the leading axis of every variable)."""
+    k = keras()
+
+    class ReplicaSGD(k.optimizers.SGD):
+        def __init__(self):
+            super().__init__(learning_rate=1.0, momentum=momentum)
+            self.replica_rates = tf().Variable(np.ones(replicas, np.float32), trainable=False,
+                                               name="replica_rates")
+
+        def update_step(self, gradient, variable, learning_rate):
+            # [K] -> [K, 1, ...] to multiply each replica's slice by its own rate.
+            shape = (replicas,) + (1,) * (len(variable.shape) - 1)
+            return super().update_step(gradient, variable,
+                                       k.ops.reshape(self.replica_rates, shape))
+
+    return ReplicaSGD()
+
+
 class _ReplicaEngine:
     """A replica model + Keras SGD whose compiled chunk programs are reused."""
 
@@ -86,7 +108,7 @@ class _ReplicaEngine:
         self.replicas = replicas
         self.model = build_replica_mlp(n_features, n_classes, replicas=replicas,
                                        hidden_units=hidden_units, activation=activation)
-        self.optimizer = k.optimizers.SGD(learning_rate=0.01, momentum=momentum)
+        self.optimizer = _replica_sgd(replicas, momentum)
         self.optimizer.build(self.model.trainable_variables)
         self._optimizer_start = [v.numpy() for v in self.optimizer.variables]
         self._loss = k.losses.sparse_categorical_crossentropy
@@ -100,7 +122,7 @@ class _ReplicaEngine:
         for v, value in zip(self.optimizer.variables, self._optimizer_start):
             v.assign(value)
 
-    def _step(self, x, y, weight, count, scale):
+    def _step(self, x, y, weight, count):
         """One SGD update of every replica on its own batch; per-replica loss and hits.
 
         ``weight`` is 1 for real samples and 0 for the padding of a short last
@@ -112,7 +134,7 @@ class _ReplicaEngine:
         with t.GradientTape() as tape:
             probs = self.model(x, training=True)
             losses = t.reduce_sum(self._loss(y, probs) * weight[:, None], axis=0) / count
-            total = t.reduce_sum(losses * scale)
+            total = t.reduce_sum(losses)
         grads = tape.gradient(total, variables)
         self.optimizer.apply_gradients(zip(grads, variables))
         return losses, self._hits(y, probs, weight)
@@ -149,14 +171,12 @@ class _ReplicaEngine:
             idx = t.concat([t.transpose(order[e]), t.zeros((padding, replicas), t.int32)], 0)
             xs = t.reshape(t.gather(x, idx), (steps, batch_size, replicas, n_features))
             ys = t.reshape(t.gather(y, idx), (steps, batch_size, replicas))
-            lr = rates[e]
-            self.optimizer.learning_rate.assign(lr[0])
-            scale = lr / lr[0]
+            self.optimizer.replica_rates.assign(rates[e])
             loss_sum = t.zeros((replicas,))
             hits = t.zeros((replicas,))
             per_batch = t.TensorArray(t.float32, size=steps, element_shape=(replicas,))
             for i in t.range(steps):
-                losses, h = self._step(xs[i], ys[i], weights[i], counts[i], scale)
+                losses, h = self._step(xs[i], ys[i], weights[i], counts[i])
                 # Keras's loss tracker weights each batch's mean by its size.
                 loss_sum += losses * counts[i]
                 hits += h

@@ -35,7 +35,7 @@ __all__ = ["sweep", "SweepResult", "steps_to_target", "run_key", "TRAINER_VERSIO
            "DEFAULT_CACHE_DIR"]
 
 #: Part of every cache key. Bump it when a change to the trainer changes its numbers.
-TRAINER_VERSION = "replicas-1"
+TRAINER_VERSION = "replicas-2"
 #: Relative to the working directory (``notebooks/`` when a notebook runs).
 DEFAULT_CACHE_DIR = Path(".cache") / "sweeps"
 _FORMAT = 1

@@ -9,31 +9,45 @@ from helpers.schedules import BatchGrowth, StepDecay
 
 # Tolerance of the comparison with helpers.train. Both run Keras's loss and
 # SGD under XLA, but in different programs, so XLA may order float sums
-# differently: single roundings of ~6e-8 that SGD carries forward. Over a few
-# epochs the histories measured agree to ~1e-6 (batch 1, 1600 updates: ~2e-7);
-# 1e-5 leaves room for other CPUs while catching any real difference (a
-# wrong batch, shuffle, learning rate or weight moves the loss by >1e-3 at once).
+# differently: single roundings of ~6e-8 that SGD carries forward. At batch
+# 32 and above, over 5 epochs, the histories agree to ~1e-7 (measured on
+# TF 2.20 and 2.21); 1e-5 leaves room for other CPUs while catching any real
+# difference (a wrong batch, shuffle, learning rate or weight moves the loss
+# by >1e-3 at once). Batch 1 is chaotic: one update per example lets a
+# rounding difference grow, measured from ~1e-7 after 100 updates to ~1e-3 in
+# single batch losses after 400 and ~1e-4 in the epoch averages after 800.
+# So at batch 1 we compare one epoch at 1e-3 and the first 100 updates at 1e-5;
+# an accuracy moves in steps of one example (1/800), and a borderline
+# prediction may flip, so accuracies get 3 examples' worth on top. Losses of
+# diverging runs are large (~20), hence also a relative 1e-5.
 TOL = 1e-5
+TOL_BATCH_1 = 1e-3
 
 
 def assert_same_as_train(data, result, **kwargs):
     reference = helpers.train(data, **kwargs)
     assert result.epochs_run == reference.epochs_run
+    batch_1 = kwargs["batch_size"] == 1   # a schedule never reaches 1 here
+    tol = TOL_BATCH_1 if batch_1 else TOL
     for key in helpers.training.HISTORY_KEYS:
-        np.testing.assert_allclose(result.history[key], reference.history[key], atol=TOL, rtol=0)
+        n = data.n_test if key.startswith("val_") else data.n_train
+        atol = tol + 3 / n if key.endswith("accuracy") and batch_1 else tol
+        np.testing.assert_allclose(result.history[key], reference.history[key], atol=atol, rtol=1e-5)
+    np.testing.assert_allclose(result.batch_loss[:100], reference.batch_loss[:100], atol=TOL,
+                               rtol=1e-5)
     np.testing.assert_array_equal(result.epoch_updates, reference.epoch_updates)
-    # helpers.train recovers each batch's loss from Keras's float32 running mean
-    # times the number of samples seen: the i-th value of an epoch is off by
-    # up to ~i x 6e-8 x the loss, ~1e-3 late in a batch-1 epoch (800 samples,
-    # losses up to ~5), ~1e-5 on average.
-    difference = np.abs(result.batch_loss - reference.batch_loss)
-    assert difference.max() < 5e-3 and difference.mean() < 1e-4
+    if not batch_1:
+        # helpers.train recovers each batch's loss from Keras's float32 running
+        # mean times the samples seen: the i-th value of an epoch is off by up
+        # to ~i x 6e-8 x the loss. (At batch 1 chaos dominates; see above.)
+        difference = np.abs(result.batch_loss - reference.batch_loss)
+        assert difference.max() < 1e-3 and difference.mean() < 1e-4
     assert result.diverged_at == reference.diverged_at
 
 
-@pytest.mark.parametrize("batch_size, epochs", [(1, 2), (32, 5), (800, 5)])
+@pytest.mark.parametrize("batch_size, epochs", [(1, 1), (32, 5), (800, 5)])
 def test_each_replica_is_the_helpers_train_run(blobs, batch_size, epochs):
-    # Learning rates where batch 1 is not chaotic (at 0.03 it is: 1e-7 apart becomes 0.04).
+    # Learning rates where batch 1 trains (at 0.03 it is wildly chaotic: 1e-7 becomes 0.04).
     rates, seeds = [0.01, 0.003, 0.01], [0, 0, 7]
     runs = train_replicas(blobs, batch_size=batch_size, epochs=epochs, learning_rates=rates,
                           seeds=seeds)
