@@ -7,6 +7,7 @@
 #   make badges      rewrite launch badges + Colab install cells from pyproject's Repository
 #                    (a fork: make badges REPO=https://github.com/you/your-fork)
 #   make student     write student/: the notebooks with exercise solutions removed
+#   make test-student run every student copy whole (make test runs the parts that differ)
 #   make test-colab  run lessons 01 and 06 under Colab's versions (builds .venv-colab)
 #   make test-binder build Binder's environment in a fresh .venv-binder and serve the course
 
@@ -15,7 +16,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test notebooks benchmarks pins venv clean badges student test-colab test-binder
+.PHONY: lab test notebooks benchmarks pins venv clean badges student test-student test-colab test-binder
 
 venv: $(STAMP)
 
@@ -47,6 +48,9 @@ badges: $(STAMP)
 
 student: $(STAMP)
 	$(PY) tools/student.py
+
+test-student: $(STAMP)
+	STUDENT_FULL_RUN=1 $(PY) -m pytest tests/test_student.py
 
 test-colab: $(STAMP)
 	$(PY) tools/colab_env.py
