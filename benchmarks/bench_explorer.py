@@ -110,6 +110,9 @@ def main(argv=None):
         time.sleep(0.3)  # warm-up has begun its first compile
         latency, compiled = change(during, batch_size=size)
         row(f"batch size -> {size} while warm-up compiles", [latency], compiled, note=note)
+        during.close()
+    for old in (explorer, ahead):
+        old.close()
 
 
 if __name__ == "__main__":

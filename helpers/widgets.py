@@ -331,6 +331,18 @@ def _close_all():
         explorer.close()
 
 
+def _only_warming(explorer):
+    """Let only the explorer in use compile ahead (training is one at a time anyway).
+
+    A re-run cell leaves its old explorer alive; its warm-up must not hold up
+    the new one.
+    """
+    for other in list(_EXPLORERS):
+        if other is not explorer:
+            with other._wakeup:
+                other._warm_queue = []
+
+
 def _register(explorer):
     if not _EXPLORERS:
         atexit.unregister(_close_all)  # registered once, however many explorers come and go
@@ -537,6 +549,7 @@ class Explorer:
         if self._closed:
             self._status.value = "closed: make a new explorer to go on"
             return
+        _only_warming(self)
         with self._wakeup:
             self._last_change = time.monotonic()
             retrain = retrain or (self._pending is not None and self._pending[0])
@@ -620,6 +633,7 @@ class Explorer:
             first.index(sizes[i]) if sizes[i] in first else len(first), abs(i - here), i))
         queue = [(data, s["momentum"], sizes[i]) for i in order
                  if self._warm_key(data, s["momentum"], sizes[i]) not in self._warmed]
+        _only_warming(self)
         with self._wakeup:
             self._warm_queue = queue
             self._wakeup.notify_all()

@@ -238,3 +238,11 @@ def test_close_stops_the_background_thread(small_blobs):
     explorer.controls["batch_size"].value = 16
     assert explorer.wait(5) and explorer.trainings == trainings
     assert "closed" in explorer._status.value
+
+
+def test_only_the_newest_explorer_compiles_ahead(small_blobs):
+    old = explore(small_blobs, batch_size=4, epochs=2, momentum=0.8)
+    new = explore(small_blobs, batch_size=4, epochs=2, momentum=0.95)  # as a re-run cell makes
+    assert old._warm_queue == [] and new._warm_queue
+    for explorer in (old, new):
+        explorer.close()
