@@ -35,7 +35,7 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 notebooks: $(STAMP)
-	$(PY) tools/execute_notebooks.py notebooks/*.ipynb
+	$(PY) tools/execute_notebooks.py --empty-cache notebooks/*.ipynb
 
 benchmarks: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

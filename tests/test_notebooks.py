@@ -52,3 +52,36 @@ def test_house_frame(path):
     code = "\n".join(s for c, s in zip(cells, sources) if c["cell_type"] == "code")
     assert "import *" not in code
     assert not re.search(r";\s*$", code, re.MULTILINE), "no trailing-; tricks to hide output"
+
+
+def _progress_state(done, total):
+    """A saved widget state holding one tqdm bar, as nbclient stores it."""
+    def model(name, **state):
+        return {"model_name": name, "state": state}
+    return {"state": {
+        "box": model("HBoxModel", children=["IPY_MODEL_left", "IPY_MODEL_bar", "IPY_MODEL_right"]),
+        "left": model("HTMLModel", value=f"sweep:\u2007{100 * done // total}%"),
+        "bar": model("FloatProgressModel", value=float(done), max=float(total)),
+        "right": model("HTMLModel", value=f"\u2007{done}/{total}\u2007[00:16&lt;00:00]"),
+    }}
+
+
+def test_stored_progress_bars_get_the_text_of_their_final_state(load_tool):
+    tool = load_tool("execute_notebooks")
+    nb = {"metadata": {"widgets": {tool.WIDGET_STATE: _progress_state(37, 37)}},
+          "cells": [{"outputs": [{"data": {tool.WIDGET_VIEW: {"model_id": "box"},
+                                           "text/plain": "sweep:   0%|          | 0/37"}}]}]}
+    nb = type("Nb", (), {"metadata": nb["metadata"], "cells": nb["cells"]})
+    tool.settle_progress_bars(nb)
+    assert nb.cells[0]["outputs"][0]["data"]["text/plain"] == "sweep: 100%|██████████| 37/37 [00:16<00:00]"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_committed_progress_bars_read_as_finished(path):
+    """A static view (GitHub) shows a widget's text: a finished sweep must not read 0%."""
+    for cell in load(path)["cells"]:
+        for output in cell.get("outputs", []):
+            text = "".join(output.get("data", {}).get("text/plain", ""))
+            match = re.search(r"\| *(\d+)/(\d+) ", text)
+            if match and "application/vnd.jupyter.widget-view+json" in output["data"]:
+                assert match[1] == match[2], f"{path.name}: stored bar reads {text!r}; run `make notebooks`"
