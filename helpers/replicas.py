@@ -305,10 +305,14 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     Returns
     -------
     list of TrainResult
-        One per replica, in the order given, without a model. A replica's
-        ``seconds`` and ``epoch_seconds`` are the shared program's time divided
-        by the number of replicas in it (what the run cost as part of the
-        group); ``config`` says ``trainer="replicas"``.
+        One per replica, in the order given, without a model; ``config`` says
+        ``trainer="replicas"``. A run's ``seconds``, ``epoch_seconds`` and
+        ``compile_seconds`` are its share of the shared program's wall time:
+        that time divided by the number of real runs in the call (padding
+        replicas are not counted), so the runs' seconds add up to the
+        program's wall time (a diverged run counts its epochs up to then). A
+        run trained in a small group costs more seconds than the same run in
+        a full one: the real runs pay for the padding.
 
     Raises
     ------
@@ -380,7 +384,8 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
             logs = {key: np.concatenate([logs[key], out[key]]) for key in HISTORY_KEYS}
             batch_loss.extend(losses)
             epoch_updates.extend([losses.shape[1]] * count)
-            epoch_seconds.extend([seconds / count / padded] * count)
+            # Padding replicas are wasted work that the real runs pay for.
+            epoch_seconds.extend([seconds / count / wanted] * count)
             if bar is not None:
                 bar.update(count)
             if all(d is not None for d in _diverged_epoch(logs, data.n_classes)[:wanted]):
@@ -405,6 +410,6 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
             batch_loss=np.concatenate([b[:, k] for b in batch_loss[:stop]]).astype(float),
             epoch_updates=epoch_updates[:stop].copy(),
             epoch_seconds=epoch_seconds[:stop].copy(),
-            seconds=float(epoch_seconds[:stop].sum()), compile_seconds=compile_seconds / padded,
+            seconds=float(epoch_seconds[:stop].sum()), compile_seconds=compile_seconds / wanted,
             config=config, diverged_at=diverged[k]))
     return results

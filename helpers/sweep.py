@@ -31,11 +31,13 @@ from ._checks import check_bool, check_choice, check_float, check_int
 from .data import Dataset
 from .training import HISTORY_KEYS, TrainResult
 
-__all__ = ["sweep", "SweepResult", "steps_to_target", "run_key", "TRAINER_VERSION",
-           "DEFAULT_CACHE_DIR"]
+__all__ = ["sweep", "SweepResult", "steps_to_target", "run_key", "data_digest",
+           "TRAINER_VERSION", "DEFAULT_CACHE_DIR"]
 
-#: Part of every cache key. Bump it when a change to the trainer changes its numbers.
-TRAINER_VERSION = "replicas-2"
+#: Part of every cache key. Bump it when a change to the trainer changes its numbers
+#: or their meaning. 3: a run's seconds are its program's time over the real runs
+#: in it, no longer over the padded replica count.
+TRAINER_VERSION = "replicas-3"
 #: Relative to the working directory (``notebooks/`` when a notebook runs).
 DEFAULT_CACHE_DIR = Path(".cache") / "sweeps"
 _FORMAT = 1
@@ -55,13 +57,29 @@ def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_u
     """The full configuration of one run, as a JSON-safe dict (the cache key).
 
     It holds everything that decides the run's numbers: the dataset's own
-    config, the model, the optimizer, the schedule of the data, the trainer
-    version and the Keras version.
+    config and a hash of its arrays, the model, the optimizer, the schedule
+    of the data, the trainer version and the Keras version.
     """
     return dict(trainer=TRAINER_VERSION, keras=_keras_version(), dataset=data.config,
+                data_hash=data_digest(data),
                 batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed),
                 epochs=int(epochs), momentum=float(momentum), hidden_units=int(hidden_units),
                 activation=activation, kernel_initializer=kernel_initializer, shuffle=shuffle)
+
+
+def data_digest(data):
+    """A short hash of a dataset's four arrays (values, dtypes and shapes).
+
+    The config alone names how the data was made; if loading ever changes
+    (a new scaling, another library version), the arrays change and so does
+    this hash, and the cache trains again instead of reusing stale runs.
+    """
+    digest = hashlib.sha256()
+    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
 
 
 def _digest(key):
@@ -246,7 +264,9 @@ class SweepResult:
         """For each batch size, the fewest updates any learning rate needed to reach ``target``.
 
         A learning rate counts only if every seed reached the target; its
-        updates are averaged over the seeds.
+        updates are averaged over the seeds. Like :func:`steps_to_target`
+        it reads the history at epoch ends, so each seed's count is exact
+        only to within one epoch's updates.
 
         Returns
         -------
@@ -423,8 +443,12 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
 def steps_to_target(result, target, *, key="val_loss", x="update"):
     """How long a run took to first reach ``target`` in ``history[key]`` (None if never).
 
-    Losses must fall to the target, accuracies rise to it. Measured at epoch
-    ends, so in updates the answer is a multiple of the epoch's updates.
+    Losses must fall to the target, accuracies rise to it. The history is
+    recorded at epoch ends, so the answer is the end of the first epoch that
+    reached the target: the run crossed it somewhere in that epoch, which in
+    updates is a resolution of one epoch's updates (200 at batch 4 of 800).
+    (The per-update ``batch_loss`` is a training loss on one batch, not a
+    finer reading of ``val_loss``.)
 
     Parameters
     ----------

@@ -111,6 +111,24 @@ def test_result_bookkeeping(small_blobs):
     assert again.history == run.history
 
 
+def test_seconds_are_shared_by_the_real_runs_only(small_blobs, monkeypatch):
+    # Every chunk's program "takes" exactly 1 s, so the split is checked without a clock.
+    real = helpers.replicas._ReplicaEngine.run
+
+    def one_second(self, *args):
+        logs, losses, _, compiled = real(self, *args)
+        return logs, losses, 1.0, compiled
+
+    monkeypatch.setattr(helpers.replicas._ReplicaEngine, "run", one_second)
+    # 3 real runs padded to 8; 70 epochs are two chunks (50 + 20): 2 s in all.
+    runs = train_replicas(small_blobs, batch_size=7, epochs=70, learning_rates=[0.01] * 3,
+                          seeds=[0, 1, 2])
+    assert [r.seconds for r in runs] == pytest.approx([2 / 3] * 3)
+    assert sum(r.seconds for r in runs) == pytest.approx(2.0)
+    np.testing.assert_allclose(runs[0].epoch_seconds[:50], 1 / 50 / 3)
+    np.testing.assert_allclose(runs[0].epoch_seconds[50:], 1 / 20 / 3)
+
+
 def test_replica_model_keeps_replicas_apart():
     model = build_replica_mlp(2, 3, replicas=4, hidden_units=5)
     assert model.output_shape == (None, 4, 3)

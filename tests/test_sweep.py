@@ -1,5 +1,6 @@
 """helpers.sweep: the grid, its tidy rows, and its cache (resume, corruption, keys)."""
 
+import dataclasses
 import gzip
 import json
 
@@ -9,7 +10,8 @@ import pytest
 
 import helpers
 import helpers.replicas
-from helpers.sweep import ROW_KEYS, TRAINER_VERSION, SweepResult, run_key, steps_to_target
+from helpers.sweep import (ROW_KEYS, TRAINER_VERSION, SweepResult, data_digest, run_key,
+                          steps_to_target)
 
 matplotlib.use("Agg")
 
@@ -101,6 +103,63 @@ def test_cache_files_are_json_keyed_by_the_full_configuration(small_blobs, tmp_p
     helpers.sweep(other, batch_sizes=[10], learning_rates=[0.1], seeds=[0], epochs=2,
                   cache_dir=tmp_path, progress=False)
     assert counting == [1]
+
+
+def test_a_change_in_the_data_alone_changes_the_key(small_blobs, tmp_path, counting):
+    kwargs = dict(batch_sizes=[10], learning_rates=[0.1], seeds=[0], epochs=2, cache_dir=tmp_path,
+                  progress=False)
+    helpers.sweep(small_blobs, **kwargs)
+    # Same config, one value moved: as if data loading had changed under the cache.
+    x_train = small_blobs.x_train.copy()
+    x_train[0, 0] += 1e-3
+    changed = dataclasses.replace(small_blobs, x_train=x_train)
+    assert changed.config == small_blobs.config
+    assert data_digest(changed) != data_digest(small_blobs)
+    counting.clear()
+    result = helpers.sweep(changed, **kwargs)
+    assert counting == [1] and result.cached == [False]
+    counting.clear()
+    again = helpers.sweep(dataclasses.replace(small_blobs), **kwargs)   # equal arrays, cached
+    assert counting == [] and again.cached == [True]
+
+
+class _RecordingBar:
+    """Stands in for tqdm: remembers its total, its updates and whether it was closed."""
+
+    made = []
+
+    def __init__(self, total, **kwargs):
+        self.total, self.kwargs, self.updates, self.closed = total, kwargs, [], False
+        _RecordingBar.made.append(self)
+
+    def update(self, n):
+        self.updates.append(n)
+
+    def set_postfix_str(self, text):
+        self.postfix = text
+
+    def close(self):
+        self.closed = True
+
+
+def test_progress_bar_counts_the_runs_trained(small_blobs, tmp_path, monkeypatch):
+    import tqdm.auto
+
+    monkeypatch.setattr(tqdm.auto, "tqdm", _RecordingBar)
+    _RecordingBar.made = []
+    grid = dict(GRID, progress=True)
+    helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=3, **grid)
+    (bar,) = _RecordingBar.made
+    # 8 runs: each batch size's 4 runs in groups of 3 and 1.
+    assert bar.total == 8 and bar.updates == [3, 1, 3, 1] and bar.closed
+    assert bar.kwargs["unit"] == "run" and bar.postfix == "batch 60"
+    _RecordingBar.made = []
+    helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=3, **grid)
+    assert _RecordingBar.made == [], "nothing to train, no bar"
+    more = dict(grid, seeds=[0, 1, 2])
+    helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=3, **more)
+    (bar,) = _RecordingBar.made
+    assert bar.total == 4 and sum(bar.updates) == 4      # only the runs not in the cache
 
 
 def test_interrupted_sweep_keeps_finished_runs_and_resumes(small_blobs, tmp_path, monkeypatch):
@@ -221,7 +280,8 @@ def test_run_key_is_json_and_complete(small_blobs):
                   hidden_units=32, activation="relu", kernel_initializer="glorot_uniform",
                   shuffle=True)
     assert json.loads(json.dumps(key)) == key
-    assert {"trainer", "keras", "dataset", "batch_size", "learning_rate", "seed", "epochs",
+    assert key["data_hash"] == data_digest(small_blobs)
+    assert {"trainer", "keras", "dataset", "data_hash", "batch_size", "learning_rate", "seed", "epochs",
             "momentum", "hidden_units", "activation", "kernel_initializer", "shuffle"} <= set(key)
 
 
