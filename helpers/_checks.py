@@ -7,7 +7,7 @@ the bad value, e.g. ``batch_size must be an int in [1, 800], got 0``.
 import math
 import numbers
 
-__all__ = ["check_int", "check_float", "check_choice", "check_bool"]
+__all__ = ["check_int", "check_float", "check_choice", "check_bool", "check_str"]
 
 
 def _range_text(low, high, *, low_open=False, high_open=False):
@@ -63,4 +63,13 @@ def check_bool(name, value):
     """Return ``value`` if it is a ``bool``."""
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_str(name, value, *, optional=False):
+    """Return ``value`` if it is a ``str`` (or None, when ``optional``)."""
+    if value is None and optional:
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str{' or None' if optional else ''}, got {value!r}")
     return value

@@ -7,7 +7,8 @@ Runs that are compared share their axes, so equal heights mean equal values.
 
 import numpy as np
 
-from ._checks import check_choice
+from ._checks import check_bool, check_choice, check_float, check_int, check_str
+from .data import Dataset
 from .training import TrainResult
 
 __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_side", "plot_spread",
@@ -40,7 +41,11 @@ def _labels(results, labels):
 
 
 def _new_axes(ax, ncols=1, nrows=1, **kwargs):
+    from matplotlib.axes import Axes
+
     if ax is not None:
+        if not isinstance(ax, Axes):
+            raise TypeError(f"ax must be a matplotlib Axes or None, got {ax!r}")
         return ax.figure, ax
     import matplotlib.pyplot as plt
 
@@ -68,6 +73,9 @@ def plot_dataset(data, *, ax=None):
     -------
     matplotlib Axes
     """
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
+                        f"got {type(data).__name__}")
     if data.n_features != 2:
         raise ValueError(f"data must have 2 features to be drawn, got {data.n_features}")
     _, ax = _new_axes(ax)
@@ -86,6 +94,16 @@ def plot_dataset(data, *, ax=None):
 
 def _metric_key(metric):
     return check_choice("metric", metric, tuple(METRIC_LABELS))
+
+
+def _loss_ceiling(results):
+    """Top of a loss axis shared with a diverged run, or None when none diverged.
+
+    A diverged run's last loss can be 1e30; left to autoscale, the axis would
+    flatten every other curve onto zero.
+    """
+    finite = [v for r in results if not r.diverged for v in r.history["loss"] + r.history["val_loss"]]
+    return 1.1 * max(finite) if finite and any(r.diverged for r in results) else None
 
 
 def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, train=True, ax=None):
@@ -109,13 +127,27 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, tr
     -------
     matplotlib Axes
 
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, or if ``train`` and ``test`` are both False.
+
     Examples
     --------
-    >>> ax = plot_curves(result, metric="accuracy", x="update")   # doctest: +SKIP
+    >>> from helpers import load_blobs, train
+    >>> result = train(load_blobs(), batch_size=32, epochs=5, learning_rate=0.01)
+    >>> ax = plot_curves(result, metric="accuracy", x="update")
+    >>> ax.get_xlabel(), [line.get_label() for line in ax.lines]
+    ('parameter updates', ['batch 32, lr 0.01 train', 'batch 32, lr 0.01 test'])
     """
     results = _results(results)
     labels = _labels(results, labels)
     _metric_key(metric)
+    check_choice("x", x, X_AXES)
+    check_bool("test", test)
+    check_bool("train", train)
+    if not (train or test):
+        raise ValueError("train and test must not both be False: the plot would be empty")
     _, ax = _new_axes(ax)
     for i, (result, label) in enumerate(zip(results, labels)):
         color = f"C{i % 10}"
@@ -130,10 +162,8 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, tr
             ax.annotate(f"diverged at epoch {result.diverged_at}", (xs[-1], 0.5),
                         xycoords=("data", "axes fraction"), rotation=90, color=color,
                         ha="right", va="center", fontsize=8)
-    if metric == "loss" and any(r.diverged for r in results):
-        finite = [v for r in results if not r.diverged for v in r.history["loss"] + r.history["val_loss"]]
-        if finite:
-            ax.set_ylim(0, 1.1 * max(finite))
+    if metric == "loss" and (top := _loss_ceiling(results)) is not None:
+        ax.set_ylim(0, top)
     if x in ("update", "second") and len(results) > 1:
         spans = [x_values(r, x)[-1] / x_values(r, x)[0] for r in results]
         if max(spans) > 50:
@@ -154,6 +184,7 @@ def plot_learning_curves(results, *, x="epoch", labels=None, title=None):
         With two Axes: loss (left) and accuracy (right).
     """
     results = _results(results)
+    check_str("title", title, optional=True)
     fig, (ax_loss, ax_acc) = _new_axes(None, ncols=2, figsize=(11, 4))
     plot_curves(results, metric="loss", x=x, labels=labels, ax=ax_loss)
     plot_curves(results, metric="accuracy", x=x, labels=labels, ax=ax_acc)
@@ -172,9 +203,13 @@ def plot_side_by_side(results, *, x="epoch", labels=None, title=None):
     Returns
     -------
     matplotlib Figure
+        A diverged run's column is titled with the epoch it diverged at, and
+        the loss row is clamped to the runs that did not diverge.
     """
     results = _results(results)
     labels = _labels(results, labels)
+    check_choice("x", x, X_AXES)
+    check_str("title", title, optional=True)
     n = len(results)
     fig, axes = _new_axes(None, ncols=n, nrows=2, figsize=(3.7 * n, 6), sharex=True,
                           sharey="row", squeeze=False)
@@ -187,23 +222,53 @@ def plot_side_by_side(results, *, x="epoch", labels=None, title=None):
                     label="test", alpha=0.8)
             if result.diverged:
                 ax.axvline(xs[-1], color="r", ls=":", lw=1)
-                ax.set_title(f"diverged at epoch {result.diverged_at}", fontsize=8, color="r")
             ax.grid(alpha=0.3)
-            if row == 0:
+            if row == 0 and result.diverged:
+                ax.set_title(f"{label}\ndiverged at epoch {result.diverged_at}", color="r")
+            elif row == 0:
                 ax.set_title(label)
             if col == 0:
                 ax.set_ylabel(METRIC_LABELS[metric])
             if row == 1:
                 ax.set_xlabel(X_LABELS[x])
+    if (top := _loss_ceiling(results)) is not None:
+        axes[0, 0].set_ylim(0, top)     # the row shares its y-axis
     axes[0, 0].legend(fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
 
 
-def _stack(results, key):
-    length = min(r.epochs_run for r in results)
-    return np.array([r.history[key][:length] for r in results])
+def _groups(groups):
+    if not isinstance(groups, dict) or not groups:
+        raise TypeError(f"groups must be a non-empty dict of label -> list of results, got {groups!r}")
+    return {label: _results(runs) for label, runs in groups.items()}
+
+
+def _seed_curves(label, runs, key):
+    """The runs that did not diverge, one row per seed, and how many did diverge.
+
+    A diverged run stops early and its last values are meaningless, so it
+    is counted and left out of the mean and band; the other seeds keep all
+    their epochs.
+
+    Returns
+    -------
+    values : ndarray of shape (n_kept, epochs), or None if every seed diverged
+    diverged : int
+    """
+    kept = [r for r in runs if not r.diverged]
+    lengths = [r.epochs_run for r in kept]
+    if len(set(lengths)) > 1:
+        raise ValueError(f"groups[{label!r}] must hold runs of the same number of epochs, "
+                         f"got {lengths}")
+    return (np.array([r.history[key] for r in kept]) if kept else None), len(runs) - len(kept)
+
+
+def _diverged_text(diverged, n):
+    if diverged == n:
+        return f"all {n} seeds diverged" if n > 1 else "its 1 seed diverged"
+    return f"{diverged} of {n} seeds diverged" if diverged else ""
 
 
 def plot_spread(groups, *, metric="accuracy", test=True, band="range", ax=None):
@@ -223,16 +288,28 @@ def plot_spread(groups, *, metric="accuracy", test=True, band="range", ax=None):
     Returns
     -------
     matplotlib Axes
+        Seeds that diverged are left out of the mean and band; the legend
+        entry says "k of n seeds diverged".
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, or if the runs of one group that did not diverge
+        ran different numbers of epochs (they cannot be averaged epoch by epoch).
     """
     _metric_key(metric)
+    check_bool("test", test)
     check_choice("band", band, ("range", "std"))
-    if not isinstance(groups, dict) or not groups:
-        raise TypeError(f"groups must be a non-empty dict of label -> list of results, got {groups!r}")
+    groups = _groups(groups)
     key = ("val_" if test else "") + metric
     _, ax = _new_axes(ax)
     for i, (label, runs) in enumerate(groups.items()):
-        runs = _results(runs)
-        values = _stack(runs, key)
+        values, diverged = _seed_curves(label, runs, key)
+        color = f"C{i % 10}"
+        note = _diverged_text(diverged, len(runs))
+        if values is None:
+            ax.plot([], [], color=color, lw=1.5, label=f"{label} ({note})")
+            continue
         xs = np.arange(1, values.shape[1] + 1)
         mean = values.mean(axis=0)
         if band == "range":
@@ -240,8 +317,8 @@ def plot_spread(groups, *, metric="accuracy", test=True, band="range", ax=None):
         else:
             std = values.std(axis=0)
             low, high = mean - std, mean + std
-        color = f"C{i % 10}"
-        ax.plot(xs, mean, color=color, lw=1.5, label=f"{label} (mean of {len(runs)})")
+        mean_of = f"mean of {len(values)}" + (f"; {note}" if note else "")
+        ax.plot(xs, mean, color=color, lw=1.5, label=f"{label} ({mean_of})")
         ax.fill_between(xs, low, high, color=color, alpha=0.2, lw=0)
     ax.set_xlabel("epoch")
     ax.set_ylabel(("test " if test else "train ") + METRIC_LABELS[metric])
@@ -261,29 +338,44 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
         Panel title -> the runs (seeds) of that configuration.
     metric : {"loss", "accuracy"}
     ncols : int, default 4
+    title : str, optional
 
     Returns
     -------
     matplotlib Figure
+        A panel with diverged seeds says "k of n seeds diverged" in red under
+        its title; its curves are the mean and range of the other seeds.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On a bad argument, or if the runs of one panel that did not diverge
+        ran different numbers of epochs.
     """
     _metric_key(metric)
-    if not isinstance(groups, dict) or not groups:
-        raise TypeError(f"groups must be a non-empty dict of title -> list of results, got {groups!r}")
+    ncols = check_int("ncols", ncols, low=1)
+    check_str("title", title, optional=True)
+    groups = _groups(groups)
     n = len(groups)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
     fig, axes = _new_axes(None, ncols=ncols, nrows=nrows, figsize=(3.2 * ncols, 2.6 * nrows),
                           sharex=True, sharey=True, squeeze=False)
     for ax, (panel, runs) in zip(axes.flat, groups.items()):
-        runs = _results(runs)
         for key, color, style in ((metric, "C0", "-"), ("val_" + metric, "C1", "--")):
-            values = _stack(runs, key)
+            values, diverged = _seed_curves(panel, runs, key)
+            if values is None:
+                continue
             xs = np.arange(1, values.shape[1] + 1)
             ax.plot(xs, values.mean(axis=0), color=color, ls=style, lw=1.2,
                     label="train" if key == metric else "test")
             ax.fill_between(xs, values.min(axis=0), values.max(axis=0), color=color,
                             alpha=0.2, lw=0)
-        ax.set_title(panel, fontsize=10)
+        note = _diverged_text(diverged, len(runs))
+        if note:
+            ax.set_title(f"{panel}\n{note}", fontsize=10, color="r")
+        else:
+            ax.set_title(panel, fontsize=10)
         ax.grid(alpha=0.3)
     for ax in axes.flat[n:]:
         ax.set_visible(False)
@@ -291,7 +383,8 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
         ax.set_xlabel("epoch")
     for ax in axes[:, 0]:
         ax.set_ylabel(METRIC_LABELS[metric])
-    axes.flat[0].legend(fontsize=8)
+    # The first panel whose seeds all diverged has no curves to name.
+    next((ax for ax in axes.flat if ax.lines), axes.flat[0]).legend(fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
@@ -301,7 +394,15 @@ def plot_batch_loss(results, *, labels=None, epochs=None, ax=None):
     """The loss of every update's own batch, on an x-axis of epochs.
 
     The per-epoch average hides how much a batch-1 update jumps around; this
-    plot shows it. ``epochs`` limits the view to the first epochs.
+    plot shows it.
+
+    Parameters
+    ----------
+    results : TrainResult or list of TrainResult
+    labels : list of str, optional
+    epochs : int, optional
+        Show only the first ``epochs`` epochs (at least 1); default all.
+    ax : matplotlib Axes, optional
 
     Returns
     -------
@@ -309,6 +410,8 @@ def plot_batch_loss(results, *, labels=None, epochs=None, ax=None):
     """
     results = _results(results)
     labels = _labels(results, labels)
+    if epochs is not None:
+        epochs = check_int("epochs", epochs, low=1)
     _, ax = _new_axes(ax)
     for i, (result, label) in enumerate(zip(results, labels)):
         # Each update sits at the fraction of the epoch it ends.
@@ -316,7 +419,7 @@ def plot_batch_loss(results, *, labels=None, epochs=None, ax=None):
         positions = np.concatenate([
             epoch + np.arange(1, count + 1) / count
             for epoch, count in enumerate(np.diff(ends))])
-        keep = positions <= epochs if epochs else slice(None)
+        keep = positions <= epochs if epochs is not None else slice(None)
         ax.plot(positions[keep], result.batch_loss[keep], color=f"C{i % 10}", lw=0.6,
                 alpha=0.8, label=label)
     ax.set_xlabel("epoch")
@@ -329,6 +432,8 @@ def plot_batch_loss(results, *, labels=None, epochs=None, ax=None):
 HEATMAP_LABELS = {"val_accuracy": "test accuracy", "val_loss": "test loss",
                   "accuracy": "train accuracy", "loss": "train loss",
                   "seconds": "training seconds per run", "updates": "parameter updates"}
+AXIS_NAMES = {"batch_size": "batch size", "learning_rate": "learning rate", "seed": "seed",
+              "epochs": "epochs"}
 
 
 def _cell_text(value, fmt):
@@ -368,6 +473,7 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     --------
     >>> ax = plot_heatmap(grid, "val_accuracy", best="max")     # doctest: +SKIP
     """
+    from matplotlib import colormaps
     from matplotlib.colors import LogNorm
     from matplotlib.patches import Rectangle
 
@@ -378,6 +484,10 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     if best is not None:
         check_choice("best", best, ("max", "min"))
     check_choice("value", value, tuple(HEATMAP_LABELS))
+    check_choice("rows", rows, tuple(AXIS_NAMES))
+    check_choice("cols", cols, tuple(AXIS_NAMES))
+    check_bool("log", log)
+    check_str("fmt", fmt, optional=True)
     # Cells show the seeds that did not diverge (a diverged run's last loss can
     # be astronomical); the best cell is judged on every seed, as SweepResult.best does.
     table, row_values, col_values = result.grid(value, rows=rows, cols=cols, agg=agg)
@@ -386,8 +496,8 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     fmt = fmt or ("{:.3g}" if log else "{:.3f}")
     _, ax = _new_axes(ax)
     norm = LogNorm() if log else None
-    image = ax.imshow(np.ma.masked_invalid(shown), cmap="viridis", norm=norm, aspect="auto")
-    image.cmap.set_bad("0.85")
+    cmap = colormaps["viridis"].with_extremes(bad="0.85")
+    image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto")
     ax.figure.colorbar(image, ax=ax, label=HEATMAP_LABELS[value])
     finite = shown[np.isfinite(shown)]
     middle = np.sqrt(finite.min() * finite.max()) if log and finite.size else \
@@ -403,12 +513,10 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
         if best is not None and np.isfinite(table[i]).any():
             j = int(np.nanargmax(table[i]) if best == "max" else np.nanargmin(table[i]))
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
-    names = {"batch_size": "batch size", "learning_rate": "learning rate", "seed": "seed",
-             "epochs": "epochs"}
     ax.set_xticks(range(len(col_values)), [f"{v:g}" for v in col_values])
     ax.set_yticks(range(len(row_values)), [f"{v:g}" for v in row_values])
-    ax.set_xlabel(names[cols])
-    ax.set_ylabel(names[rows])
+    ax.set_xlabel(AXIS_NAMES[cols])
+    ax.set_ylabel(AXIS_NAMES[rows])
     title = f"{HEATMAP_LABELS[value]} ({agg} over seeds)"
     if best is not None:
         title += f"; red: {'highest' if best == 'max' else 'lowest'} in each row"
@@ -481,6 +589,14 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
     if b.shape != s.shape or b.ndim != 1 or not len(b):
         raise ValueError(f"batch_sizes and steps must be 1-D of the same length, "
                          f"got shapes {b.shape} and {s.shape}")
+    # Both axes are logarithmic.
+    if not np.all(b > 0):
+        raise ValueError(f"batch_sizes must all be > 0, got {list(batch_sizes)!r}")
+    if np.any(s <= 0):      # NaN (never reached) is left out of the plot, as matplotlib does
+        raise ValueError(f"steps must all be > 0, got {list(steps)!r}")
+    for name, value in (("s_min", s_min), ("b_crit", b_crit), ("b_simple", b_simple)):
+        if value is not None:
+            check_float(name, value, low=0.0, low_open=True)
     _, ax = _new_axes(ax)
     fine = np.geomspace(b.min(), b.max(), 200)
     ax.plot(fine, s[0] * b[0] / fine, color="0.6", ls="--", lw=1.2,

@@ -13,6 +13,7 @@ across runs of the same architecture, so a sweep compiles once per batch size.
 import functools
 import logging
 import math
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -258,6 +259,27 @@ def _engine_for(data, hidden_units, activation, momentum, jit_compile):
     return _ENGINES[key]
 
 
+_MODEL_DEFAULTS = dict(hidden_units=32, activation="relu", kernel_initializer="glorot_uniform")
+
+
+def _architecture(model):
+    """``hidden_units``, ``activation`` and ``kernel_initializer`` of a given model.
+
+    Read from the model itself, so the result's config describes the network
+    that was trained; ``"custom"`` when it is not one hidden Dense layer and a
+    Dense output, the shape :func:`helpers.build_mlp` builds.
+    """
+    layers = model.layers
+    dense = keras().layers.Dense
+    if len(layers) != 2 or not all(isinstance(layer, dense) for layer in layers):
+        return dict.fromkeys(_MODEL_DEFAULTS, "custom")
+    hidden = layers[0]
+    # Keras's initializer classes are the CamelCase of their string names: HeUniform -> he_uniform.
+    initializer = re.sub(r"(?<!^)(?=[A-Z])", "_", type(hidden.kernel_initializer).__name__).lower()
+    return dict(hidden_units=int(hidden.units), activation=keras().activations.serialize(hidden.activation),
+                kernel_initializer=initializer)
+
+
 def _schedule_value(name, schedule, epoch, check):
     if callable(schedule):
         value = schedule(epoch)
@@ -288,8 +310,8 @@ def _diverged(logs, n_classes):
 
 @_one_at_a_time
 def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, model=None,
-          hidden_units=32, activation="relu", kernel_initializer="glorot_uniform",
-          shuffle=True, jit_compile=True, progress=False):
+          hidden_units=_MODEL_DEFAULTS["hidden_units"], activation=_MODEL_DEFAULTS["activation"],
+          kernel_initializer=_MODEL_DEFAULTS["kernel_initializer"], shuffle=True, jit_compile=True, progress=False):
     """Train an MLP with SGD + momentum, exactly as ``model.fit`` would, but fast.
 
     The loss is sparse categorical cross-entropy and the metric accuracy,
@@ -313,11 +335,14 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
     seed : int, default 0
         Seeds the initial weights and the shuffling; same seed, same run.
     model : keras.Model, optional
-        A model to train (it is compiled with SGD here). By default
+        A model to train from its current weights (it is compiled with SGD
+        here, and ``seed`` then only seeds the shuffling). By default
         :func:`helpers.build_mlp` builds one from ``hidden_units``,
         ``activation``, ``kernel_initializer`` and ``seed``.
     hidden_units, activation, kernel_initializer
-        Passed to :func:`helpers.build_mlp` when ``model`` is None.
+        Passed to :func:`helpers.build_mlp` when ``model`` is None; with a
+        ``model`` they must keep their defaults (the model's own layers are
+        trained), and the result's config records the model's.
     shuffle : bool, default True
         Shuffle the training set before every epoch, as ``model.fit`` does.
     jit_compile : bool, default True
@@ -334,8 +359,9 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
     Raises
     ------
     TypeError, ValueError
-        If an argument is of the wrong type or out of range; the message
-        names the argument and the bad value.
+        If an argument is of the wrong type or out of range, or if
+        ``hidden_units``, ``activation`` or ``kernel_initializer`` is set
+        together with ``model``; the message names the argument and the bad value.
 
     Examples
     --------
@@ -371,9 +397,18 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
                            seed=seed) if model is None else model
     if model is None:
         engine = _engine_for(data, hidden_units, activation, momentum, jit_compile)
+        architecture = dict(hidden_units=hidden_units, activation=activation,
+                            kernel_initializer=kernel_initializer)
     else:
         if not isinstance(model, keras().Model):
             raise TypeError(f"model must be a keras.Model or None, got {type(model).__name__}")
+        given = dict(hidden_units=hidden_units, activation=activation,
+                     kernel_initializer=kernel_initializer)
+        for name, value in given.items():
+            if value != _MODEL_DEFAULTS[name]:
+                raise ValueError(f"{name} has no effect with model= (the model's own layers are "
+                                 f"trained), got {name}={value!r}; build the model with it instead")
+        architecture = _architecture(model)
         engine = _Engine(model, momentum, jit_compile)
 
     first_lr = _schedule_value("learning_rate", learning_rate, 0, check_lr)
@@ -413,8 +448,7 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
         init_model.set_weights(final_weights)
     config = dict(dataset=data.config, batch_size=batch_size if not callable(batch_size) else "schedule",
                   epochs=epochs, learning_rate=learning_rate if not callable(learning_rate) else "schedule",
-                  momentum=momentum, seed=seed, hidden_units=hidden_units, activation=activation,
-                  kernel_initializer=kernel_initializer, shuffle=shuffle, jit_compile=jit_compile)
+                  momentum=momentum, seed=seed, **architecture, shuffle=shuffle, jit_compile=jit_compile)
     return TrainResult(history=history, batch_loss=np.concatenate(batch_loss),
                        epoch_updates=np.asarray(epoch_updates), epoch_seconds=np.asarray(epoch_seconds),
                        seconds=float(np.sum(epoch_seconds)), compile_seconds=compile_seconds,

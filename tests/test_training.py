@@ -151,3 +151,27 @@ def test_label_of_a_scheduled_run(small_blobs):
     result = helpers.train(small_blobs, batch_size=lambda e: 10, epochs=1,
                            learning_rate=lambda e: 0.01)
     assert result.label == "batch schedule, lr schedule"
+
+
+def test_config_describes_the_given_model_not_the_defaults(small_blobs):
+    model = helpers.build_mlp(hidden_units=5, activation="tanh", kernel_initializer="he_normal", seed=2)
+    result = helpers.train(small_blobs, model=model, batch_size=20, epochs=1, learning_rate=0.01)
+    c = result.config
+    assert (c["hidden_units"], c["activation"], c["kernel_initializer"]) == (5, "tanh", "he_normal")
+
+
+def test_config_of_a_model_of_another_shape_says_custom(small_blobs):
+    k = keras()
+    model = k.Sequential([k.Input(shape=(2,)), k.layers.Dense(8, activation="relu"),
+                          k.layers.Dense(8, activation="relu"), k.layers.Dense(3, activation="softmax")])
+    result = helpers.train(small_blobs, model=model, batch_size=20, epochs=1, learning_rate=0.01)
+    assert {result.config[k] for k in ("hidden_units", "activation", "kernel_initializer")} == {"custom"}
+
+
+@pytest.mark.parametrize("name, value", [("hidden_units", 50), ("activation", "tanh"),
+                                         ("kernel_initializer", "he_uniform")])
+def test_architecture_arguments_are_refused_together_with_a_model(small_blobs, name, value):
+    model = helpers.build_mlp(seed=2)
+    with pytest.raises(ValueError, match=rf"{name} has no effect with model=.*got {name}={value!r}"):
+        helpers.train(small_blobs, model=model, batch_size=20, epochs=1, learning_rate=0.01,
+                      **{name: value})
