@@ -260,6 +260,35 @@ class SweepResult:
         pick = np.nanargmax if mode == "max" else np.nanargmin
         return {r: col_values[int(pick(table[i]))] for i, r in enumerate(row_values)}
 
+    def near_best(self, value="val_accuracy", *, within, per="batch_size", over="learning_rate",
+                  mode="max"):
+        """For each value of ``per``, the values of ``over`` whose mean is within ``within`` of the best.
+
+        A band of good settings is a steadier reading of a grid than its single
+        best cell, which can win by a test point or two.
+
+        Returns
+        -------
+        dict
+            ``per`` value -> sorted list of ``over`` values (mean over seeds).
+
+        Examples
+        --------
+        >>> grid.near_best("val_accuracy", within=0.1)                    # doctest: +SKIP
+        {1: [0.0003, 0.001, 0.003], 500: [0.003, 0.01, 0.03, 0.1, 0.3]}
+        """
+        check_choice("mode", mode, ("max", "min"))
+        within = check_float("within", within, low=0.0)
+        table, row_values, col_values = self.grid(value, rows=per, cols=over)
+        out = {}
+        for r, row in zip(row_values, table):
+            if mode == "max":
+                good = row >= np.nanmax(row) - within
+            else:
+                good = row <= np.nanmin(row) + within
+            out[r] = [c for c, ok in zip(col_values, good) if ok]
+        return out
+
     def steps_to_target(self, target, *, key="val_loss"):
         """For each batch size, the fewest updates any learning rate needed to reach ``target``.
 

@@ -65,6 +65,13 @@ def test_grid_and_best(small_blobs):
     best = result.best("val_loss", mode="min")
     for b, lr in best.items():
         assert table[rows.index(b), cols.index(lr)] == np.nanmin(table[rows.index(b)])
+    assert result.near_best("val_loss", within=0.0, mode="min") == {b: [lr] for b, lr in best.items()}
+    assert result.near_best("val_loss", within=1e9, mode="min") == {10: cols, 60: cols}
+    gap = abs(table[0, 0] - table[0, 1])
+    band = result.near_best("val_loss", within=gap * 1.01, mode="min")[10]
+    assert band == cols and result.near_best("val_loss", within=gap * 0.99, mode="min")[10] != cols
+    with pytest.raises(ValueError, match=r"within must be .*got -1"):
+        result.near_best(within=-1)
     updates, _, _ = result.grid("updates")
     np.testing.assert_array_equal(updates, [[18, 18], [3, 3]])
     ax = helpers.plot_heatmap(result, "val_accuracy", best="max")
