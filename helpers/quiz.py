@@ -3,7 +3,8 @@
 The questions live in ``quiz_bank.json``, as data. A question has one or more
 variants; :func:`make_question` picks a variant, shuffles the options and picks
 a training seed, all from ``(seed, question id, draw)``, so a quiz is
-reproducible and a new ``draw`` gives a fresh variant. Curve questions are
+reproducible and a new ``draw`` gives a fresh variant: never the previous
+draw's training seed, nor its option order. Curve questions are
 trained through :func:`helpers.train` when they are shown, so every learner
 sees real curves.
 
@@ -17,6 +18,7 @@ also as the command ``batch-size-quiz``.
 import argparse
 import hashlib
 import html
+import itertools
 import json
 import math
 import numbers
@@ -25,21 +27,23 @@ import warnings
 import zlib
 from dataclasses import dataclass, replace
 from functools import cache
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 
 from ._checks import check_choice, check_int
+from ._display import figure_png, require_ipywidgets, show_error, widget_bundle
 from .data import load_blobs, load_digits
 from .plots import plot_curves, plot_side_by_side
 from .training import train, updates_per_epoch
-from .widgets import figure_png, require_ipywidgets, show_error, widget_bundle
 
 __all__ = ["Question", "Feedback", "Quiz", "AnswerKey", "load_bank", "make_question",
            "check_answer", "train_question", "draw_question", "answer_key", "export_quiz",
            "main", "BANK_PATH"]
 
-BANK_PATH = Path(__file__).with_name("quiz_bank.json")
+# Read through importlib.resources: the bank is package data wherever helpers is installed.
+BANK_PATH = files(__package__) / "quiz_bank.json"
 LETTERS = "ABCDEFGH"
 LOADERS = {"load_blobs": load_blobs, "load_digits": load_digits}
 PLOTS = ("curves", "side_by_side")
@@ -68,8 +72,9 @@ def _validate(bank, where):
     for key in ("training_seeds", "datasets", "questions"):
         if key not in bank:
             fail(f"the bank must have a {key!r} entry")
-    if not bank["training_seeds"]:
-        fail("training_seeds must not be empty")
+    seeds = bank["training_seeds"]
+    if not seeds or len(set(seeds)) != len(seeds):
+        fail(f"training_seeds must be a non-empty list of distinct seeds, got {seeds}")
     ids = [q.get("id") for q in bank["questions"]]
     if len(set(ids)) != len(ids):
         fail(f"question ids must be unique, got {ids}")
@@ -104,10 +109,12 @@ def _validate(bank, where):
 
 
 @cache
-def _load_bank_file(path):
-    text = Path(path).read_text()
+def _load_bank_file(path=None):
+    """The bank in a JSON file; by default the package's own."""
+    source = BANK_PATH if path is None else Path(path)
+    text = source.read_text()
     bank = json.loads(text)
-    _validate(bank, path)
+    _validate(bank, str(source))
     bank["digest"] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return bank
 
@@ -137,7 +144,7 @@ def load_bank(bank=None):
     True
     """
     if bank is None:
-        return _load_bank_file(str(BANK_PATH))
+        return _load_bank_file()
     if isinstance(bank, (str, Path)):
         return _load_bank_file(str(bank))
     if isinstance(bank, dict):
@@ -268,8 +275,12 @@ def make_question(question_id, *, seed=0, draw=0, bank=None):
     rng = np.random.default_rng([seed, zlib.crc32(question_id.encode()), draw])
     variant_index = int(rng.integers(len(spec["variants"])))
     variant = spec["variants"][variant_index]
+    # Seeds and option orders step through cycles shuffled once per quiz and question, so
+    # that the next draw (a practice click) never repeats the last one's training seed nor,
+    # where options are shuffled, their order; a cycle also reaches every seed in turn.
+    cycle = np.random.default_rng([seed, zlib.crc32(question_id.encode())])
     pool = bank["training_seeds"]
-    training_seed = int(pool[int(rng.integers(len(pool)))])
+    training_seed = int(pool[cycle.permutation(len(pool))[draw % len(pool)]])
     figure = spec.get("figure")
     values = dict(variant.get("values", {}))
 
@@ -304,7 +315,8 @@ def make_question(question_id, *, seed=0, draw=0, bank=None):
         values.update({k: f"{v:,}" for k, v in computed.items()})
     else:
         keyed = spec["options"]
-        permutation = [int(i) for i in rng.permutation(len(keyed))]
+        orders = list(itertools.permutations(range(len(keyed))))
+        permutation = orders[cycle.permutation(len(orders))[draw % len(orders)]]
         options = tuple((LETTERS[j], keyed[i]["text"]) for j, i in enumerate(permutation))
         notes = {LETTERS[j]: keyed[i]["note"] for j, i in enumerate(permutation)
                  if keyed[i].get("note")}

@@ -14,31 +14,29 @@ its run instead.
 Training and drawing run in one background thread that always serves the
 latest request: a burst of slider moves trains once, for the last value,
 instead of queueing a training per move. While no cell is running and the
-controls rest, the thread compiles the slider's other batch sizes ahead of
-time (a new batch size otherwise costs an XLA compile of about a second).
+controls rest, the thread compiles ahead of time what one move of a control
+would otherwise compile (a new batch size, momentum or dataset costs an XLA
+compile of about a second): the slider's other batch sizes, and the current
+batch size at the other momenta and on the other datasets. An error while
+serving a change shows in the widget, and the thread goes on serving.
 """
 
 import atexit
 import html
-import io
 import threading
 import time
-import traceback
 import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._checks import check_choice, check_float, check_int
+from ._display import figure_png, require_ipywidgets, show_error, widget_bundle
 from .data import Dataset, load_blobs, load_digits
 from .plots import METRIC_LABELS, X_AXES, X_LABELS, plot_dataset, x_values
 from .training import train
 
-__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options", "draw_explorer",
-           "require_ipywidgets", "figure_png", "show_error", "widget_bundle",
-           "WIDGET_VIEW_MIMETYPE"]
-
-WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
+__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options", "draw_explorer"]
 
 # The datasets of the dropdown: name -> (loader taking the cluster spread, whether it uses it).
 DATASETS = {
@@ -52,56 +50,6 @@ MAX_EPOCHS = 1000
 MAX_SEEDS = 10
 MAX_PINS = 6
 X_CHOICES = (("epochs", "epoch"), ("updates", "update"), ("seconds", "second"))
-
-
-def require_ipywidgets():
-    """Return the ``ipywidgets`` module, or explain how to get it.
-
-    Raises
-    ------
-    ImportError
-        If ipywidgets is not installed; the message says what to install and
-        how to work without widgets.
-    """
-    try:
-        import ipywidgets
-    except ImportError as error:
-        raise ImportError(
-            "The course's interactive widgets need ipywidgets: run "
-            "`pip install 'ipywidgets>=7.7'` and restart the kernel. Without widgets, "
-            "train with helpers.train(...) and answer quiz questions with quiz.check(...)."
-        ) from error
-    return ipywidgets
-
-
-def figure_png(fig, *, dpi=80):
-    """Render a matplotlib Figure to PNG bytes (for an Image widget or a static display)."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
-def show_error(html_widget, error):
-    """Write an exception and its traceback into an HTML widget, for the learner to read.
-
-    Widget callbacks run outside any cell, so an uncaught exception would
-    only reach the browser's console; this puts it where the learner looks.
-    """
-    text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    html_widget.value = (f"<pre style='color:#b00020;white-space:pre-wrap'>"
-                         f"{html.escape(text)}</pre>")
-
-
-def widget_bundle(widget, text):
-    """A display bundle: the widget where a widget front end exists, ``text`` elsewhere.
-
-    Every front end prefers the widget view to plain text, so the text only
-    shows where widgets cannot (nbval, GitHub, a terminal). ipywidgets 7 and 8
-    both use version 2.0 of the view format.
-    """
-    return {WIDGET_VIEW_MIMETYPE: {"version_major": 2, "version_minor": 0,
-                                   "model_id": widget.model_id},
-            "text/plain": text}
 
 
 def batch_size_options(n_train):
@@ -565,7 +513,9 @@ class Explorer:
 
     def _start_worker(self):
         with self._wakeup:
-            if self._worker is None:
+            # A worker that died (it should not: _serve catches every request's error)
+            # is replaced, so that the explorer never stays stuck at "training…".
+            if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._serve, name="batch-size-explorer",
                                                 daemon=True)
                 self._worker.start()
@@ -587,6 +537,8 @@ class Explorer:
                     self._serve_request(*job)
                 else:
                     self._warm(*warm)
+            except Exception as error:  # one failed request must not end the thread
+                self._report(error)
             finally:
                 with self._wakeup:
                     self._busy = self._warming = False
@@ -601,38 +553,54 @@ class Explorer:
             if retrain:
                 self.current = self._train(self.settings(), stale=self._newer_request_waits)
             self._redraw()
+            latency = time.perf_counter() - requested_at
+            self.latencies.append(latency)
+            self._error.value = ""
+            self._status.value = f"redrawn {latency:.2f} s after the change"
+            if retrain and self._warm_up:
+                self._queue_warm_up()
         except _Superseded:
             return
         except Exception as error:  # shown to the learner: a callback has no cell to raise into
-            self._status.value = "error (see below)"
-            show_error(self._error, error)
-            return
-        latency = time.perf_counter() - requested_at
-        self.latencies.append(latency)
-        self._error.value = ""
-        self._status.value = f"redrawn {latency:.2f} s after the change"
-        if retrain and self._warm_up:
-            self._queue_warm_up()
+            self._report(error)
+
+    def _report(self, error):
+        self._status.value = "error (see below)"
+        show_error(self._error, error)
 
     @staticmethod
     def _warm_key(data, momentum, batch_size):
         return data.n_train, data.n_test, data.n_features, data.n_classes, momentum, batch_size
 
     def _queue_warm_up(self):
-        """Queue the slider's other batch sizes for compiling ahead.
+        """Queue for compiling ahead what one move of a control would otherwise compile.
 
-        The lessons' three batch sizes come first (1, the full set, 32: where
-        learners jump), then the others, nearest to the current one first.
+        A new batch size, momentum (a new optimizer) or dataset (new shapes)
+        each compiles anew. First come the lessons' batch sizes 1, the full set
+        and 32 (where learners jump) and the slider's next stops, then the
+        current batch size at the other momenta (nearest first) and on the
+        other datasets, then the slider's other batch sizes, nearest first.
         """
         s = self.settings()
         data = self._load(s["dataset"], s["cluster_std"])
+        momentum, size = s["momentum"], s["batch_size"]
         sizes = [value for _, value in self.controls["batch_size"].options]
-        here = sizes.index(s["batch_size"])
-        first = [1, data.n_train, 32]
-        order = sorted(range(len(sizes)), key=lambda i: (
-            first.index(sizes[i]) if sizes[i] in first else len(first), abs(i - here), i))
-        queue = [(data, s["momentum"], sizes[i]) for i in order
-                 if self._warm_key(data, s["momentum"], sizes[i]) not in self._warmed]
+        here = sizes.index(size)
+        nearest = sorted(range(len(sizes)), key=lambda i: (abs(i - here), i))
+        ahead = [(data, momentum, b) for b in (1, data.n_train, 32) if b in sizes]
+        ahead += [(data, momentum, sizes[i]) for i in nearest if abs(i - here) == 1]
+        momenta = [m for _, m in self.controls["momentum"].options]
+        ahead += [(data, m, size) for m in sorted(momenta, key=lambda m: abs(m - momentum))]
+        for name in self._datasets:
+            other = self._load(name, s["cluster_std"])
+            ahead.append((other, momentum, self._carry_batch_size(size, data.n_train,
+                                                                  other.n_train)))
+        ahead += [(data, momentum, sizes[i]) for i in nearest]
+        queue, keys = [], set(self._warmed)
+        for job in ahead:
+            if self._warm_key(*job) not in keys:
+                keys.add(self._warm_key(*job))
+                queue.append(job)
         _only_warming(self)
         with self._wakeup:
             self._warm_queue = queue
@@ -697,19 +665,23 @@ class Explorer:
         except Exception as error:  # a callback has no cell to raise into
             show_error(self._error, error)
 
+    @staticmethod
+    def _carry_batch_size(batch_size, old_n_train, new_n_train):
+        """The batch size a change of data lands on: full stays full, others the nearest stop."""
+        if batch_size == old_n_train:
+            return new_n_train
+        return min(batch_size_options(new_n_train), key=lambda b: abs(b - batch_size))
+
     def _sync_dataset(self):
         """New data: new batch-size options (full stays full) and the noise slider's state."""
         c = self.controls
         name = c["dataset"].value
         n_train = self._load(name, c["cluster_std"].value).n_train
-        old_options = [v for _, v in c["batch_size"].options]
-        old = c["batch_size"].value
+        old_n_train = c["batch_size"].options[-1][1]
+        value = self._carry_batch_size(c["batch_size"].value, old_n_train, n_train)
         self._syncing = True
         try:
-            options = self._batch_options(n_train)
-            sizes = [v for _, v in options]
-            value = n_train if old == old_options[-1] else min(sizes, key=lambda b: abs(b - old))
-            c["batch_size"].options = options
+            c["batch_size"].options = self._batch_options(n_train)
             c["batch_size"].value = value
             c["cluster_std"].disabled = not self._datasets[name][1]
         finally:
@@ -770,9 +742,9 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
     run without widgets still shows honest numbers), then re-trains with
     :func:`helpers.train` whenever a control changes: 100 epochs at any batch
     size take a fraction of a second, plus about a second to compile a batch
-    size seen for the first time. While no cell runs and the controls rest,
-    the explorer compiles the slider's other batch sizes in the background,
-    so that moving the slider seldom waits for the compiler.
+    size, momentum or dataset seen for the first time. While no cell runs and
+    the controls rest, the explorer compiles these in the background, so that
+    moving a control seldom waits for the compiler.
 
     Parameters
     ----------
@@ -796,9 +768,11 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
         What the curves' x-axis counts.
     warm_up : bool, default True
         While no cell is running and the controls have rested for 2 s, compile
-        the slider's other batch sizes (and, after a change of data or
-        momentum, those of the new setting) in the background: 1, the full
-        set and 32 first, then the nearest.
+        in the background what one move of a control would compile: 1, the
+        full set, 32 and the slider's next stops first, then the current batch
+        size at the other momenta and on the other datasets, then the other
+        batch sizes, nearest first. After each change, the same for the new
+        setting.
 
     Returns
     -------

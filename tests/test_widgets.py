@@ -9,6 +9,7 @@ import pytest
 
 import helpers
 from helpers import widgets
+from helpers._display import WIDGET_VIEW_MIMETYPE
 from helpers.training import _TRAINING_LOCK
 from helpers.widgets import Explorer, batch_size_options, draw_explorer, explore
 
@@ -38,7 +39,7 @@ def test_first_run_is_real_training_and_has_a_text_fallback(explorer, small_blob
     assert run.results[0].history == again.history
     assert run.updates_per_epoch == 15 and explorer.trainings == 1
     bundle = explorer._repr_mimebundle_()
-    assert bundle[widgets.WIDGET_VIEW_MIMETYPE]["model_id"] == explorer.widget.model_id
+    assert bundle[WIDGET_VIEW_MIMETYPE]["model_id"] == explorer.widget.model_id
     text = bundle["text/plain"]
     assert "batch size 4 → 15 updates per epoch" in text and "helpers.train" in text
     assert explorer._image.value[:8] == b"\x89PNG\r\n\x1a\n"
@@ -101,8 +102,41 @@ def test_an_exception_in_a_callback_is_shown_to_the_learner(explorer, monkeypatc
     assert explorer._error.value == "" and explorer.current.settings["epochs"] == 7
 
 
+def test_an_error_after_training_is_shown_and_the_next_change_still_trains(explorer, monkeypatch):
+    def broken_warm_up():
+        raise RuntimeError("warm-up broke")
+
+    explorer._warm_up = True  # queueing the warm-up runs after the redraw, in the thread
+    monkeypatch.setattr(explorer, "_queue_warm_up", broken_warm_up)
+    change(explorer, "epochs", 6)
+    assert "RuntimeError: warm-up broke" in explorer._error.value
+    assert "error" in explorer._status.value and explorer._worker.is_alive()
+    monkeypatch.undo()
+    explorer._warm_up = False
+    change(explorer, "batch_size", 2)
+    assert explorer.current.settings["batch_size"] == 2 and explorer.trainings == 3
+    assert explorer._error.value == "" and "redrawn" in explorer._status.value
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_worker_is_replaced_on_the_next_change(explorer, monkeypatch):
+    def dying(*_job):
+        raise SystemExit  # not an Exception: gets past the per-request catch and ends the thread
+
+    monkeypatch.setattr(explorer, "_serve_request", dying)
+    change(explorer, "epochs", 6)
+    explorer._worker.join(10)
+    dead = explorer._worker
+    assert not dead.is_alive() and explorer.trainings == 1
+    monkeypatch.undo()
+    change(explorer, "epochs", 7)
+    assert explorer._worker is not dead and explorer.current.settings["epochs"] == 7
+    assert explorer.trainings == 2
+
+
 def test_pinned_runs_share_the_axes_and_can_be_cleared(explorer):
     explorer.pin()
+    assert explorer.wait(60) and explorer.trainings == 1  # pinning only redraws
     change(explorer, "batch_size", 1)
     assert len(explorer.pinned) == 1 and "pin 1" in explorer._readout.value
     fig = draw_explorer([explorer.current] + explorer.pinned)
@@ -162,16 +196,29 @@ def test_without_ipywidgets_the_error_says_what_to_install(monkeypatch, small_bl
         explore(small_blobs, epochs=2, warm_up=False)
 
 
-def test_warm_up_compiles_every_batch_size_quietly(caplog):
+def test_warm_up_compiles_what_one_move_would_compile_quietly(caplog):
     tiny = helpers.load_blobs(n_samples=20, train_size=8)
     caplog.set_level(logging.WARNING, logger="tensorflow")
     explorer = explore(tiny, batch_size=8, epochs=2, momentum=0.5)
     assert explorer.wait(300, warm_up=True)
     keys = {explorer._warm_key(tiny, 0.5, b) for b in batch_size_options(8)}
+    keys |= {explorer._warm_key(tiny, m, 8) for m in widgets.MOMENTA}  # other optimizers
+    for name in widgets.DATASETS:  # other shapes, at the batch size the change lands on (full)
+        other = explorer._load(name, 2.0)
+        keys.add(explorer._warm_key(other, 0.5, other.n_train))
     assert keys <= explorer._warmed
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
-    change(explorer, "batch_size", 1)  # compiled ahead: no compile time in this run
+    # Compiled ahead: no compile time in these runs.
+    change(explorer, "batch_size", 1)
     assert explorer.current.compile_seconds == 0.0
+    change(explorer, "batch_size", 8)
+    change(explorer, "momentum", 0.99)
+    assert explorer.current.compile_seconds == 0.0
+    change(explorer, "momentum", 0.5)
+    change(explorer, "dataset", "blobs 500/500 (source B)")
+    assert explorer.current.settings["batch_size"] == 500
+    assert explorer.current.compile_seconds == 0.0
+    explorer.close()
 
 
 def test_training_waits_for_the_explorer_thread(small_blobs):
