@@ -44,10 +44,10 @@ pins:
 	$(PYTHON) tools/sync_pins.py
 
 badges: $(STAMP)
-	$(PY) tools/badges.py $(if $(REPO),--repository $(REPO))
+	$(PY) tools/badges.py $(if $(REPO),--repository $(REPO)) $(if $(BRANCH),--branch $(BRANCH))
 
 student: $(STAMP)
-	$(PY) tools/student.py
+	$(PY) tools/student.py $(if $(REPO),--repository $(REPO)) $(if $(BRANCH),--branch $(BRANCH))
 
 test-student: $(STAMP)
 	STUDENT_FULL_RUN=1 $(PY) -m pytest tests/test_student.py

@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 FORK = "https://github.com/alice/teaching-fork"
+# What Colab ships (checked against tools/colab-requirements.txt below).
+COLAB_TENSORFLOW, COLAB_KERAS = "2.20", "3.13"
 
 
 @pytest.fixture(scope="module")
@@ -95,11 +97,20 @@ def test_setup_cell_installs_the_package_on_colab_only(badges, monkeypatch):
 
 def test_installing_the_package_leaves_colabs_tensorflow_alone():
     # pip only replaces a package that a requirement asks for; TensorFlow and Keras are
-    # not among ours, and the rest are open ranges that Colab's versions satisfy.
-    names = {Requirement(r).name.lower() for r in PROJECT["dependencies"]}
-    assert not names & {"tensorflow", "tensorflow-cpu", "keras"}
-    assert all(not Requirement(r).specifier or ">=" in str(Requirement(r).specifier)
-               for r in PROJECT["dependencies"])
+    # not among ours, and the rest are open ranges, never pins, that Colab's versions satisfy.
+    requirements = [Requirement(r) for r in PROJECT["dependencies"]]
+    assert not {r.name.lower() for r in requirements} & {"tensorflow", "tensorflow-cpu", "keras"}
+    for requirement in requirements:
+        operators = {spec.operator for spec in requirement.specifier}
+        assert not operators & {"==", "~=", "==="}, requirement
+    # Where TensorFlow or Keras is asked for (the `tensorflow` extra), no bound may exclude Colab's.
+    colab = {"tensorflow": f"{COLAB_TENSORFLOW}.0", "tensorflow-cpu": f"{COLAB_TENSORFLOW}.0",
+             "keras": f"{COLAB_KERAS}.0"}
+    extras = [Requirement(r) for name, reqs in PROJECT["optional-dependencies"].items()
+              if name not in ("lab", "test") for r in reqs]
+    for requirement in requirements + extras:
+        if requirement.name.lower() in colab:
+            assert requirement.specifier.contains(colab[requirement.name.lower()]), requirement
 
 
 def _fake_course(root, url):
@@ -118,7 +129,7 @@ def test_a_fork_regenerates_everything_with_one_command(badges, tmp_path):
     _fake_course(tmp_path, FORK)
     assert badges.main(["--repository", FORK, "--root", str(tmp_path)]) == 0
     assert badges.repository_url(tmp_path) == FORK
-    old = "batch-size-course/batch-size-course"
+    old = badges.github_slug(badges.repository_url())
     for path in sorted((tmp_path / "notebooks").glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         text = nb.cells[0].source + "".join(c.source for c in nb.cells if c.cell_type == "code")
@@ -134,16 +145,37 @@ def test_a_fork_regenerates_everything_with_one_command(badges, tmp_path):
 def test_rewriting_touches_only_the_badges_and_setup_cells(badges, tmp_path):
     _fake_course(tmp_path, FORK)
     before = {p.name: nbformat.read(p, as_version=4) for p in (tmp_path / "notebooks").glob("*.ipynb")}
-    badges.main(["--repository", FORK, "--root", str(tmp_path)])
+    assert badges.main(["--repository", FORK, "--root", str(tmp_path)]) == 0
     for name, old in before.items():
         new = nbformat.read(tmp_path / "notebooks" / name, as_version=4)
         assert len(new.cells) == len(old.cells)
+        assert new.cells[0].source != old.cells[0].source, f"{name}: badges were not rewritten"
         for index, (a, b) in enumerate(zip(old.cells, new.cells)):
             if index == 0 or badges.SETUP_TAG in a.metadata.get("tags", []):
                 assert (a.metadata, a.get("outputs"), a.get("execution_count")) == \
                        (b.metadata, b.get("outputs"), b.get("execution_count"))
             else:
                 assert a == b, (name, index)
+
+
+def test_branch_option_moves_the_colab_links_only(badges, tmp_path, capsys):
+    _fake_course(tmp_path, FORK)
+    assert badges.main(["--repository", FORK, "--branch", "spring-term", "--root", str(tmp_path)]) == 0
+    url = badges.colab_url(FORK, "99_extra.ipynb", branch="spring-term")
+    assert "/blob/spring-term/notebooks/99_extra.ipynb" in url
+    nb = nbformat.read(tmp_path / "notebooks" / "99_extra.ipynb", as_version=4)
+    assert url in nb.cells[0].source and badges.binder_url(FORK, "99_extra.ipynb") in nb.cells[0].source
+    assert url in (tmp_path / "README.md").read_text()
+    # The default branch is main, so a check without --branch finds everything stale.
+    assert badges.main(["--check", "--branch", "spring-term", "--root", str(tmp_path)]) == 0
+    assert badges.main(["--check", "--root", str(tmp_path)]) == 1
+
+
+@pytest.mark.parametrize("branch", ["", "my branch", "main?x", "a#b"])
+def test_a_bad_branch_is_rejected_with_the_value(badges, tmp_path, capsys, branch):
+    _fake_course(tmp_path, FORK)
+    assert badges.main(["--branch", branch, "--root", str(tmp_path)]) == 2
+    assert f"branch must be a Git branch name like 'main', got {branch!r}" in capsys.readouterr().err
 
 
 def test_check_reports_stale_files_and_writes_nothing(badges, tmp_path, capsys):
@@ -199,7 +231,7 @@ def test_colab_stand_in_pins_colabs_versions():
     lines = _lines(ROOT / "tools" / "colab-requirements.txt")
     pins = {Requirement(line).name: Requirement(line).specifier for line in lines}
     assert all(str(spec).startswith("==") for spec in pins.values()), lines
-    for name, colab in [("tensorflow-cpu", "==2.20.*"), ("keras", "==3.13.*"),
+    for name, colab in [("tensorflow-cpu", f"=={COLAB_TENSORFLOW}.*"), ("keras", f"=={COLAB_KERAS}.*"),
                         ("ipywidgets", "==7.7.1"), ("numpy", "==2.0.*")]:
         assert Requirement(f"x{colab}").specifier.contains(str(pins[name])[2:]), (name, pins[name])
     # Colab's versions must satisfy the package's own requirements, or Colab's pip would replace them.

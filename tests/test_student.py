@@ -1,6 +1,7 @@
 """tools/student.py: the student copy keeps the lesson, loses the solutions, and still runs."""
 
 import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -10,6 +11,7 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+STUDENTS = "https://github.com/alice/batch-size-students"
 
 
 @pytest.fixture(scope="module")
@@ -134,6 +136,8 @@ def test_student_copy_runs_and_stops_only_at_the_placeholders(student, source, t
     expected = sum(c.cell_type == "code" and marker in c.source for c in nb.cells)
     if os.environ.get("STUDENT_FULL_RUN") != "1":
         nb.cells = _setup_and_exercises(nb)
+    setup, = [c for c in nb.cells if "colab-setup" in c.metadata.get("tags", [])]
+    setup.execution_count = None    # the copy keeps the original's count; only a run sets it again
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     placeholders = 0
@@ -146,8 +150,53 @@ def test_student_copy_runs_and_stops_only_at_the_placeholders(student, source, t
             placeholders += 1
         else:
             assert errors == [], (path.name, index, errors)
-    assert any("colab-setup" in c.metadata.get("tags", []) for c in nb.cells), "Setup ran"
+    assert setup.execution_count is not None, "the Setup section's install cell ran"
     assert placeholders == expected, "every placeholder ran"
+
+
+def _setup_cell(nb):
+    setup, = [c for c in nb.cells if "colab-setup" in c.metadata.get("tags", [])]
+    return setup
+
+
+def test_a_copy_for_its_own_repository_launches_from_that_repository(student, tmp_path):
+    badges = student.badges
+    course = badges.github_slug(badges.repository_url())
+    written = student.write_student_copy(NOTEBOOKS, tmp_path, repository=STUDENTS, branch="term-1")
+    for (path, removed), source in zip(written, NOTEBOOKS):
+        original = nbformat.read(source, as_version=4)
+        copy = nbformat.read(path, as_version=4)
+        title, setup = copy.cells[0], _setup_cell(copy)
+        assert badges.colab_url(STUDENTS, path.name, branch="term-1") in title.source, path.name
+        assert badges.binder_url(STUDENTS, path.name) in title.source, path.name
+        assert setup.source == badges.setup_source(STUDENTS), path.name
+        assert course not in title.source + setup.source, path.name
+        # The rest of the lesson is still the original, outputs included.
+        cut = _exercises_index(original)
+        for index in range(1, cut):
+            if copy.cells[index] is not setup:
+                assert copy.cells[index] == original.cells[index], (path.name, index)
+        assert setup.outputs == _setup_cell(original).outputs
+
+
+def test_make_student_repo_writes_the_copy_for_that_repository(student, tmp_path, capsys):
+    source = NOTEBOOKS[0]
+    assert student.main(["--repository", STUDENTS + ".git", "--out", str(tmp_path), str(source)]) == 0
+    copy = nbformat.read(tmp_path / source.name, as_version=4)
+    assert student.badges.colab_url(STUDENTS, source.name) in copy.cells[0].source
+    assert _setup_cell(copy).source == student.badges.setup_source(STUDENTS)
+    assert f"{tmp_path / source.name}:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--repository", "https://gitlab.com/a/b"], "repository must be a GitHub address.*got 'https://gitlab.com/a/b'"),
+    (["--repository", STUDENTS, "--branch", "a b"], "branch must be a Git branch name.*got 'a b'"),
+    (["--branch", "term-1"], "branch is used only with a repository.*got branch='term-1'"),
+])
+def test_bad_repository_or_branch_is_an_error_naming_it(student, tmp_path, capsys, argv, message):
+    assert student.main([*argv, "--out", str(tmp_path), str(NOTEBOOKS[0])]) == 2
+    assert re.search(message, capsys.readouterr().err)
+    assert not list(tmp_path.iterdir())
 
 
 def test_instructor_guide_covers_every_notebook():

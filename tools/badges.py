@@ -14,6 +14,7 @@ Repository``. This script derives from it:
     python tools/badges.py --check         # only report; exit 1 if anything is stale
     python tools/badges.py --repository https://github.com/you/your-fork
                                            # point pyproject.toml at a fork, then rewrite
+    python tools/badges.py --branch dev    # Colab links open branch dev (default main)
 
 Only the cells named above change; every other cell, output and execution
 count is left as it was, and files already up to date are not rewritten.
@@ -27,11 +28,12 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["repository_url", "github_slug", "colab_url", "binder_url", "voila_url",
+__all__ = ["repository_url", "github_slug", "check_branch", "colab_url", "binder_url", "voila_url",
            "notebook_badges", "setup_source", "update_notebook", "launch_table",
            "update_readme", "set_repository", "sync"]
 
 ROOT = Path(__file__).resolve().parents[1]
+# The branch Colab links open; Binder opens the repository's default branch (HEAD).
 BRANCH = "main"
 NOTEBOOK_DIR = "notebooks"
 # The standalone app that the README's Voilà link opens.
@@ -43,6 +45,8 @@ COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 _GITHUB = re.compile(r"https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?")
 _REPOSITORY_LINE = re.compile(r'^(Repository\s*=\s*)"[^"\n]*"', re.MULTILINE)
+# Characters a branch name can have that need no escaping in a URL path.
+_BRANCH = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
 
 
 def github_slug(url):
@@ -65,8 +69,8 @@ def github_slug(url):
 
     Example
     -------
-    >>> github_slug("https://github.com/batch-size-course/batch-size-course.git")
-    'batch-size-course/batch-size-course'
+    >>> github_slug("https://github.com/OWNER/NAME.git")
+    'OWNER/NAME'
     """
     match = _GITHUB.fullmatch(url) if isinstance(url, str) else None
     if match is None:
@@ -90,10 +94,23 @@ def repository_url(root=ROOT):
     return "https://github.com/" + github_slug(url)
 
 
-def colab_url(url, notebook):
-    """Address that opens ``notebooks/<notebook>`` of the repository in Colab."""
+def check_branch(branch):
+    """Return ``branch`` if it is a Git branch name that can stand in a Colab address.
+
+    Raises
+    ------
+    ValueError
+        If it is empty or holds characters such as spaces, ``?`` or ``#``.
+    """
+    if not isinstance(branch, str) or _BRANCH.fullmatch(branch) is None:
+        raise ValueError(f"branch must be a Git branch name like {BRANCH!r}, got {branch!r}")
+    return branch
+
+
+def colab_url(url, notebook, *, branch=BRANCH):
+    """Address that opens ``notebooks/<notebook>`` of the repository's ``branch`` in Colab."""
     return (f"https://colab.research.google.com/github/{github_slug(url)}"
-            f"/blob/{BRANCH}/{NOTEBOOK_DIR}/{notebook}")
+            f"/blob/{check_branch(branch)}/{NOTEBOOK_DIR}/{notebook}")
 
 
 def binder_url(url, notebook=None):
@@ -108,14 +125,14 @@ def voila_url(url, notebook=EXPLORER):
             f"?urlpath=voila/render/{NOTEBOOK_DIR}/{notebook}")
 
 
-def notebook_badges(url, notebook):
+def notebook_badges(url, notebook, *, branch=BRANCH):
     """The line of badges at the top of ``notebook``.
 
     HTML ``<img>`` rather than Markdown ``![...]()``: Voilà 0.5 tries to inline
     every Markdown image through jupyter-server's contents manager, which is
     asynchronous in jupyter-server 2, and the page never finishes rendering.
     """
-    return (f'<a href="{colab_url(url, notebook)}"><img src="{COLAB_BADGE}" '
+    return (f'<a href="{colab_url(url, notebook, branch=branch)}"><img src="{COLAB_BADGE}" '
             'alt="Open In Colab"/></a> '
             f'<a href="{binder_url(url, notebook)}"><img src="{BINDER_BADGE}" '
             'alt="Launch on Binder"/></a>')
@@ -146,7 +163,7 @@ def _fill(text, markers, body, where):
     return pattern.sub(lambda _: f"{start}\n{body}\n{end}", text)
 
 
-def update_notebook(nb, url, notebook):
+def update_notebook(nb, url, notebook, *, branch=BRANCH):
     """Rewrite the badges and the ``colab-setup`` cell of ``nb`` in place.
 
     Parameters
@@ -156,6 +173,8 @@ def update_notebook(nb, url, notebook):
         The repository address.
     notebook : str
         The notebook's file name, e.g. ``"01_stochastic_gradient_descent.ipynb"``.
+    branch : str, default "main"
+        The branch the Colab badge opens.
 
     Returns
     -------
@@ -175,7 +194,7 @@ def update_notebook(nb, url, notebook):
         raise ValueError(f"{notebook}: needs exactly one code cell tagged {SETUP_TAG!r}, "
                          f"found {len(setup)}")
     title = nb.cells[0]
-    new_title = _fill(title.source, BADGES, notebook_badges(url, notebook),
+    new_title = _fill(title.source, BADGES, notebook_badges(url, notebook, branch=branch),
                       f"{notebook}'s first cell")
     new_setup = setup_source(url)
     changed = title.source != new_title or setup[0].source != new_setup
@@ -190,7 +209,7 @@ def _title(nb, notebook):
     return first.splitlines()[0][2:].strip()
 
 
-def launch_table(url, notebooks):
+def launch_table(url, notebooks, *, branch=BRANCH):
     """The README's launch table.
 
     Parameters
@@ -199,6 +218,8 @@ def launch_table(url, notebooks):
         The repository address.
     notebooks : list of (str, str)
         ``(file name, title)`` of each notebook, in course order.
+    branch : str, default "main"
+        The branch the Colab badges open.
 
     Returns
     -------
@@ -213,14 +234,14 @@ def launch_table(url, notebooks):
     if EXPLORER in names:
         rows.append(f"| The explorer as a standalone app (Voilà) | [![Voilà app on Binder]"
                     f"({BINDER_BADGE})]({voila_url(url)}) |")
-    rows += [f"| {title} | [![Open In Colab]({COLAB_BADGE})]({colab_url(url, name)}) |"
+    rows += [f"| {title} | [![Open In Colab]({COLAB_BADGE})]({colab_url(url, name, branch=branch)}) |"
              for name, title in notebooks]
     return "\n".join(rows)
 
 
-def update_readme(text, url, notebooks):
+def update_readme(text, url, notebooks, *, branch=BRANCH):
     """Return README ``text`` with its launch table rewritten."""
-    return _fill(text, LAUNCH, launch_table(url, notebooks), "README.md")
+    return _fill(text, LAUNCH, launch_table(url, notebooks, branch=branch), "README.md")
 
 
 def set_repository(url, root=ROOT):
@@ -241,7 +262,7 @@ def set_repository(url, root=ROOT):
     path.write_text(new)
 
 
-def sync(root=ROOT, *, write=True):
+def sync(root=ROOT, *, write=True, branch=BRANCH):
     """Bring every badge, setup cell and the README table up to date.
 
     Parameters
@@ -250,6 +271,8 @@ def sync(root=ROOT, *, write=True):
         The repository's root folder.
     write : bool
         If False, write nothing and only report.
+    branch : str, default "main"
+        The branch the Colab links open.
 
     Returns
     -------
@@ -262,13 +285,13 @@ def sync(root=ROOT, *, write=True):
     for path in sorted((root / NOTEBOOK_DIR).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         titles.append((path.name, _title(nb, path.name)))
-        if update_notebook(nb, url, path.name):
+        if update_notebook(nb, url, path.name, branch=branch):
             stale.append(path)
             if write:
                 nbformat.write(nb, path)
     readme = root / "README.md"
     text = readme.read_text()
-    new = update_readme(text, url, titles)
+    new = update_readme(text, url, titles, branch=branch)
     if new != text:
         stale.append(readme)
         if write:
@@ -282,12 +305,15 @@ def main(argv=None):
     group.add_argument("--check", action="store_true", help="only report; write nothing")
     group.add_argument("--repository", metavar="URL",
                        help="set pyproject.toml's Repository to URL first (for a fork)")
+    parser.add_argument("--branch", default=BRANCH, metavar="NAME",
+                        help=f"the branch Colab links open (default {BRANCH})")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     try:
+        check_branch(args.branch)
         if args.repository:
             set_repository(args.repository, args.root)
-        stale = sync(args.root, write=not args.check)
+        stale = sync(args.root, write=not args.check, branch=args.branch)
     except ValueError as error:
         print(f"badges: {error}", file=sys.stderr)
         return 2

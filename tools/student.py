@@ -8,8 +8,13 @@ rest of the notebook still runs under nbval/nbclient), solution prose becomes
 ``YOUR ANSWER HERE``, and those cells lose their outputs. Everything else is
 copied as it is, outputs included.
 
+Handed out from a repository of its own, the copy's launch badges and Colab
+install cell must open that repository, not the course's (whose notebooks
+hold the solutions): ``--repository`` rewrites them with tools/badges.py.
+
     python tools/student.py                 # notebooks/*.ipynb -> student/
     python tools/student.py --out DIR nb1.ipynb nb2.ipynb
+    python tools/student.py --repository https://github.com/you/course-students [--branch main]
 """
 
 import argparse
@@ -19,6 +24,10 @@ import sys
 from pathlib import Path
 
 import nbformat
+
+# The tools are scripts, not a package; badges.py sits beside this one.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import badges  # noqa: E402
 
 __all__ = ["BEGIN", "END", "CODE_PLACEHOLDER", "TEXT_PLACEHOLDER", "strip_solutions",
            "write_student_copy"]
@@ -113,19 +122,45 @@ def strip_solutions(nb, name="notebook"):
     return student, removed
 
 
-def write_student_copy(paths, out):
+def write_student_copy(paths, out, *, repository=None, branch=badges.BRANCH):
     """Write the student copy of each notebook in ``paths`` into folder ``out``.
+
+    Parameters
+    ----------
+    paths : list of path-like
+    out : path-like
+    repository : str, optional
+        The GitHub address the copy is handed out from: its badges and Colab
+        install cell are rewritten for it. By default they are left as they
+        are, pointing at the course repository.
+    branch : str, default "main"
+        The branch of ``repository`` that the Colab badges open.
 
     Returns
     -------
     list of (Path, int)
         Each written file and how many solutions it lost.
+
+    Raises
+    ------
+    ValueError
+        If a notebook's solution markers are unbalanced, or, with
+        ``repository``, if it is not a GitHub address or a notebook has no
+        badge markers or setup cell.
     """
+    if repository is not None:
+        repository = "https://github.com/" + badges.github_slug(repository)
+        badges.check_branch(branch)
+    elif branch != badges.BRANCH:
+        raise ValueError(f"branch is used only with a repository (the copy's links are left as "
+                         f"they are without one), got branch={branch!r}")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for path in map(Path, paths):
         student, removed = strip_solutions(nbformat.read(path, as_version=4), path.name)
+        if repository is not None:
+            badges.update_notebook(student, repository, path.name, branch=branch)
         target = out / path.name
         nbformat.write(student, target)
         written.append((target, removed))
@@ -138,13 +173,18 @@ def main(argv=None):
                         help="notebooks to copy (default: notebooks/*.ipynb)")
     parser.add_argument("--out", type=Path, default=ROOT / "student",
                         help="folder to write into (default: student/)")
+    parser.add_argument("--repository", metavar="URL",
+                        help="the GitHub repository the copy is handed out from: its badges and "
+                             "Colab install cells open URL instead of the course repository")
+    parser.add_argument("--branch", default=badges.BRANCH, metavar="NAME",
+                        help=f"with --repository, the branch Colab links open (default {badges.BRANCH})")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
     if not paths:
         print("student: no notebooks found", file=sys.stderr)
         return 2
     try:
-        written = write_student_copy(paths, args.out)
+        written = write_student_copy(paths, args.out, repository=args.repository, branch=args.branch)
     except ValueError as error:
         print(f"student: {error}", file=sys.stderr)
         return 2
