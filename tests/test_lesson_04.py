@@ -55,10 +55,13 @@ def test_batch_1_at_0_01_ends_far_below_0_001(lr_grid):
     assert cell(lr_grid, "val_accuracy", 1, 0.01) < cell(lr_grid, "val_accuracy", 1, 0.001) - 0.1
 
 
-def test_best_learning_rate_grows_with_the_batch(lr_grid):
-    best = lr_grid.best("val_accuracy")
-    assert best[1] in (0.0003, 0.001)
-    assert best[1] <= best[32] < best[500] and best[500] >= 0.01
+def test_band_of_good_learning_rates_moves_up_with_the_batch(lr_grid):
+    # The single best cell can win by a test point (batch 1 ties at 0.0003 and
+    # 0.001); the band within 0.1 of each row's best is robust: its top edge
+    # sits between a cell >= 0.06 inside and one >= 0.2 outside.
+    band = lr_grid.near_best("val_accuracy", within=0.1)
+    assert max(band[1]) == 0.003 and max(band[32]) == 0.1 and max(band[500]) == 0.3 == max(RATES)
+    assert 0.0003 in band[1] and 0.0003 not in band[500]
 
 
 def test_batch_1_diverges_from_0_1_the_full_batch_is_fine_at_0_3(lr_grid):
@@ -116,10 +119,25 @@ def test_linear_rule_breaks_down_at_the_full_batch(scaling):
     assert full[-1] < base[-1] + 0.1                                         # and settles
 
 
-def test_square_root_rule_fans_out(scaling):
+def test_square_root_rule_fans_out_then_batches_1_to_128_meet_again(scaling):
     _, curves = scaling
-    first = [curves["sqrt"][b][0] for b in (1, 8, 32, 128, 800)]
-    assert first == sorted(first)
+    sqrt, base = curves["sqrt"], curves["sqrt"][BASE_BATCH]
+    for epoch in range(3):      # small batches ahead, large ones behind
+        ahead, behind = max(sqrt[1][epoch], sqrt[8][epoch]), sqrt[128][epoch]
+        assert ahead < base[epoch] < behind < sqrt[800][epoch], epoch
+    for b in (1, 8, 128):
+        assert abs(sqrt[b][0] - base[0]) > 0.1, b
+        assert np.abs(sqrt[b] - base)[10:].mean() < 0.04, b     # from epoch 10 on, together
+
+
+def test_at_the_full_batch_the_square_root_rule_stays_closer_than_the_linear(scaling):
+    _, curves = scaling
+    base = curves["linear"][BASE_BATCH]
+    linear, root = curves["linear"][800], curves["sqrt"][800]
+    assert root[0] < linear[0] - 0.5
+    assert np.abs(root - base).mean() < 0.8 * np.abs(linear - base).mean()
+    assert np.abs(np.diff(root)).mean() < 0.5 * np.abs(np.diff(linear)).mean()    # bounces less
+    assert np.all(root > base) and np.abs(root - base)[10:].mean() > 0.1         # but lags behind
 
 
 # 3. Batch growth instead of learning-rate decay
@@ -180,7 +198,9 @@ def test_same_updates_close_the_gap(longer):
     assert full_short[0].updates[-1] == 20 and full_long[0].updates[-1] == small[0].updates[-1] == 640
     assert finals[0] - finals[1] > 0.2
     assert abs(finals[0] - finals[2]) < 0.01
-    assert 640 * 1000 / (20 * 1000) == 32
+    # The price: examples processed (every epoch processes the whole training set).
+    examples = [runs[0].epochs_run * runs[0].config["dataset"]["train_size"] for runs in longer]
+    assert examples[2] == 32 * examples[0] and examples[1] == examples[0]
 
 
 def test_per_update_the_two_batch_sizes_learn_at_the_same_pace(longer):
@@ -268,12 +288,16 @@ def race(data, noise_path):
     return dict(zip(sizes, steps)), b_crit, b_simple
 
 
-def test_small_batches_halve_updates_large_ones_save_little(race):
+def test_small_batches_save_many_updates_large_ones_little(race, data):
     steps, b_crit, _ = race
     assert not any(np.isnan(list(steps.values())))
-    assert steps[4] / steps[16] > 3                                 # two doublings: ~4x fewer
-    assert steps[800] > 0.75 * steps[128]                           # a 6x larger batch saves little
-    assert steps[800] > 0.8 * steps[256]
+    # Counted at epoch ends: a printed count is the end of the epoch in which
+    # the run crossed the target, so the crossing lies up to one epoch's updates earlier.
+    earliest = {b: s - helpers.updates_per_epoch(data.n_train, b) for b, s in steps.items()}
+    assert steps[4] / steps[16] > 3                                 # as printed, about fourfold
+    assert earliest[4] / steps[16] > 2                              # at least twofold, whatever the epochs hid
+    assert earliest[800] > 0.75 * steps[128]                        # a 6x larger batch saves little
+    assert 0.8 < earliest[800] / steps[256] and steps[800] / earliest[256] < 1.3   # about as many
     assert 30 < b_crit < 300                                        # "a hundred or so"
 
 
@@ -284,6 +308,9 @@ def test_critical_batch_and_noise_scale_within_a_factor_of_ten(race):
 
 # Solutions
 
-def test_linear_rule_from_batch_1_asks_for_0_5(lr_grid):
+def test_linear_rule_from_batch_1_asks_for_0_5_beyond_the_grid(lr_grid):
     suggested = helpers.scale_learning_rate(0.001, 1, 500)
-    assert suggested == pytest.approx(0.5) and suggested > max(RATES)
+    rates = lr_grid.values("learning_rate")
+    assert suggested == pytest.approx(0.5) and suggested > max(rates)
+    # The full batch is still good at the grid's largest rate: the heatmap cannot say about 0.5.
+    assert max(lr_grid.near_best("val_accuracy", within=0.1)[500]) == max(rates)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import helpers
+import helpers.replicas
 
 SEEDS = [0, 1, 2, 3, 4]
 BATCH_SIZES = [4, 8, 16, 32, 64, 128, 256, 450]
@@ -30,6 +31,12 @@ def cache(tmp_path_factory):
 def source_sweep(data, cache):
     return helpers.sweep(data, batch_sizes=BATCH_SIZES, learning_rates=[0.01], seeds=SEEDS,
                          epochs=200, cache_dir=cache, progress=False, **MODEL)
+
+
+@pytest.fixture(scope="module")
+def control(data, cache):
+    return helpers.sweep(data, batch_sizes=[250], learning_rates=[0.01], seeds=SEEDS, epochs=200,
+                         cache_dir=cache, progress=False, **MODEL)
 
 
 @pytest.fixture(scope="module")
@@ -61,14 +68,25 @@ def test_small_batches_reach_80_percent_in_a_few_epochs_large_in_tens(source_swe
     assert ordered == sorted(ordered) and reach[450] > reach[128]
 
 
-def test_seeds_disagree_most_at_batches_4_and_8(source_sweep):
-    spread = by_batch(source_sweep, lambda runs: np.ptp([r.final("val_accuracy") for r in runs]))
-    assert min(spread[4], spread[8]) > max(spread[b] for b in BATCH_SIZES[2:])
+def band(runs, key="val_accuracy"):
+    """Width of the band over seeds at each epoch."""
+    return np.ptp([r.history[key] for r in runs], axis=0)
 
 
-def test_batch_450_wobbles_more_than_256(source_sweep):
-    jitter = by_batch(source_sweep, lambda runs: np.mean([r.jitter("val_accuracy") for r in runs]))
-    assert jitter[450] > jitter[256]
+def test_at_the_end_seeds_disagree_most_at_batches_4_and_8(source_sweep):
+    final = by_batch(source_sweep, lambda runs: band(runs)[-1])
+    assert min(final[4], final[8]) > max(final[b] for b in BATCH_SIZES[2:])
+    # Not so early on: over the first 100 epochs the bands of 256 and 450 are wider than 8's.
+    early = by_batch(source_sweep, lambda runs: band(runs)[:100].mean())
+    assert min(early[256], early[450]) > early[8]
+
+
+def test_batch_450_wobbles_more_than_256_and_the_even_250(source_sweep, control):
+    runs = {b: source_sweep.select(batch_size=b) for b in (256, 450)}
+    runs[250] = control.runs
+    jitter = {b: np.mean([r.jitter("val_accuracy") for r in rs]) for b, rs in runs.items()}
+    assert [r.updates_per_epoch for r in (runs[250][0], runs[256][0], runs[450][0])] == [2, 2, 2]
+    assert max(jitter[250], jitter[256]) < 0.75 * jitter[450]
 
 
 def test_grid_reuses_the_source_sweep(grid):
@@ -83,6 +101,15 @@ def test_good_runs_form_a_diagonal_band(grid):
     assert at[4, 0.001] > 0.8 and max(at[256, 0.001], at[450, 0.001]) < 0.78
 
 
+def test_best_cell_of_a_row_wins_by_less_than_the_seeds_disagree(grid):
+    acc, rows, cols = grid.grid("val_accuracy")
+    gaps = [np.diff(np.sort(row[~np.isnan(row)])[-2:])[0] for row in acc]
+    assert max(gaps) < 0.01                                 # fewer than 5 test points of 500
+    spreads = [np.ptp([r.final("val_accuracy") for r in grid.select(batch_size=b, learning_rate=lr)])
+               for i, b in enumerate(rows) for j, lr in enumerate(cols) if acc[i, j] > 0.8]
+    assert np.mean(spreads) > 0.01
+
+
 def test_best_learning_rate_by_test_loss_grows_with_the_batch(grid):
     best = grid.best("val_loss", mode="min")
     rates = [best[b] for b in BATCH_SIZES]
@@ -90,16 +117,26 @@ def test_best_learning_rate_by_test_loss_grows_with_the_batch(grid):
     assert best[450] / best[4] > 9.99
 
 
-def test_updates_follow_the_batch_size_and_small_batches_cost_most_time(grid):
+def test_updates_depend_on_the_batch_size_alone(grid):
     updates, rows, _ = grid.grid("updates", agg="max")
-    assert updates[rows.index(4)].max() == 25_000 and updates[rows.index(450)].max() == 400
+    done = {b: {r.updates[-1] for r in grid.select(batch_size=b) if not r.diverged} for b in BATCH_SIZES}
+    assert done == {4: {25_000}, 8: {12_600}, 16: {6_400}, 32: {3_200}, 64: {1_600}, 128: {800},
+                    256: {400}, 450: {400}}
+    assert all(r.updates[-1] < 200 * r.updates_per_epoch for r in grid.runs if r.diverged)
+
+
+def test_time_falls_far_less_than_the_updates(grid):
+    # The one wall-clock claim, with a wide margin: 62.5 times the updates, and
+    # the seconds ratio measured 3.4 on a quiet machine, 7.3 with another
+    # training job on the second core; the test allows 20.
     seconds = by_batch(grid, lambda runs: np.mean([r.seconds for r in runs if not r.diverged]))
-    assert seconds[4] > 2 * seconds[32]
-    large = [seconds[b] for b in BATCH_SIZES[3:]]
-    assert max(large) < 2 * min(large)                      # flat above batch 32
+    assert seconds[4] < 20 * seconds[256]
 
 
-def test_rerun_comes_from_the_cache(data, cache, grid):
+def test_rerun_comes_from_the_cache(data, cache, grid, monkeypatch):
+    trained = []
+    monkeypatch.setattr(helpers.replicas, "train_replicas", lambda *a, **k: trained.append(k))
     again = helpers.sweep(data, batch_sizes=BATCH_SIZES, learning_rates=LEARNING_RATES,
                           seeds=SEEDS[:3], epochs=200, cache_dir=cache, progress=False, **MODEL)
-    assert all(again.cached) and again.seconds < grid.seconds
+    assert all(again.cached) and trained == []
+    assert [r.history for r in again.runs] == [r.history for r in grid.runs]
