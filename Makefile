@@ -5,10 +5,11 @@
 #   make benchmarks  print the speed figures
 #   make pins        regenerate environment.yml and binder/ from pyproject.toml
 #   make badges      rewrite launch badges + Colab install cells from pyproject's Repository
-#                    (a fork: make badges REPO=https://github.com/you/your-fork)
+#                    (a fork: make badges REPO=https://github.com/you/your-fork [BRANCH=name])
 #   make student     write student/: the notebooks with exercise solutions removed
+#                    (badges pointing at a student repository: make student REPO=... [BRANCH=...])
 #   make test-student run every student copy whole (make test runs the parts that differ)
-#   make test-colab  run lessons 01 and 06 under Colab's versions (builds .venv-colab)
+#   make test-colab  run lessons 01, 06 and 07 under Colab's versions (builds .venv-colab)
 #   make test-binder build Binder's environment in a fresh .venv-binder and serve the course
 
 PYTHON ?= python3
