@@ -8,9 +8,9 @@ at most 2 s per change at any batch size on a 2-core machine.
 
     .venv/bin/python benchmarks/bench_explorer.py
 
-cold: the batch size's epoch program is compiled during the change (the first
-time a batch size is used, with nothing compiled ahead). warm: compiled before,
-by an earlier change or by the explorer's idle-time warm-up. Other processes on
+cold: the epoch program is compiled during the change (the first time a batch
+size, momentum or dataset is used, with nothing compiled ahead). warm: compiled
+before, by an earlier change or by the explorer's idle-time warm-up. Other processes on
 the machine make single timings noisy; warm rows repeat each change and print
 the median and the worst.
 """
@@ -95,15 +95,24 @@ def main(argv=None):
           f"last value {explorer.current.settings['batch_size']}, "
           f"redrawn {explorer.latencies[-1]:.2f} s after the last move")
 
-    # With warm-up (the default): the explorer compiles the slider's batch sizes while idle.
+    # With warm-up (the default): while idle, the explorer compiles what one move of a control
+    # would compile: the slider's batch sizes, the other momenta and datasets at this batch size.
     ahead = helpers.explore(batch_size=64, momentum=0.8)
     start = time.perf_counter()
-    ahead.wait(300, warm_up=True)
-    print(f"\nwarm-up of the {len(ahead.controls['batch_size'].options) - 1} other batch sizes "
-          f"(momentum 0.8, a new optimizer): {time.perf_counter() - start:.1f} s in the background")
+    ahead.wait(600, warm_up=True)
+    print(f"\nwarm-up of the {len(ahead.controls['batch_size'].options) - 1} other batch sizes, "
+          f"{len(ahead.controls['momentum'].options) - 1} other momenta and "
+          f"{len(ahead.controls['dataset'].options) - 1} other datasets (momentum 0.8, a new "
+          f"optimizer): {time.perf_counter() - start:.1f} s in the background")
     for size in (1, 32, full):
         latency, compiled = change(ahead, batch_size=size)
         row(f"batch size -> {size}, first use after warm-up", [latency], compiled)
+    ahead.wait(600, warm_up=True)  # the learner pauses: the new batch size's neighbours compile
+    for values, label in (({"momentum": 0.5}, "momentum -> 0.5"),
+                          ({"dataset": "digits 1000/797 (64 pixels)"}, "dataset -> digits")):
+        latency, compiled = change(ahead, **values)
+        row(f"{label}, first use after warm-up", [latency], compiled,
+            note=f"batch size {ahead.current.settings['batch_size']}")
     # A change that lands while warm-up compiles waits for that compile to finish.
     for size, note in ((1, "warm-up compiles 1 first"), (4, "4 is compiled late: two compiles")):
         during = helpers.explore(batch_size=64, momentum=0.95 if size == 1 else 0.99)

@@ -8,7 +8,7 @@ Setup cell does on Colab (a plain ``pip install "batch-size-course @ ..."``,
 from this working tree instead of GitHub), fails if that install replaced any
 of Colab's packages, and runs the lessons under nbval with that venv's kernel.
 
-    python tools/colab_env.py                        # lessons 01 and 06
+    python tools/colab_env.py                        # lessons 01, 06 and 07
     python tools/colab_env.py notebooks/07_explorer.ipynb
     python tools/colab_env.py --rebuild              # start from a fresh venv
 
@@ -35,7 +35,8 @@ __all__ = ["COLAB_PYTHON", "LESSONS", "colab_pins", "runner_pins", "build", "ins
 
 # Colab's Python (Colab has 3.12). Newer Pythons here cannot hold Colab's NumPy 2.0.x pin.
 COLAB_PYTHON = "3.12"
-LESSONS = ("01", "06")
+# 01: training; 06 and 07: the quiz's and the explorer's widgets under ipywidgets 7.
+LESSONS = ("01", "06", "07")
 VENV = ROOT / ".venv-colab"
 LOG = ROOT / ".cache" / "colab-env.log"
 REQUIREMENTS = ROOT / "tools" / "colab-requirements.txt"
@@ -137,7 +138,7 @@ def _lessons(paths):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
-                        help=f"notebooks to run (default: lessons {' and '.join(LESSONS)})")
+                        help=f"notebooks to run (default: lessons {', '.join(LESSONS)})")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the venv from scratch")
     args = parser.parse_args(argv)
     notebooks = _lessons(args.notebooks)
