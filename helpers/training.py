@@ -2,7 +2,8 @@
 
 ``train`` runs the same computation as ``model.fit``: Keras's own
 ``model.train_step`` (forward pass, Keras loss, Keras SGD update, Keras
-metrics) once per batch, then ``model.test_step`` on the test split at the
+metrics; only the momentum is read from a variable, so that a new momentum
+needs no new compile) once per batch, then ``model.test_step`` on the test split at the
 end of every epoch. What changes is the plumbing: all steps of an epoch run
 inside one ``tf.function`` (XLA-compiled by default), looping with
 ``tf.range`` instead of a Python loop, so a batch-1 epoch of 800 updates
@@ -25,7 +26,7 @@ from ._checks import check_bool, check_float, check_int
 from .data import Dataset
 from .models import build_mlp
 
-__all__ = ["TrainResult", "train", "updates_per_epoch", "HISTORY_KEYS"]
+__all__ = ["TrainResult", "train", "updates_per_epoch", "program_key", "HISTORY_KEYS"]
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 
@@ -150,18 +151,55 @@ class TrainResult:
                    config=dict(d["config"]), diverged_at=d["diverged_at"])
 
 
+@functools.cache
+def _momentum_sgd():
+    """Keras's SGD with its momentum in a variable, so one program serves every momentum.
+
+    Keras's SGD bakes ``momentum`` into the compiled program as a constant, so
+    each new momentum would compile anew (about a second: the explorer's
+    momentum slider would wait for the compiler). This subclass runs Keras's
+    own update, ``m = momentum * m - lr * g; w += m``, reading ``momentum``
+    from a variable. Without XLA its weights and histories are bit for bit
+    those of Keras's SGD at every momentum, 0 included, where Keras runs
+    ``w -= lr * g`` instead (tests/test_training.py). With XLA they agree as
+    closely as XLA agrees with ``model.fit`` anyway; at momentum 0 XLA may
+    round ``w + (0 * m - lr * g)`` and ``w - lr * g`` apart by about 1e-7.
+    """
+    k = keras()
+    ops = k.ops
+
+    class MomentumSGD(k.optimizers.SGD):
+        def build(self, variables):
+            if self.built:
+                return
+            super().build(variables)
+            self.momentum_value = self.add_variable(shape=(), initializer="zeros",
+                                                    dtype="float32", name="momentum_value")
+
+        def update_step(self, gradient, variable, learning_rate):
+            learning_rate = ops.cast(learning_rate, variable.dtype)
+            gradient = ops.cast(gradient, variable.dtype)
+            m = self.momentums[self._get_variable_index(variable)]
+            momentum = ops.cast(self.momentum_value, variable.dtype)
+            self.assign(m, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate)))
+            self.assign_add(variable, m)
+
+    return MomentumSGD
+
+
 class _Engine:
     """A compiled Keras model + SGD optimizer whose epoch programs are reused.
 
-    One engine serves every run of one architecture and momentum: a new run
-    loads its own initial weights and a fresh optimizer state into the same
-    variables, so the XLA programs compiled for earlier runs still apply.
+    One engine serves every run of one architecture, at any momentum: a new
+    run loads its own initial weights, momentum and a fresh optimizer state
+    into the same variables, so the XLA programs compiled for earlier runs
+    still apply.
     """
 
-    def __init__(self, model, momentum, jit_compile):
-        k = keras()
+    def __init__(self, model, jit_compile):
         self.model = model
-        self.model.compile(optimizer=k.optimizers.SGD(learning_rate=0.01, momentum=momentum),
+        # The constructor's momentum only makes Keras build the momentum slots.
+        self.model.compile(optimizer=_momentum_sgd()(learning_rate=0.01, momentum=0.9),
                            loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         self.model.optimizer.build(self.model.trainable_variables)
         self._optimizer_start = [v.numpy() for v in self.model.optimizer.variables]
@@ -200,11 +238,12 @@ class _Engine:
         for v, value in zip(self.model.variables + self.model.optimizer.variables, state):
             v.assign(value)
 
-    def start(self, weights, learning_rate):
+    def start(self, weights, learning_rate, momentum):
         self.model.set_weights(weights)
         for v, value in zip(self.model.optimizer.variables, self._optimizer_start):
             v.assign(value)
         self.model.optimizer.learning_rate.assign(learning_rate)
+        self.model.optimizer.momentum_value.assign(momentum)
 
     def compile_for(self, tensors, batch_size):
         """Trace and compile the epoch program for these shapes; return seconds spent."""
@@ -250,12 +289,23 @@ def _one_at_a_time(function):
     return locked
 
 
-def _engine_for(data, hidden_units, activation, momentum, jit_compile):
-    key = (data.n_features, data.n_classes, hidden_units, activation, momentum, jit_compile)
+def program_key(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
+    """What decides whether a run can reuse a compiled epoch program.
+
+    Runs with equal keys share one program; a new key compiles (about a
+    second with XLA). The learning rate, momentum, seed and epochs never
+    compile anew.
+    """
+    return (data.n_train, data.n_test, data.n_features, data.n_classes, hidden_units, activation,
+            jit_compile, batch_size)
+
+
+def _engine_for(data, hidden_units, activation, jit_compile):
+    key = (data.n_features, data.n_classes, hidden_units, activation, jit_compile)
     if key not in _ENGINES:
         model = build_mlp(data.n_features, data.n_classes, hidden_units=hidden_units,
                           activation=activation)
-        _ENGINES[key] = _Engine(model, momentum, jit_compile)
+        _ENGINES[key] = _Engine(model, jit_compile)
     return _ENGINES[key]
 
 
@@ -396,7 +446,7 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
                            activation=activation, kernel_initializer=kernel_initializer,
                            seed=seed) if model is None else model
     if model is None:
-        engine = _engine_for(data, hidden_units, activation, momentum, jit_compile)
+        engine = _engine_for(data, hidden_units, activation, jit_compile)
         architecture = dict(hidden_units=hidden_units, activation=activation,
                             kernel_initializer=kernel_initializer)
     else:
@@ -409,10 +459,10 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
                 raise ValueError(f"{name} has no effect with model= (the model's own layers are "
                                  f"trained), got {name}={value!r}; build the model with it instead")
         architecture = _architecture(model)
-        engine = _Engine(model, momentum, jit_compile)
+        engine = _Engine(model, jit_compile)
 
     first_lr = _schedule_value("learning_rate", learning_rate, 0, check_lr)
-    engine.start(init_model.get_weights(), first_lr)
+    engine.start(init_model.get_weights(), first_lr, momentum)
 
     t = tf()
     rng = np.random.default_rng(seed)

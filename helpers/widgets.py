@@ -15,9 +15,10 @@ Training and drawing run in one background thread that always serves the
 latest request: a burst of slider moves trains once, for the last value,
 instead of queueing a training per move. While no cell is running and the
 controls rest, the thread compiles ahead of time what one move of a control
-would otherwise compile (a new batch size, momentum or dataset costs an XLA
-compile of about a second): the slider's other batch sizes, and the current
-batch size at the other momenta and on the other datasets. An error while
+would otherwise compile (a new batch size or dataset costs an XLA compile of
+about a second; the learning rate, momentum, epochs and seeds never compile):
+the slider's other batch sizes, and the current batch size on the other
+datasets. An error while
 serving a change shows in the widget, and the thread goes on serving.
 """
 
@@ -34,7 +35,7 @@ from ._checks import check_choice, check_float, check_int
 from ._display import figure_png, require_ipywidgets, show_error, widget_bundle
 from .data import Dataset, load_blobs, load_digits
 from .plots import METRIC_LABELS, X_AXES, X_LABELS, plot_dataset, x_values
-from .training import train
+from .training import program_key, train
 
 __all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options", "draw_explorer"]
 
@@ -570,16 +571,17 @@ class Explorer:
 
     @staticmethod
     def _warm_key(data, momentum, batch_size):
-        return data.n_train, data.n_test, data.n_features, data.n_classes, momentum, batch_size
+        # Runs with one key share a compiled program, whatever their momentum.
+        return program_key(data, batch_size=batch_size)
 
     def _queue_warm_up(self):
         """Queue for compiling ahead what one move of a control would otherwise compile.
 
-        A new batch size, momentum (a new optimizer) or dataset (new shapes)
-        each compiles anew. First come the lessons' batch sizes 1, the full set
-        and 32 (where learners jump) and the slider's next stops, then the
-        current batch size at the other momenta (nearest first) and on the
-        other datasets, then the slider's other batch sizes, nearest first.
+        A new batch size or dataset (new shapes) compiles anew
+        (:func:`helpers.training.program_key`). First come the lessons' batch
+        sizes 1, the full set and 32 (where learners jump) and the slider's
+        next stops, then the current batch size on the other datasets, then
+        the slider's other batch sizes, nearest first.
         """
         s = self.settings()
         data = self._load(s["dataset"], s["cluster_std"])
@@ -589,8 +591,6 @@ class Explorer:
         nearest = sorted(range(len(sizes)), key=lambda i: (abs(i - here), i))
         ahead = [(data, momentum, b) for b in (1, data.n_train, 32) if b in sizes]
         ahead += [(data, momentum, sizes[i]) for i in nearest if abs(i - here) == 1]
-        momenta = [m for _, m in self.controls["momentum"].options]
-        ahead += [(data, m, size) for m in sorted(momenta, key=lambda m: abs(m - momentum))]
         for name in self._datasets:
             other = self._load(name, s["cluster_std"])
             ahead.append((other, momentum, self._carry_batch_size(size, data.n_train,
@@ -742,7 +742,7 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
     run without widgets still shows honest numbers), then re-trains with
     :func:`helpers.train` whenever a control changes: 100 epochs at any batch
     size take a fraction of a second, plus about a second to compile a batch
-    size, momentum or dataset seen for the first time. While no cell runs and
+    size or dataset seen for the first time. While no cell runs and
     the controls rest, the explorer compiles these in the background, so that
     moving a control seldom waits for the compiler.
 
@@ -770,8 +770,7 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
         While no cell is running and the controls have rested for 2 s, compile
         in the background what one move of a control would compile: 1, the
         full set, 32 and the slider's next stops first, then the current batch
-        size at the other momenta and on the other datasets, then the other
-        batch sizes, nearest first. After each change, the same for the new
+        size on the other datasets, then the other batch sizes, nearest first. After each change, the same for the new
         setting.
 
     Returns

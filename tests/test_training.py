@@ -9,10 +9,10 @@ import helpers
 from helpers._backend import keras
 
 
-def fit_history(data, *, batch_size, epochs, seed, jit_compile, learning_rate=0.01):
+def fit_history(data, *, batch_size, epochs, seed, jit_compile, learning_rate=0.01, momentum=0.9):
     """Plain Keras: the reference the fast trainer must reproduce."""
     model = helpers.build_mlp(data.n_features, data.n_classes, seed=seed)
-    model.compile(optimizer=keras().optimizers.SGD(learning_rate=learning_rate, momentum=0.9),
+    model.compile(optimizer=keras().optimizers.SGD(learning_rate=learning_rate, momentum=momentum),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=jit_compile)
     history = model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs,
@@ -50,6 +50,32 @@ def test_xla_matches_model_fit_to_1e5(blobs, batch_size, epochs, weight_tol):
                            seed=4, shuffle=False)
     dh, dw = max_difference(history, weights, result)
     assert dh < 1e-5 and dw < weight_tol
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.99])
+def test_every_momentum_is_bitwise_keras_sgd_without_xla(blobs, momentum):
+    # The trainer keeps momentum in a variable (one program for every momentum);
+    # run 0.9 first so that the others reuse its engine.
+    helpers.train(blobs, batch_size=32, epochs=1, learning_rate=0.01, momentum=0.9, jit_compile=False)
+    history, weights = fit_history(blobs, batch_size=32, epochs=5, seed=2, jit_compile=False,
+                                   momentum=momentum)
+    result = helpers.train(blobs, batch_size=32, epochs=5, learning_rate=0.01, momentum=momentum,
+                           seed=2, shuffle=False, jit_compile=False)
+    assert max_difference(history, weights, result) == (0.0, 0.0)
+
+
+def test_every_momentum_shares_one_compiled_program():
+    small_blobs = helpers.load_blobs(n_samples=50, train_size=37)  # shapes no other test compiles
+    kwargs = dict(batch_size=6, epochs=3, learning_rate=0.01, seed=0)
+    first = helpers.train(small_blobs, momentum=0.9, **kwargs)
+    other = helpers.train(small_blobs, momentum=0.5, **kwargs)
+    zero = helpers.train(small_blobs, momentum=0.0, **kwargs)
+    assert first.compile_seconds > 0 and other.compile_seconds == 0 and zero.compile_seconds == 0
+    assert len({str(r.history["loss"]) for r in (first, other, zero)}) == 3  # each momentum took effect
+    again = helpers.train(small_blobs, momentum=0.9, **kwargs)
+    assert again.history == first.history  # and the old one comes back exactly
+    key = helpers.training.program_key
+    assert key(small_blobs, batch_size=6) != key(small_blobs, batch_size=7)
 
 
 def test_partial_last_batch_matches_model_fit():
