@@ -96,7 +96,7 @@ def main(argv=None):
           f"redrawn {explorer.latencies[-1]:.2f} s after the last move")
 
     # With warm-up (the default): while idle, the explorer compiles what one move of a control
-    # would compile: the slider's batch sizes, the other momenta and datasets at this batch size.
+    # would compile: the slider's batch sizes, and the other datasets at this batch size.
     # Its own data (shapes no change above compiled), so that a compile time of 0 is the
     # warm-up's doing.
     ahead = helpers.explore(helpers.load_blobs(n_samples=900, train_size=700), batch_size=64)

@@ -10,8 +10,8 @@ can miss) is read too, after every cell.
 
 The explorer (07) trains more when a learner moves its controls than when
 the notebook runs, so it is measured a second time with a heavy session
-appended: every batch size of its slider, on each of its datasets, at two
-momenta (each a compiled XLA program kept for reuse).
+appended: every batch size of its slider, on each of its datasets (each a
+compiled XLA program kept for reuse), at two momenta (which share the programs).
 
     .venv/bin/python benchmarks/bench_memory.py                 # every notebook
     .venv/bin/python benchmarks/bench_memory.py notebooks/05_*.ipynb

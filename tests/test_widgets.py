@@ -202,7 +202,7 @@ def test_warm_up_compiles_what_one_move_would_compile_quietly(caplog):
     explorer = explore(tiny, batch_size=8, epochs=2, momentum=0.5)
     assert explorer.wait(300, warm_up=True)
     keys = {explorer._warm_key(tiny, 0.5, b) for b in batch_size_options(8)}
-    keys |= {explorer._warm_key(tiny, m, 8) for m in widgets.MOMENTA}  # other optimizers
+    keys |= {explorer._warm_key(tiny, m, 8) for m in widgets.MOMENTA}  # one key: momentum never compiles
     for name in widgets.DATASETS:  # other shapes, at the batch size the change lands on (full)
         other = explorer._load(name, 2.0)
         keys.add(explorer._warm_key(other, 0.5, other.n_train))
