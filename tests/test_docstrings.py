@@ -25,7 +25,6 @@ SKIPPED = {
     "helpers.plots.plot_heatmap": "needs a sweep, about 30 s on two cores",
     "helpers.quiz.answer_key": "prints the whole answer key",
     "helpers.quiz.export_quiz": "writes a file into the working folder",
-    "helpers.sweep.sweep": "the sweep runs; its best learning rates are not pinned",
     "helpers.sweep.steps_to_target": "uses a trained `result` it does not make",
     "helpers.sweep.SweepResult.near_best": "uses a sweep `grid` it does not make",
     "helpers.tables.results_table": "uses trained `sgd` and `full` runs it does not make",
