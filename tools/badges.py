@@ -1,7 +1,8 @@
 """Write every launch badge and Colab install cell from the repository's address.
 
 The public address lives in one place, pyproject.toml's ``[project.urls]
-Repository``. This script derives from it:
+Repository``, and the branch that Colab opens beside it, in
+``[tool.batch-size-course] colab-branch``. This script derives from them:
 
 * the badges between ``<!-- badges:start -->`` and ``<!-- badges:end -->`` in
   each notebook's first cell (Open in Colab, Launch on Binder);
@@ -14,7 +15,7 @@ Repository``. This script derives from it:
     python tools/badges.py --check         # only report; exit 1 if anything is stale
     python tools/badges.py --repository https://github.com/you/your-fork
                                            # point pyproject.toml at a fork, then rewrite
-    python tools/badges.py --branch dev    # Colab links open branch dev (default main)
+    python tools/badges.py --branch dev    # set colab-branch to dev, then rewrite
 
 Only the cells named above change; every other cell, output and execution
 count is left as it was, and files already up to date are not rewritten.
@@ -28,12 +29,13 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = ["repository_url", "github_slug", "check_branch", "colab_url", "binder_url", "voila_url",
-           "notebook_badges", "setup_source", "update_notebook", "launch_table",
-           "update_readme", "set_repository", "sync"]
+__all__ = ["repository_url", "repository_branch", "github_slug", "check_branch", "colab_url",
+           "binder_url", "voila_url", "notebook_badges", "setup_source", "update_notebook", "launch_table",
+           "update_readme", "set_repository", "set_branch", "sync"]
 
 ROOT = Path(__file__).resolve().parents[1]
-# The branch Colab links open; Binder opens the repository's default branch (HEAD).
+# The default of the branch Colab links open (pyproject's colab-branch);
+# Binder opens the repository's default branch (HEAD).
 BRANCH = "main"
 NOTEBOOK_DIR = "notebooks"
 # The standalone app that the README's Voilà link opens.
@@ -45,6 +47,7 @@ COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
 _GITHUB = re.compile(r"https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?")
 _REPOSITORY_LINE = re.compile(r'^(Repository\s*=\s*)"[^"\n]*"', re.MULTILINE)
+_BRANCH_LINE = re.compile(r'^(colab-branch\s*=\s*)"[^"\n]*"', re.MULTILINE)
 # Characters a branch name can have that need no escaping in a URL path.
 _BRANCH = re.compile(r"[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*")
 
@@ -92,6 +95,12 @@ def repository_url(root=ROOT):
     if url is None:
         raise ValueError("pyproject.toml has no [project.urls] Repository entry")
     return "https://github.com/" + github_slug(url)
+
+
+def repository_branch(root=ROOT):
+    """Return pyproject.toml's ``[tool.batch-size-course] colab-branch`` (default "main")."""
+    tool = tomllib.loads((Path(root) / "pyproject.toml").read_text()).get("tool", {})
+    return check_branch(tool.get("batch-size-course", {}).get("colab-branch", BRANCH))
 
 
 def check_branch(branch):
@@ -262,7 +271,25 @@ def set_repository(url, root=ROOT):
     path.write_text(new)
 
 
-def sync(root=ROOT, *, write=True, branch=BRANCH):
+def set_branch(branch, root=ROOT):
+    """Set pyproject.toml's ``colab-branch`` to ``branch``, so later checks expect it.
+
+    Raises
+    ------
+    ValueError
+        If ``branch`` is not a branch name or pyproject.toml has no
+        ``colab-branch = "..."`` line.
+    """
+    branch = check_branch(branch)
+    path = Path(root) / "pyproject.toml"
+    text = path.read_text()
+    new, count = _BRANCH_LINE.subn(lambda m: f'{m[1]}"{branch}"', text)
+    if count != 1:
+        raise ValueError(f"{path} must have exactly one 'colab-branch = \"...\"' line")
+    path.write_text(new)
+
+
+def sync(root=ROOT, *, write=True):
     """Bring every badge, setup cell and the README table up to date.
 
     Parameters
@@ -271,8 +298,6 @@ def sync(root=ROOT, *, write=True, branch=BRANCH):
         The repository's root folder.
     write : bool
         If False, write nothing and only report.
-    branch : str, default "main"
-        The branch the Colab links open.
 
     Returns
     -------
@@ -280,7 +305,7 @@ def sync(root=ROOT, *, write=True, branch=BRANCH):
         The files that were (or, with ``write=False``, would be) changed.
     """
     root = Path(root)
-    url = repository_url(root)
+    url, branch = repository_url(root), repository_branch(root)
     stale, titles = [], []
     for path in sorted((root / NOTEBOOK_DIR).glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
@@ -305,15 +330,20 @@ def main(argv=None):
     group.add_argument("--check", action="store_true", help="only report; write nothing")
     group.add_argument("--repository", metavar="URL",
                        help="set pyproject.toml's Repository to URL first (for a fork)")
-    parser.add_argument("--branch", default=BRANCH, metavar="NAME",
-                        help=f"the branch Colab links open (default {BRANCH})")
+    parser.add_argument("--branch", metavar="NAME",
+                        help="set pyproject.toml's colab-branch, the branch Colab links open, first")
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.check and args.branch is not None:
+        parser.error("--branch writes pyproject.toml; --check writes nothing: use one of them")
     try:
-        check_branch(args.branch)
+        if args.branch is not None:
+            check_branch(args.branch)
         if args.repository:
             set_repository(args.repository, args.root)
-        stale = sync(args.root, write=not args.check, branch=args.branch)
+        if args.branch is not None:
+            set_branch(args.branch, args.root)
+        stale = sync(args.root, write=not args.check)
     except ValueError as error:
         print(f"badges: {error}", file=sys.stderr)
         return 2
