@@ -7,9 +7,13 @@ quiet_tensorflow_logs()
 
 from .data import Dataset, load_blobs, load_digits
 from .models import build_mlp
-from .plots import (plot_batch_loss, plot_curves, plot_dataset, plot_learning_curves, plot_panels,
-                    plot_side_by_side, plot_spread)
+from .plots import (plot_batch_loss, plot_curves, plot_dataset, plot_decision_regions,
+                    plot_epoch_split, plot_learning_curves, plot_loss_paths, plot_panels,
+                    plot_side_by_side, plot_spread, plot_step_costs, plot_update_losses)
+from .style import batch_color
 from .tables import results_table
+from .timing import measure_step_costs
+from .trace import loss_after_each_update
 from .training import TrainResult, train, updates_per_epoch
 from .quiz import Quiz
 from .widgets import Explorer, explore
@@ -27,4 +31,6 @@ __all__ = ["Dataset", "load_blobs", "load_digits", "build_mlp", "TrainResult", "
            "train_replicas", "sweep", "SweepResult", "steps_to_target", "StepDecay", "BatchGrowth",
            "scale_learning_rate", "per_example_gradients", "batch_gradient", "gradient_noise",
            "minibatch_gradient_error", "fit_steps_to_batch", "plot_heatmap", "plot_gradient_error",
-           "plot_steps_to_target"]
+           "plot_steps_to_target", "plot_decision_regions", "plot_epoch_split", "plot_loss_paths",
+           "plot_step_costs", "plot_update_losses", "batch_color", "measure_step_costs",
+           "loss_after_each_update"]

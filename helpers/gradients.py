@@ -221,6 +221,8 @@ class GradientError:
         ``|G|``, to read the errors against.
     draws : int
         Batches drawn per batch size.
+    n_examples : int
+        Examples the gradients came from (a batch of all of them has no error).
     """
 
     batch_sizes: np.ndarray
@@ -230,6 +232,7 @@ class GradientError:
     expected_with_replacement: np.ndarray
     gradient_norm: float
     draws: int
+    n_examples: int
 
 
 def minibatch_gradient_error(grads, batch_sizes, *, draws=200, seed=0):
@@ -282,7 +285,8 @@ def minibatch_gradient_error(grads, batch_sizes, *, draws=200, seed=0):
                          standard_error=np.array(standard_error),
                          expected=expected_wr * np.sqrt(1 - sizes / n),
                          expected_with_replacement=expected_wr,
-                         gradient_norm=float(np.sqrt(noise.gradient_norm_sq)), draws=draws)
+                         gradient_norm=float(np.sqrt(noise.gradient_norm_sq)), draws=draws,
+                         n_examples=n)
 
 
 def fit_steps_to_batch(batch_sizes, steps):

@@ -1,23 +1,35 @@
-"""Plots of training results.
+"""Plots of training results, and the course's diagrams.
 
-Every function takes results (from :func:`helpers.train`), draws, and returns
-the matplotlib Axes or Figure; none trains and none changes global styles.
-Runs that are compared share their axes, so equal heights mean equal values.
+Every function takes results (from :func:`helpers.train`) or plain arrays,
+draws, and returns the matplotlib Axes or Figure; none trains and none
+changes global styles. The course's visual language comes from
+:mod:`helpers.style`: each batch size keeps one colour in every figure,
+training curves are solid and test curves dashed. Runs that are compared
+share their axes, so equal heights mean equal values, and one rule caps a
+loss axis next to a diverged run (:func:`loss_limits`).
 """
+
+import math
 
 import numpy as np
 
 from ._checks import check_bool, check_choice, check_float, check_int, check_str
 from .data import Dataset
+from .style import NEUTRAL_COLORS, TEST_STYLE, TRAIN_STYLE, batch_color, class_color, run_colors
 from .training import TrainResult
 
 __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_side", "plot_spread",
-           "plot_panels", "plot_batch_loss", "x_values", "METRIC_LABELS",
+           "plot_panels", "plot_batch_loss", "plot_decision_regions", "plot_epoch_split",
+           "plot_loss_paths", "plot_step_costs", "plot_update_losses", "x_values", "loss_limits",
+           "mark_divergence", "early_divergence", "METRIC_LABELS", "X_AXES", "X_LABELS",
            "plot_heatmap", "plot_gradient_error", "plot_steps_to_target"]
 
 X_AXES = ("epoch", "update", "second")
 METRIC_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
-X_LABELS = {"epoch": "epoch", "update": "parameter updates", "second": "wall-clock seconds"}
+X_LABELS = {"epoch": "epoch", "update": "parameter updates", "second": "wall-clock seconds of training"}
+LOG = " (log scale)"
+#: A loss axis with only diverged runs goes up to this multiple of the loss of guessing.
+GUESS_MULTIPLE = 2.5
 
 
 def _results(results):
@@ -38,6 +50,22 @@ def _labels(results, labels):
         raise ValueError(f"labels must have one entry per result ({len(results)}), "
                          f"got {len(labels)}")
     return labels
+
+
+def _colors(batch_sizes, colors):
+    """The colours of the lines: the batch sizes' own by default, else the given ones."""
+    if colors is None:
+        return run_colors(batch_sizes)
+    colors = [colors] if isinstance(colors, str) else list(colors)
+    if len(colors) != len(batch_sizes):
+        raise ValueError(f"colors must have one entry per run ({len(batch_sizes)}), "
+                         f"got {len(colors)}: {colors!r}")
+    from matplotlib.colors import is_color_like
+
+    for i, color in enumerate(colors):
+        if not is_color_like(color):
+            raise ValueError(f"colors[{i}] must be a matplotlib colour, got {color!r}")
+    return colors
 
 
 def _new_axes(ax, ncols=1, nrows=1, **kwargs):
@@ -66,6 +94,90 @@ def x_values(result, x="epoch"):
     return np.cumsum(result.epoch_seconds)
 
 
+def _n_classes(result):
+    config = result.config
+    dataset = config.get("dataset") or {}
+    return int(config.get("n_classes") or dataset.get("centers")
+               or (10 if dataset.get("dataset") == "digits" else 3))
+
+
+def loss_limits(results):
+    """The y-limits of a loss axis that holds these runs, or None to let matplotlib choose.
+
+    The one rule of the course for a loss axis next to a diverged run (whose
+    last loss can be 1e30 and would flatten every other curve onto zero):
+
+    - no run diverged: None, the axis fits the curves;
+    - some diverged: from 0 to 1.1 times the highest loss of the runs that did not;
+    - all diverged: from 0 to 1.1 times the highest loss before any run
+      diverged, and at most 2.5 times the loss of guessing (``ln n_classes``);
+      a run that diverged in its first epoch has none, so the axis then goes
+      to 2.5 times the loss of guessing.
+
+    Parameters
+    ----------
+    results : TrainResult or list of TrainResult
+
+    Returns
+    -------
+    tuple of (0.0, float), or None
+    """
+    results = _results(results)
+    if not any(r.diverged for r in results):
+        return None
+    kept = [v for r in results if not r.diverged for v in r.history["loss"] + r.history["val_loss"]]
+    if kept:
+        return 0.0, 1.1 * max(kept)
+    cap = GUESS_MULTIPLE * math.log(max(_n_classes(r) for r in results))
+    before = [v for r in results for v in r.history["loss"][:-1] + r.history["val_loss"][:-1]
+              if math.isfinite(v)]
+    return 0.0, min(1.1 * max(before), cap) if before else cap
+
+
+def mark_divergence(ax, x, epoch, color, *, early=False):
+    """Mark where a run diverged: a dotted vertical line at ``x`` and a note.
+
+    ``early`` (a run that diverged near the start of the axis) writes the note
+    level, to the right of the line, where there is room to read it.
+    """
+    ax.axvline(x, color=color, lw=1, ls=":")
+    if early:
+        ax.annotate(f"← diverged at epoch {epoch}: its loss left the scale", (x, 0.5),
+                    xycoords=("data", "axes fraction"), xytext=(4, 0), textcoords="offset points",
+                    color=color, ha="left", va="center", fontsize=9)
+    else:
+        ax.annotate(f"diverged at epoch {epoch}", (x, 0.5), xycoords=("data", "axes fraction"),
+                    rotation=90, color=color, ha="right", va="center", fontsize=8)
+
+
+def early_divergence(result, x):
+    """Whether a run diverged in the first tenth of its planned epochs, on an axis of epochs."""
+    return x == "epoch" and result.diverged_at <= 0.1 * (result.config.get("epochs") or 1)
+
+
+def _planned_epochs(results):
+    return max(int(r.config.get("epochs") or r.epochs_run) for r in results)
+
+
+def _finish_x(ax, results, x, log_threshold=50):
+    """Label the x-axis; show every planned epoch next to a diverged run; log scale if it spans.
+
+    Updates and seconds go on a log scale when the axis spans more than
+    ``log_threshold`` times its smallest value (100 updates of batch GD beside
+    80,000 of batch 1), and the label says so.
+    """
+    if x == "epoch" and any(r.diverged for r in results):
+        ax.set_xlim(0, _planned_epochs(results) + 1)
+    label = X_LABELS[x]
+    if x in ("update", "second") and len(results) > 1:
+        # The axis spans from the earliest first epoch to the latest last one.
+        firsts = [x_values(r, x)[0] for r in results if x_values(r, x)[0] > 0]
+        if firsts and max(x_values(r, x)[-1] for r in results) / min(firsts) > log_threshold:
+            ax.set_xscale("log")
+            label += LOG
+    ax.set_xlabel(label)
+
+
 def plot_dataset(data, *, ax=None):
     """Scatter a 2-D dataset: training points filled, test points hollow.
 
@@ -80,15 +192,82 @@ def plot_dataset(data, *, ax=None):
         raise ValueError(f"data must have 2 features to be drawn, got {data.n_features}")
     _, ax = _new_axes(ax)
     for k in range(data.n_classes):
-        color = f"C{k % 10}"
+        color = class_color(k)
         train = data.x_train[data.y_train == k]
         test = data.x_test[data.y_test == k]
         ax.scatter(train[:, 0], train[:, 1], s=10, color=color, alpha=0.6, label=f"class {k} (train)")
         ax.scatter(test[:, 0], test[:, 1], s=14, facecolors="none", edgecolors=color,
                    label=f"class {k} (test)")
     ax.set_title(data.name)
+    ax.set_xlabel("feature 1")
+    ax.set_ylabel("feature 2")
     ax.set_aspect("equal", adjustable="datalim")
     ax.legend(fontsize=7, ncols=2)
+    return ax
+
+
+def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
+    """Colour the plane by the class a trained model predicts, with the data on top.
+
+    The explorer draws its model view with this function; a lesson can draw
+    the same picture for any run of :func:`helpers.train`.
+
+    Parameters
+    ----------
+    model : TrainResult or keras.Model
+        A run with its trained model (results read from a sweep's cache have
+        none), or a model mapping 2 features to class probabilities.
+    data : Dataset
+        2-D data; the regions span its points with a margin of 1.
+    ax : matplotlib Axes, optional
+    title : str, optional
+        Default: the run's label and test accuracy.
+    resolution : int, default 150
+        Grid points per side.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> from helpers import load_blobs, train
+    >>> data = load_blobs()
+    >>> ax = plot_decision_regions(train(data, batch_size=32, epochs=3, learning_rate=0.01), data)
+    >>> ax.get_xlabel()
+    'feature 1'
+    """
+    if isinstance(model, TrainResult):
+        result, model = model, model.model
+        if model is None:
+            raise ValueError("model must carry its trained model; a result read from a sweep's "
+                             "cache has none (train it with helpers.train)")
+        default_title = (f"{result.label}: test accuracy {result.final('val_accuracy'):.3f}"
+                         if not result.diverged else f"{result.label}: diverged")
+    else:
+        if not callable(model):
+            raise TypeError(f"model must be a TrainResult or a keras.Model, got {type(model).__name__}")
+        default_title = "decision regions"
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
+                        f"got {type(data).__name__}")
+    if data.n_features != 2:
+        raise ValueError(f"data must have 2 features to draw decision regions, got {data.n_features}")
+    check_str("title", title, optional=True)
+    resolution = check_int("resolution", resolution, low=10, high=1000)
+    _, ax = _new_axes(ax)
+    points = np.concatenate([data.x_train, data.x_test])
+    low, high = points.min(axis=0) - 1.0, points.max(axis=0) + 1.0
+    gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution),
+                         np.linspace(low[1], high[1], resolution))
+    grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
+    probabilities = np.asarray(model(grid, training=False))
+    regions = probabilities.argmax(axis=1).reshape(gx.shape)
+    ax.contourf(gx, gy, regions, levels=np.arange(data.n_classes + 1) - 0.5,
+                colors=[class_color(k) for k in range(data.n_classes)], alpha=0.25)
+    plot_dataset(data, ax=ax)
+    ax.get_legend().remove()
+    ax.set_title(title or default_title, fontsize=9)
     return ax
 
 
@@ -96,17 +275,8 @@ def _metric_key(metric):
     return check_choice("metric", metric, tuple(METRIC_LABELS))
 
 
-def _loss_ceiling(results):
-    """Top of a loss axis shared with a diverged run, or None when none diverged.
-
-    A diverged run's last loss can be 1e30; left to autoscale, the axis would
-    flatten every other curve onto zero.
-    """
-    finite = [v for r in results if not r.diverged for v in r.history["loss"] + r.history["val_loss"]]
-    return 1.1 * max(finite) if finite and any(r.diverged for r in results) else None
-
-
-def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, train=True, ax=None):
+def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, train=True, colors=None,
+                ax=None):
     """Draw train (solid) and test (dashed) curves of one metric for several runs.
 
     Parameters
@@ -114,18 +284,23 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, tr
     results : TrainResult or list of TrainResult
     metric : {"loss", "accuracy"}
     x : {"epoch", "update", "second"}
-        What the x-axis counts.
+        What the x-axis counts. Updates and seconds switch to a log scale
+        (and say so in the axis label) when the runs span more than 50x.
     labels : list of str, optional
         Legend entries; default ``result.label``.
     test : bool, default True
         Draw the test curve (``val_*``, dashed).
     train : bool, default True
         Draw the training curve (solid).
+    colors : list of colours, optional
+        One per run; default each run's batch-size colour (:mod:`helpers.style`).
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib Axes
+        A diverged run ends in a marker, with a note saying at which epoch;
+        the epoch axis then shows every planned epoch.
 
     Raises
     ------
@@ -148,34 +323,31 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, tr
     check_bool("train", train)
     if not (train or test):
         raise ValueError("train and test must not both be False: the plot would be empty")
+    colors = _colors([r.config["batch_size"] for r in results], colors)
     _, ax = _new_axes(ax)
-    for i, (result, label) in enumerate(zip(results, labels)):
-        color = f"C{i % 10}"
+    for result, label, color in zip(results, labels, colors):
         xs = x_values(result, x)
+        # A diverged run's last point (or a run of one epoch) gets a marker: one point is no line.
+        marker = dict(marker="o", markevery=[len(xs) - 1], ms=4) if result.diverged or len(xs) == 1 \
+            else {}
         if train:
-            ax.plot(xs, result.history[metric], color=color, lw=1.3, label=f"{label} train")
+            ax.plot(xs, result.history[metric], color=color, lw=1.3, ls=TRAIN_STYLE,
+                    label=f"{label} train", **marker)
         if test:
-            ax.plot(xs, result.history["val_" + metric], color=color, lw=1.3, ls="--",
-                    label=f"{label} test")
+            ax.plot(xs, result.history["val_" + metric], color=color, lw=1.3, ls=TEST_STYLE,
+                    label=f"{label} test", **marker)
         if result.diverged:
-            ax.axvline(xs[-1], color=color, lw=1, ls=":")
-            ax.annotate(f"diverged at epoch {result.diverged_at}", (xs[-1], 0.5),
-                        xycoords=("data", "axes fraction"), rotation=90, color=color,
-                        ha="right", va="center", fontsize=8)
-    if metric == "loss" and (top := _loss_ceiling(results)) is not None:
-        ax.set_ylim(0, top)
-    if x in ("update", "second") and len(results) > 1:
-        spans = [x_values(r, x)[-1] / x_values(r, x)[0] for r in results]
-        if max(spans) > 50:
-            ax.set_xscale("log")
-    ax.set_xlabel(X_LABELS[x])
+            mark_divergence(ax, xs[-1], result.diverged_at, color, early=early_divergence(result, x))
+    if metric == "loss" and (limits := loss_limits(results)) is not None:
+        ax.set_ylim(*limits)
+    _finish_x(ax, results, x)
     ax.set_ylabel(METRIC_LABELS[metric])
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
 
 
-def plot_learning_curves(results, *, x="epoch", labels=None, title=None):
+def plot_learning_curves(results, *, x="epoch", labels=None, title=None, colors=None):
     """Loss and accuracy side by side for one or more runs, overlaid.
 
     Returns
@@ -186,14 +358,14 @@ def plot_learning_curves(results, *, x="epoch", labels=None, title=None):
     results = _results(results)
     check_str("title", title, optional=True)
     fig, (ax_loss, ax_acc) = _new_axes(None, ncols=2, figsize=(11, 4))
-    plot_curves(results, metric="loss", x=x, labels=labels, ax=ax_loss)
-    plot_curves(results, metric="accuracy", x=x, labels=labels, ax=ax_acc)
+    plot_curves(results, metric="loss", x=x, labels=labels, colors=colors, ax=ax_loss)
+    plot_curves(results, metric="accuracy", x=x, labels=labels, colors=colors, ax=ax_acc)
     if title:
         fig.suptitle(title)
     return fig
 
 
-def plot_side_by_side(results, *, x="epoch", labels=None, title=None):
+def plot_side_by_side(results, *, x="epoch", labels=None, title=None, colors=None):
     """One column per run, loss on top and accuracy below, on shared axes.
 
     Each row shares its y-axis and the x-axes are shared too, so the columns
@@ -204,36 +376,40 @@ def plot_side_by_side(results, *, x="epoch", labels=None, title=None):
     -------
     matplotlib Figure
         A diverged run's column is titled with the epoch it diverged at, and
-        the loss row is clamped to the runs that did not diverge.
+        the loss row follows :func:`loss_limits`.
     """
     results = _results(results)
     labels = _labels(results, labels)
     check_choice("x", x, X_AXES)
     check_str("title", title, optional=True)
+    colors = _colors([r.config["batch_size"] for r in results], colors)
     n = len(results)
     fig, axes = _new_axes(None, ncols=n, nrows=2, figsize=(3.7 * n, 6), sharex=True,
                           sharey="row", squeeze=False)
-    for col, (result, label) in enumerate(zip(results, labels)):
+    for col, (result, label, color) in enumerate(zip(results, labels, colors)):
         for row, metric in enumerate(("loss", "accuracy")):
             ax = axes[row, col]
             xs = x_values(result, x)
-            ax.plot(xs, result.history[metric], color=f"C{col}", lw=1.2, label="train")
-            ax.plot(xs, result.history["val_" + metric], color="k", lw=1.0, ls="--",
-                    label="test", alpha=0.8)
+            ax.plot(xs, result.history[metric], color=color, lw=1.2, ls=TRAIN_STYLE, label="train")
+            ax.plot(xs, result.history["val_" + metric], color=color, lw=1.2, ls=TEST_STYLE,
+                    label="test")
             if result.diverged:
-                ax.axvline(xs[-1], color="r", ls=":", lw=1)
+                ax.plot(xs[-1:], result.history[metric][-1:], "o", color=color, ms=4)
+                ax.axvline(xs[-1], color=color, ls=":", lw=1)
             ax.grid(alpha=0.3)
             if row == 0 and result.diverged:
-                ax.set_title(f"{label}\ndiverged at epoch {result.diverged_at}", color="r")
+                ax.set_title(f"{label}\ndiverged at epoch {result.diverged_at}", color="#B00020")
             elif row == 0:
                 ax.set_title(label)
             if col == 0:
                 ax.set_ylabel(METRIC_LABELS[metric])
             if row == 1:
                 ax.set_xlabel(X_LABELS[x])
-    if (top := _loss_ceiling(results)) is not None:
-        axes[0, 0].set_ylim(0, top)     # the row shares its y-axis
-    axes[0, 0].legend(fontsize=8)
+            ax.legend(fontsize=8)
+    if (limits := loss_limits(results)) is not None:
+        axes[0, 0].set_ylim(*limits)     # the row shares its y-axis
+    if x == "epoch" and any(r.diverged for r in results):
+        axes[0, 0].set_xlim(0, _planned_epochs(results) + 1)
     if title:
         fig.suptitle(title)
     return fig
@@ -243,6 +419,11 @@ def _groups(groups):
     if not isinstance(groups, dict) or not groups:
         raise TypeError(f"groups must be a non-empty dict of label -> list of results, got {groups!r}")
     return {label: _results(runs) for label, runs in groups.items()}
+
+
+def _group_batch_size(runs):
+    sizes = {r.config["batch_size"] for r in runs}
+    return sizes.pop() if len(sizes) == 1 else "mixed"
 
 
 def _seed_curves(label, runs, key):
@@ -271,7 +452,14 @@ def _diverged_text(diverged, n):
     return f"{diverged} of {n} seeds diverged" if diverged else ""
 
 
-def plot_spread(groups, *, metric="accuracy", test=True, band="range", ax=None):
+def _seed_x(runs, x):
+    """One x position per epoch for a group of seeds: seconds are averaged over them."""
+    kept = [r for r in runs if not r.diverged]
+    return np.mean([x_values(r, x) for r in kept], axis=0)
+
+
+def plot_spread(groups, *, metric="accuracy", test=True, train=False, x="epoch", band="range",
+                colors=None, ax=None):
     """Mean curve and band over repeated runs (seeds) of each configuration.
 
     Parameters
@@ -280,9 +468,15 @@ def plot_spread(groups, *, metric="accuracy", test=True, band="range", ax=None):
         Label -> the runs of one configuration with different seeds.
     metric : {"loss", "accuracy"}
     test : bool, default True
-        Plot the test curve (``val_*``) if True, else the training curve.
+        Draw the test curve (``val_*``, dashed).
+    train : bool, default False
+        Draw the training curve (solid).
+    x : {"epoch", "update", "second"}
+        What the x-axis counts; seconds are the mean over the seeds.
     band : {"range", "std"}
         Shade between the lowest and highest run, or mean +- one standard deviation.
+    colors : list of colours, optional
+        One per group; default the batch-size colour of each group's runs.
     ax : matplotlib Axes, optional
 
     Returns
@@ -299,29 +493,44 @@ def plot_spread(groups, *, metric="accuracy", test=True, band="range", ax=None):
     """
     _metric_key(metric)
     check_bool("test", test)
+    check_bool("train", train)
+    if not (train or test):
+        raise ValueError("train and test must not both be False: the plot would be empty")
+    check_choice("x", x, X_AXES)
     check_choice("band", band, ("range", "std"))
     groups = _groups(groups)
-    key = ("val_" if test else "") + metric
+    colors = _colors([_group_batch_size(runs) for runs in groups.values()], colors)
+    keys = [(key, style) for key, style, wanted in ((metric, TRAIN_STYLE, train),
+                                                    ("val_" + metric, TEST_STYLE, test)) if wanted]
     _, ax = _new_axes(ax)
-    for i, (label, runs) in enumerate(groups.items()):
-        values, diverged = _seed_curves(label, runs, key)
-        color = f"C{i % 10}"
-        note = _diverged_text(diverged, len(runs))
-        if values is None:
-            ax.plot([], [], color=color, lw=1.5, label=f"{label} ({note})")
-            continue
-        xs = np.arange(1, values.shape[1] + 1)
-        mean = values.mean(axis=0)
-        if band == "range":
-            low, high = values.min(axis=0), values.max(axis=0)
-        else:
-            std = values.std(axis=0)
-            low, high = mean - std, mean + std
-        mean_of = f"mean of {len(values)}" + (f"; {note}" if note else "")
-        ax.plot(xs, mean, color=color, lw=1.5, label=f"{label} ({mean_of})")
-        ax.fill_between(xs, low, high, color=color, alpha=0.2, lw=0)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(("test " if test else "train ") + METRIC_LABELS[metric])
+    for (label, runs), color in zip(groups.items(), colors):
+        for n_key, (key, style) in enumerate(keys):
+            values, diverged = _seed_curves(label, runs, key)
+            note = _diverged_text(diverged, len(runs))
+            # One legend entry per group; with both splits the line style says which.
+            name = None
+            if n_key == 0:
+                what = f"mean of {len(values)}" + (f"; {note}" if note else "") if values is not None \
+                    else note
+                name = f"{label} ({what})"
+            if values is None:
+                if n_key == 0:
+                    ax.plot([], [], color=color, lw=1.5, label=name)
+                continue
+            xs = _seed_x(runs, x)
+            mean = values.mean(axis=0)
+            if band == "range":
+                low, high = values.min(axis=0), values.max(axis=0)
+            else:
+                std = values.std(axis=0)
+                low, high = mean - std, mean + std
+            ax.plot(xs, mean, color=color, lw=1.5, ls=style, label=name,
+                    marker="o" if len(xs) == 1 else None, ms=4)   # one epoch is one point
+            ax.fill_between(xs, low, high, color=color, alpha=0.2, lw=0)
+    kept = [r for runs in groups.values() for r in runs if not r.diverged]
+    _finish_x(ax, kept or [r for runs in groups.values() for r in runs], x)
+    splits = "train (solid) and test (dashed)" if train and test else "test" if test else "train"
+    ax.set_ylabel(f"{splits} {METRIC_LABELS[metric]}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
@@ -330,7 +539,8 @@ def plot_spread(groups, *, metric="accuracy", test=True, band="range", ax=None):
 def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
     """One panel per configuration, train and test mean with a min-max band over seeds.
 
-    All panels share both axes: the point of a grid is to compare them.
+    All panels share both axes: the point of a grid is to compare them. Each
+    panel draws in its batch size's colour, train solid and test dashed.
 
     Parameters
     ----------
@@ -362,7 +572,8 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
     fig, axes = _new_axes(None, ncols=ncols, nrows=nrows, figsize=(3.2 * ncols, 2.6 * nrows),
                           sharex=True, sharey=True, squeeze=False)
     for ax, (panel, runs) in zip(axes.flat, groups.items()):
-        for key, color, style in ((metric, "C0", "-"), ("val_" + metric, "C1", "--")):
+        color = batch_color(_group_batch_size(runs))
+        for key, style in ((metric, TRAIN_STYLE), ("val_" + metric, TEST_STYLE)):
             values, diverged = _seed_curves(panel, runs, key)
             if values is None:
                 continue
@@ -373,7 +584,7 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
                             alpha=0.2, lw=0)
         note = _diverged_text(diverged, len(runs))
         if note:
-            ax.set_title(f"{panel}\n{note}", fontsize=10, color="r")
+            ax.set_title(f"{panel}\n{note}", fontsize=10, color="#B00020")
         else:
             ax.set_title(panel, fontsize=10)
         ax.grid(alpha=0.3)
@@ -390,11 +601,19 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
     return fig
 
 
-def plot_batch_loss(results, *, labels=None, epochs=None, ax=None):
+def _update_positions(result):
+    """Each update's position on an axis of epochs: the fraction of its epoch it ends."""
+    ends = np.concatenate([[0], result.updates])
+    return np.concatenate([epoch + np.arange(1, count + 1) / count
+                           for epoch, count in enumerate(np.diff(ends))])
+
+
+def plot_batch_loss(results, *, labels=None, epochs=None, colors=None, ax=None):
     """The loss of every update's own batch, on an x-axis of epochs.
 
     The per-epoch average hides how much a batch-1 update jumps around; this
-    plot shows it.
+    plot shows it. Next to a diverged run the axis is capped at 1.1 times the
+    highest batch loss of the runs that did not diverge.
 
     Parameters
     ----------
@@ -402,6 +621,8 @@ def plot_batch_loss(results, *, labels=None, epochs=None, ax=None):
     labels : list of str, optional
     epochs : int, optional
         Show only the first ``epochs`` epochs (at least 1); default all.
+    colors : list of colours, optional
+        One per run; default each run's batch-size colour.
     ax : matplotlib Axes, optional
 
     Returns
@@ -412,21 +633,254 @@ def plot_batch_loss(results, *, labels=None, epochs=None, ax=None):
     labels = _labels(results, labels)
     if epochs is not None:
         epochs = check_int("epochs", epochs, low=1)
+    colors = _colors([r.config["batch_size"] for r in results], colors)
     _, ax = _new_axes(ax)
-    for i, (result, label) in enumerate(zip(results, labels)):
-        # Each update sits at the fraction of the epoch it ends.
-        ends = np.concatenate([[0], result.updates])
-        positions = np.concatenate([
-            epoch + np.arange(1, count + 1) / count
-            for epoch, count in enumerate(np.diff(ends))])
-        keep = positions <= epochs if epochs is not None else slice(None)
-        ax.plot(positions[keep], result.batch_loss[keep], color=f"C{i % 10}", lw=0.6,
-                alpha=0.8, label=label)
+    shown = []
+    for result, label, color in zip(results, labels, colors):
+        positions = _update_positions(result)
+        keep = positions <= epochs if epochs is not None else np.ones(len(positions), bool)
+        ax.plot(positions[keep], result.batch_loss[keep], color=color, lw=0.6, alpha=0.8,
+                label=label)
+        if result.diverged:
+            mark_divergence(ax, positions[-1], result.diverged_at, color)
+        shown.append((result, result.batch_loss[keep]))
+    if any(r.diverged for r in results):
+        kept = [v for r, values in shown if not r.diverged for v in values]
+        if kept:
+            ax.set_ylim(0, 1.1 * max(kept))
+        else:
+            ax.set_ylim(*loss_limits(results))
     ax.set_xlabel("epoch")
     ax.set_ylabel("loss of each update's batch")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
+
+
+def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
+    """The whole training set's loss after each update, one curve per run, on an axis of epochs.
+
+    Parameters
+    ----------
+    traces : UpdateTrace or list of UpdateTrace
+        From :func:`helpers.loss_after_each_update`.
+    labels : list of str, optional
+        Default ``"batch B, lr L"``.
+    colors : list of colours, optional
+        One per trace; default each batch size's colour.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        Each curve starts at the loss before the first update (epoch 0).
+    """
+    from .trace import UpdateTrace
+
+    traces = [traces] if isinstance(traces, UpdateTrace) else list(traces)
+    if not traces or not all(isinstance(t, UpdateTrace) for t in traces):
+        raise TypeError(f"traces must be an UpdateTrace or a non-empty list of them, got {traces!r}")
+    labels = [t.label for t in traces] if labels is None else list(labels)
+    if len(labels) != len(traces):
+        raise ValueError(f"labels must have one entry per trace ({len(traces)}), got {len(labels)}")
+    colors = _colors([t.batch_size for t in traces], colors)
+    _, ax = _new_axes(ax)
+    for trace, label, color in zip(traces, labels, colors):
+        positions = np.arange(len(trace.train_loss)) / trace.updates_per_epoch
+        ax.plot(positions, trace.train_loss, color=color, lw=1.0, label=label,
+                marker="o" if trace.updates_per_epoch < 50 else None, ms=2.5)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss on the whole training set")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def _batch_bounds(n_train, batch_size):
+    """Start of each batch of one epoch, and the end: ``[0, B, 2B, ..., n_train]``."""
+    return np.append(np.arange(0, n_train, batch_size), n_train)
+
+
+def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
+    """How one epoch of ``n_train`` examples splits into batches, one row per batch size.
+
+    Each row is the shuffled training set, cut into its batches (alternate
+    shades); each batch gives one update. A batch size that does not divide
+    the training set leaves a smaller last batch.
+
+    Parameters
+    ----------
+    n_train : int, default 800
+    batch_sizes : sequence of int, default (1, 32, 800)
+        Each in ``[1, n_train]``.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> ax = plot_epoch_split(800, [1, 32, 800])
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['batch size 1', 'batch size 32', 'batch size 800']
+    """
+    n_train = check_int("n_train", n_train, low=1)
+    if isinstance(batch_sizes, (str, bytes)) or not hasattr(batch_sizes, "__iter__"):
+        raise TypeError(f"batch_sizes must be a sequence of ints, got {batch_sizes!r}")
+    batch_sizes = [check_int(f"batch_sizes[{i}]", b, low=1, high=n_train)
+                   for i, b in enumerate(batch_sizes)]
+    if not batch_sizes:
+        raise ValueError("batch_sizes must hold at least one batch size, got an empty sequence")
+    _, ax = _new_axes(ax, figsize=(10, 0.9 + 0.75 * len(batch_sizes)))
+    for row, size in enumerate(batch_sizes):
+        bounds = _batch_bounds(n_train, size)
+        color = batch_color(size)
+        light = run_colors([size, size, size])[2]
+        spans = [(start, stop - start) for start, stop in zip(bounds[:-1], bounds[1:])]
+        ax.broken_barh(spans, (row - 0.3, 0.6),
+                       facecolors=[color if i % 2 == 0 else light for i in range(len(spans))],
+                       edgecolor="white" if len(spans) <= 100 else "none", linewidth=0.8)
+        updates = len(spans)
+        last = spans[-1][1]
+        tail = f" ({updates - 1} of {size} and one of {last})" if last != size and updates > 1 else ""
+        ax.annotate(f"{updates} batch{'es' if updates > 1 else ''} of {size if not tail else '…'}"
+                    f"{tail} → {updates} update{'s' if updates > 1 else ''}",
+                    (n_train, row), xytext=(8, 0), textcoords="offset points", va="center",
+                    fontsize=9, annotation_clip=False)
+    ax.set_yticks(range(len(batch_sizes)), [f"batch size {b}" for b in batch_sizes])
+    ax.set_ylim(len(batch_sizes) - 0.5, -0.5)
+    ax.set_xlim(0, n_train)
+    ax.set_xlabel(f"the {n_train} training examples of one epoch, in their shuffled order")
+    ax.set_title(f"One epoch = one pass over all {n_train} training examples; "
+                 "one update per batch", fontsize=10)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    return ax
+
+
+def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minimum=None,
+                    levels=12, titles=None):
+    """Paths of gradient descent over the contours of a two-weight loss, one panel per path.
+
+    Parameters
+    ----------
+    loss : callable
+        ``loss(w)`` for an array ``w`` of shape ``(..., 2)`` returns the
+        loss at each pair of weights, shape ``(...)``.
+    paths : list of arrays of shape (steps + 1, 2)
+        The weights before the first update and after each update.
+    batch_sizes : list of int
+        The batch size of each path (its colour).
+    labels : list of str, optional
+        Panel titles; default ``"batch B: k updates"``.
+    limits : ((w1_low, w1_high), (w2_low, w2_high)), optional
+        Default: every path with a margin.
+    minimum : array of shape (2,), optional
+        The weights of the lowest loss, marked with a cross.
+    levels : int, default 12
+        Number of contour lines (spaced evenly in the logarithm of the loss,
+        so the valley floor keeps its lines).
+    titles : str, optional
+        A title over all panels.
+
+    Returns
+    -------
+    matplotlib Figure
+        All panels share their axes and contour levels.
+    """
+    if not callable(loss):
+        raise TypeError(f"loss must be a function of the weights, got {loss!r}")
+    paths = [np.asarray(p, dtype=float) for p in paths]
+    if not paths or any(p.ndim != 2 or p.shape[1] != 2 or len(p) < 2 for p in paths):
+        raise ValueError(f"paths must be a non-empty list of arrays of shape (steps + 1, 2), "
+                         f"got shapes {[p.shape for p in paths]}")
+    batch_sizes = [check_int(f"batch_sizes[{i}]", b, low=1) for i, b in enumerate(batch_sizes)]
+    if len(batch_sizes) != len(paths):
+        raise ValueError(f"batch_sizes must have one entry per path ({len(paths)}), "
+                         f"got {len(batch_sizes)}")
+    if labels is None:
+        labels = [f"batch {b}: {len(p) - 1:,} updates" for b, p in zip(batch_sizes, paths)]
+    labels = list(labels)
+    if len(labels) != len(paths):
+        raise ValueError(f"labels must have one entry per path ({len(paths)}), got {len(labels)}")
+    levels = check_int("levels", levels, low=2, high=100)
+    check_str("titles", titles, optional=True)
+    everything = np.concatenate(paths)
+    if limits is None:
+        low, high = everything.min(axis=0), everything.max(axis=0)
+        margin = 0.15 * np.maximum(high - low, 1e-3)
+        limits = tuple(zip(low - margin, high + margin))
+    (x0, x1), (y0, y1) = limits
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
+    surface = np.asarray(loss(np.stack([gx, gy], axis=-1)), dtype=float)
+    floor = max(surface.min(), 1e-12)
+    contour_levels = np.geomspace(floor * 1.01, surface.max(), levels)
+    fig, axes = _new_axes(None, ncols=len(paths), figsize=(4.0 * len(paths) + 0.6, 4.0),
+                          sharex=True, sharey=True, squeeze=False)
+    for ax, path, size, label in zip(axes[0], paths, batch_sizes, labels):
+        lines = ax.contour(gx, gy, surface, levels=contour_levels, colors="0.55", linewidths=0.7)
+        ax.clabel(lines, lines.levels[::3], fontsize=6, fmt="%.2f")
+        color = batch_color(size)
+        ax.plot(path[:, 0], path[:, 1], color=color, lw=0.9, alpha=0.9)
+        ax.plot(*path[0], "ko", ms=5, label="start")
+        ax.plot(*path[-1], "o", color=color, mec="k", ms=6, label="end")
+        if minimum is not None:
+            ax.plot(*np.asarray(minimum, dtype=float), "kx", ms=9, mew=2, label="lowest loss")
+        ax.set_title(label, fontsize=10)
+        ax.set_xlabel("weight 1")
+        ax.set_aspect("equal", adjustable="box")
+    axes[0, 0].set_ylabel("weight 2")
+    axes[0, 0].legend(fontsize=8, loc="upper left")
+    axes[0, 0].set_xlim(x0, x1)
+    axes[0, 0].set_ylim(y0, y1)
+    if titles:
+        fig.suptitle(titles)
+    return fig
+
+
+def plot_step_costs(costs):
+    """What one update costs against the batch size: seconds per update and examples per second.
+
+    Parameters
+    ----------
+    costs : StepCosts
+        From :func:`helpers.measure_step_costs`.
+
+    Returns
+    -------
+    matplotlib Figure
+        Two log-log panels: seconds per update (left), training examples
+        processed per second (right); one line per way of training, each
+        point in its batch size's colour.
+    """
+    from .timing import StepCosts
+
+    if not isinstance(costs, StepCosts):
+        raise TypeError(f"costs must be a StepCosts (from helpers.measure_step_costs), "
+                        f"got {type(costs).__name__}")
+    fig, (ax_step, ax_rate) = _new_axes(None, ncols=2, figsize=(11, 4))
+    b = np.asarray(costs.batch_sizes)
+    colors = [batch_color(int(size)) for size in b]
+    for (name, seconds), style, line_color in zip(costs.seconds_per_update.items(), ("--", "-"),
+                                                  NEUTRAL_COLORS):
+        seconds = np.asarray(seconds)
+        for ax, values in ((ax_step, seconds * 1e6), (ax_rate, b / seconds)):
+            ax.plot(b, values, ls=style, color=line_color, lw=1.2, label=name, zorder=1)
+            ax.scatter(b, values, c=colors, s=28, edgecolors="k", linewidths=0.5, zorder=2)
+    for ax, label in ((ax_step, "microseconds per update" + LOG),
+                      (ax_rate, "training examples per second" + LOG)):
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xticks(b, [str(int(v)) for v in b], fontsize=8)
+        ax.minorticks_off()
+        ax.set_xlabel("batch size" + LOG)
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    ax_step.set_title("time per update", fontsize=10)
+    ax_rate.set_title("examples processed per second", fontsize=10)
+    return fig
 
 
 HEATMAP_LABELS = {"val_accuracy": "test accuracy", "val_loss": "test loss",
@@ -548,9 +1002,9 @@ def plot_gradient_error(error, *, ax=None):
                         f"got {type(error).__name__}")
     _, ax = _new_axes(ax)
     b = error.batch_sizes
-    inside = b < b.max()    # the full batch has no error, which a log axis cannot show
+    n = error.n_examples
+    inside = b < n    # the full batch has no error, which a log axis cannot show
     fine = np.geomspace(b.min(), b.max(), 200)
-    n = b.max()
     scale = error.expected_with_replacement[0] * np.sqrt(b[0])
     ax.plot(fine, scale / np.sqrt(fine), "C0--", lw=1.2, label=r"$\propto 1/\sqrt{B}$")
     ax.plot(fine[fine < n], (scale / np.sqrt(fine) * np.sqrt(1 - fine / n))[fine < n], "C0-",
@@ -560,8 +1014,8 @@ def plot_gradient_error(error, *, ax=None):
     ax.axhline(error.gradient_norm, color="k", ls=":", lw=1.2, label="size of the full gradient |G|")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("batch size B")
-    ax.set_ylabel(r"error of the batch gradient $|g_B - G|$")
+    ax.set_xlabel("batch size B" + LOG)
+    ax.set_ylabel(r"error of the batch gradient $|g_B - G|$" + LOG)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return ax
@@ -597,11 +1051,21 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
     for name, value in (("s_min", s_min), ("b_crit", b_crit), ("b_simple", b_simple)):
         if value is not None:
             check_float(name, value, low=0.0, low_open=True)
+    reached = np.isfinite(s)
+    if not reached.any():
+        raise ValueError(f"steps must hold at least one finite count (NaN: never reached), "
+                         f"got {list(steps)!r}")
     _, ax = _new_axes(ax)
     fine = np.geomspace(b.min(), b.max(), 200)
-    ax.plot(fine, s[0] * b[0] / fine, color="0.6", ls="--", lw=1.2,
+    # Perfect scaling from the smallest batch size that reached the target.
+    first = int(np.argmax(reached))
+    ax.plot(fine, s[first] * b[first] / fine, color="0.6", ls="--", lw=1.2,
             label="perfect scaling: twice the batch, half the updates")
-    ax.plot(b, s, "o", color="C3", label="measured (best learning rate of each batch size)")
+    ax.plot(b[reached], s[reached], "o", color="C3",
+            label="measured (best learning rate of each batch size)")
+    for size in b[~reached]:
+        ax.annotate("never\nreached", (size, 0.03), xycoords=("data", "axes fraction"),
+                    ha="center", fontsize=7, color="0.4")
     if s_min is not None and b_crit is not None:
         ax.plot(fine, s_min * (1 + b_crit / fine), "C0-", lw=1.5,
                 label=rf"fit $S_{{min}}(1 + B_{{crit}}/B)$, $B_{{crit}}$ = {b_crit:.0f}")
@@ -610,8 +1074,8 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
         ax.axvline(b_simple, color="C2", ls="-.", lw=1.2, label=f"$B_{{simple}}$ = {b_simple:.0f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("batch size B")
-    ax.set_ylabel("updates to reach the target")
+    ax.set_xlabel("batch size B" + LOG)
+    ax.set_ylabel("updates to reach the target" + LOG)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return ax

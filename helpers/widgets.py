@@ -34,8 +34,10 @@ import numpy as np
 from ._checks import check_choice, check_float, check_int
 from ._display import figure_png, require_ipywidgets, show_error, widget_bundle
 from .data import Dataset, load_blobs, load_digits
-from .plots import METRIC_LABELS, X_AXES, X_LABELS, plot_dataset, x_values
-from .training import program_key, train
+from .plots import (METRIC_LABELS, X_AXES, early_divergence, loss_limits, mark_divergence,
+                    plot_decision_regions, plot_spread, x_values)
+from .style import TEST_STYLE, TRAIN_STYLE, run_colors
+from .training import TrainResult, program_key, train
 
 __all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options", "draw_explorer"]
 
@@ -132,41 +134,44 @@ class ExplorerRun:
 
 def _draw_metric(ax, runs, metric, x):
     """Mean train (solid) and test (dashed) curves of each run, a min-max band over seeds."""
-    tops = []
     mixed = len({run.settings["dataset"] for run in runs}) > 1
+    groups = {}
     for i, run in enumerate(runs):
-        color = f"C{i % 10}"
-        length = min(r.epochs_run for r in run.results)
-        xs = x_values(run.results[0], x)[:length]
         name = "now" if i == 0 else f"pin {i}"
         label = run.label + (f", {run.settings['dataset'].split(' (')[0]}" if mixed else "")
-        for key, style, part in ((metric, "-", "train"), ("val_" + metric, "--", "test")):
-            values = np.array([r.history[key][:length] for r in run.results])
-            mean = values.mean(axis=0)
-            ax.plot(xs, mean, color=color, ls=style, lw=1.6 if i == 0 else 1.1,
-                    label=f"{name}: {label} ({part})")
-            if len(run.results) > 1:
-                ax.fill_between(xs, values.min(axis=0), values.max(axis=0), color=color,
-                                alpha=0.15, lw=0)
-            tops.extend(values[np.isfinite(values)].tolist())
+        # A diverged seed stops early: the band is the seeds' common epochs, as before.
+        length = min(r.epochs_run for r in run.results)
+        groups[f"{name}: {label}"] = [_first_epochs(r, length) for r in run.results]
+    colors = run_colors([run.settings["batch_size"] for run in runs])
+    plot_spread(groups, metric=metric, train=True, test=True, x=x, colors=colors, ax=ax)
+    every = [r for run in runs for r in run.results]
+    for run, line_color in zip(runs, colors):
         if run.diverged_at:
-            ax.axvline(xs[-1], color=color, ls=":", lw=1)
-            ax.annotate(f"diverged at epoch {run.diverged_at}", (xs[-1], 0.5),
-                        xycoords=("data", "axes fraction"), rotation=90, color=color,
-                        ha="right", va="center", fontsize=8)
+            result = min((r for r in run.results if r.diverged), key=lambda r: r.diverged_at)
+            mark_divergence(ax, x_values(result, x)[-1], run.diverged_at, line_color,
+                            early=early_divergence(result, x))
     if metric == "loss":
-        # A diverging run's loss explodes; cap the axis a little above the loss of
-        # guessing so that the other runs stay readable.
-        cap = 2.5 * np.log(max(run.data.n_classes for run in runs))
-        ax.set_ylim(0, 1.05 * min(max(tops, default=cap), cap))
+        limits = loss_limits(every)
+        ax.set_ylim(*(limits or (0, None)))
     else:
         ax.set_ylim(0, 1.02)
-    spans = [x_values(run.results[0], x)[-1] / x_values(run.results[0], x)[0] for run in runs]
-    if x != "epoch" and max(spans) > 50:
-        ax.set_xscale("log")
-    ax.set_xlabel(X_LABELS[x])
+    if any(run.diverged_at for run in runs) and x == "epoch":
+        ax.set_xlim(0, max(run.settings["epochs"] for run in runs) + 1)
     ax.set_ylabel(METRIC_LABELS[metric])
-    ax.grid(alpha=0.3)
+    ax.get_legend().remove()
+
+
+def _first_epochs(result, length):
+    """``result`` cut to its first ``length`` epochs, treated as a run that did not diverge."""
+    if result.epochs_run == length and not result.diverged:
+        return result
+    ends = int(result.updates[length - 1])
+    return TrainResult(history={k: v[:length] for k, v in result.history.items()},
+                       batch_loss=result.batch_loss[:ends], epoch_updates=result.epoch_updates[:length],
+                       epoch_seconds=result.epoch_seconds[:length],
+                       seconds=float(np.sum(result.epoch_seconds[:length])),
+                       compile_seconds=result.compile_seconds, config=result.config, diverged_at=None,
+                       model=result.model)
 
 
 def _draw_model_view(ax, run):
@@ -178,16 +183,7 @@ def _draw_model_view(ax, run):
         ax.set_axis_off()
         return
     if data.n_features == 2:
-        points = np.concatenate([data.x_train, data.x_test])
-        low, high = points.min(axis=0) - 1.0, points.max(axis=0) + 1.0
-        gx, gy = np.meshgrid(np.linspace(low[0], high[0], 150), np.linspace(low[1], high[1], 150))
-        grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
-        regions = np.asarray(model(grid, training=False)).argmax(axis=1).reshape(gx.shape)
-        ax.contourf(gx, gy, regions, levels=np.arange(data.n_classes + 1) - 0.5,
-                    colors=[f"C{k % 10}" for k in range(data.n_classes)], alpha=0.25)
-        plot_dataset(data, ax=ax)
-        ax.get_legend().remove()
-        ax.set_title("decision regions (seed 0; test points hollow)", fontsize=9)
+        plot_decision_regions(model, data, ax=ax, title="decision regions (seed 0; test points hollow)")
         return
     predicted = np.asarray(model(data.x_test, training=False)).argmax(axis=1)
     counts = np.zeros((data.n_classes, data.n_classes), dtype=int)
@@ -197,6 +193,18 @@ def _draw_model_view(ax, run):
     ax.set_ylabel("true class")
     ax.set_title(f"test predictions, seed 0 ({data.n_features}-D data: no 2-D boundary)",
                  fontsize=9)
+
+
+def _legend(ax, runs):
+    """One entry per run in its colour, then what the two line styles mean."""
+    from matplotlib.lines import Line2D
+
+    colors = run_colors([run.settings["batch_size"] for run in runs])
+    handles = [Line2D([], [], color=color, lw=2) for color in colors]
+    names = [("now" if i == 0 else f"pin {i}") + f": {run.label}" for i, run in enumerate(runs)]
+    handles += [Line2D([], [], color="0.3", ls=TRAIN_STYLE), Line2D([], [], color="0.3", ls=TEST_STYLE)]
+    names += ["train", "test"]
+    ax.legend(handles, names, fontsize=8, loc="lower right")
 
 
 def draw_explorer(runs, *, x="epoch"):
@@ -223,7 +231,7 @@ def draw_explorer(runs, *, x="epoch"):
     ax_loss, ax_acc, ax_model = fig.subplots(1, 3, width_ratios=[1, 1, 0.85])
     _draw_metric(ax_loss, runs, "loss", x)
     _draw_metric(ax_acc, runs, "accuracy", x)
-    ax_acc.legend(fontsize=7, loc="lower right")
+    _legend(ax_acc, runs)
     _draw_model_view(ax_model, runs[0])
     return fig
 

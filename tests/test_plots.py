@@ -9,6 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import helpers  # noqa: E402
+from helpers.style import batch_color  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -159,3 +160,148 @@ def test_no_global_style_change(runs):
 def test_bad_plot_arguments(runs, call, pattern):
     with pytest.raises((ValueError, TypeError), match=pattern):
         call(runs)
+
+
+# --- one visual language ------------------------------------------------------
+
+def test_each_run_is_drawn_in_its_batch_sizes_colour(runs):
+    from matplotlib.colors import to_hex
+
+    ax = helpers.plot_curves(runs[:2])
+    assert [to_hex(line.get_color()).upper() for line in ax.lines] == \
+        [batch_color(1)] * 2 + [batch_color(60)] * 2
+    assert [line.get_linestyle() for line in ax.lines] == ["-", "--", "-", "--"]
+
+
+def test_side_by_side_draws_train_and_test_in_the_columns_colour(runs):
+    from matplotlib.colors import to_hex
+
+    fig = helpers.plot_side_by_side(runs[:2])
+    for ax, size in zip(fig.axes[:2], (1, 60)):
+        assert {to_hex(line.get_color()).upper() for line in ax.lines} == {batch_color(size)}
+
+
+def test_spread_colours_each_group_by_its_batch_size_and_can_be_overridden(runs):
+    from matplotlib.colors import to_hex
+
+    ax = helpers.plot_spread({"b1": [runs[0], runs[2]], "b60": [runs[1]]})
+    assert [to_hex(line.get_color()).upper() for line in ax.lines] == [batch_color(1), batch_color(60)]
+    ax = helpers.plot_spread({"b1": [runs[0]], "b60": [runs[1]]}, colors=["k", "0.5"])
+    assert [to_hex(line.get_color()) for line in ax.lines] == ["#000000", "#808080"]
+    with pytest.raises(ValueError, match=r"colors must have one entry per run \(2\), got 1"):
+        helpers.plot_spread({"b1": [runs[0]], "b60": [runs[1]]}, colors=["k"])
+    with pytest.raises(ValueError, match=r"colors\[0\] must be a matplotlib colour, got 'nope'"):
+        helpers.plot_curves(runs[0], colors=["nope"])
+
+
+def test_spread_can_draw_train_and_test_against_updates(runs):
+    ax = helpers.plot_spread({"b1": [runs[0], runs[2]]}, train=True, x="update")
+    assert [line.get_linestyle() for line in ax.lines] == ["-", "--"]
+    np.testing.assert_array_equal(ax.lines[0].get_xdata(), runs[0].updates)
+    assert ax.get_ylabel() == "train (solid) and test (dashed) accuracy"
+
+
+def test_log_axes_say_so(runs):
+    ax = helpers.plot_curves(runs[:2], x="update")
+    assert ax.get_xscale() == "log" and ax.get_xlabel() == "parameter updates (log scale)"
+
+
+# --- loss axes next to diverged runs: one rule ---------------------------------
+
+def test_loss_limits_rule(runs, diverged):
+    assert helpers.plots.loss_limits(runs) is None
+    finite = runs[0].history["loss"] + runs[0].history["val_loss"]
+    assert helpers.plots.loss_limits([runs[0], diverged]) == pytest.approx((0, 1.1 * max(finite)))
+    # Only a run that diverged in its first epoch: 2.5 times the loss of guessing, not 1e21.
+    assert helpers.plots.loss_limits([diverged]) == pytest.approx((0, 2.5 * np.log(3)))
+
+
+def test_a_run_that_diverged_at_epoch_1_is_visible_on_an_axis_of_all_its_epochs(diverged):
+    ax = helpers.plot_curves(diverged)
+    assert ax.get_xlim() == (0, 5)                      # 4 planned epochs, not 0.96 to 1.04
+    assert all(line.get_marker() == "o" for line in ax.lines[:2])   # train and test: one point each
+    assert ax.get_ylim() == pytest.approx((0, 2.5 * np.log(3)))
+    assert any(t.get_text().startswith("← diverged at epoch 1") for t in ax.texts)
+
+
+def test_batch_loss_next_to_a_diverged_run_is_capped(runs, diverged):
+    ax = helpers.plot_batch_loss([runs[1], diverged])
+    assert ax.get_ylim() == pytest.approx((0, 1.1 * runs[1].batch_loss.max()))
+
+
+# --- the course's diagrams -----------------------------------------------------
+
+def test_decision_regions_of_a_run(small_blobs, runs):
+    ax = helpers.plot_decision_regions(runs[1], small_blobs)
+    assert ax.get_title().startswith("batch 60, lr 0.01: test accuracy")
+    assert len(ax.collections) >= 1 + 2 * small_blobs.n_classes   # regions + train/test points
+    with pytest.raises(ValueError, match="must carry its trained model"):
+        helpers.plot_decision_regions(helpers.TrainResult.from_dict(runs[1].to_dict()), small_blobs)
+    with pytest.raises(ValueError, match="data must have 2 features to draw decision regions, got 64"):
+        helpers.plot_decision_regions(runs[1], helpers.load_digits())
+
+
+def test_epoch_split_shows_one_update_per_batch():
+    ax = helpers.plot_epoch_split(500, [1, 32, 500])
+    notes = [t.get_text() for t in ax.texts]
+    assert notes == ["500 batches of 1 → 500 updates",
+                     "16 batches of … (15 of 32 and one of 20) → 16 updates",
+                     "1 batch of 500 → 1 update"]
+    assert [len(c.get_paths()) for c in ax.collections] == [500, 16, 1]
+    with pytest.raises(ValueError, match=r"batch_sizes\[1\] must be an int in \[1, 500\], got 501"):
+        helpers.plot_epoch_split(500, [1, 501])
+
+
+def test_loss_paths_share_axes_and_levels():
+    def loss(w):
+        return np.sum(np.asarray(w) ** 2, axis=-1)
+
+    paths = [np.array([[1.0, 1.0], [0.5, 0.4], [0.1, 0.0]]), np.array([[1.0, 1.0], [0.0, 0.0]])]
+    fig = helpers.plot_loss_paths(loss, paths, batch_sizes=[1, 800], minimum=[0, 0])
+    a, b = fig.axes
+    assert a.get_xlim() == b.get_xlim() and a.get_title() == "batch 1: 2 updates"
+    np.testing.assert_array_equal(a.lines[0].get_xydata(), paths[0])
+    with pytest.raises(ValueError, match=r"paths must be a non-empty list of arrays of shape"):
+        helpers.plot_loss_paths(loss, [np.zeros((3, 3))], batch_sizes=[1])
+
+
+def test_step_costs_are_drawn_on_labelled_log_axes():
+    from helpers.timing import StepCosts
+
+    costs = StepCosts([1, 32, 800], {"model.fit": np.array([6e-4, 6e-4, 8e-4]),
+                                     "helpers.train": np.array([2e-6, 2e-5, 1.2e-4])})
+    step, rate = helpers.plot_step_costs(costs).axes
+    assert step.get_yscale() == "log" and step.get_ylabel() == "microseconds per update (log scale)"
+    np.testing.assert_allclose(step.lines[1].get_ydata(), [2, 20, 120])
+    np.testing.assert_allclose(rate.lines[1].get_ydata(), [1 / 2e-6, 32 / 2e-5, 800 / 1.2e-4])
+    assert rate.get_xlabel() == "batch size (log scale)"
+
+
+def test_update_losses_start_at_epoch_0(blobs):
+    from helpers.trace import loss_after_each_update
+
+    trace = loss_after_each_update(blobs, batch_size=32, learning_rate=0.01)
+    ax = helpers.plot_update_losses([trace])
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), np.arange(26) / 25)
+    assert ax.get_ylabel() == "loss on the whole training set"
+
+
+# --- edges -----------------------------------------------------------------
+
+def test_gradient_error_keeps_every_batch_size_when_the_largest_is_not_the_dataset():
+    grads = np.random.default_rng(0).normal(size=(100, 3))
+    error = helpers.minibatch_gradient_error(grads, [1, 4, 50], draws=20)
+    ax = helpers.plot_gradient_error(error)
+    measured = next(line for line in ax.lines if line.get_marker() == "o")
+    np.testing.assert_array_equal(measured.get_xdata(), [1, 4, 50])
+    expected = next(line for line in ax.lines if line.get_label().startswith("expected"))
+    assert expected.get_ydata()[-1] > 0.5 * error.expected[-1]   # not bent to zero at 50
+
+
+def test_steps_to_target_with_a_first_batch_size_that_never_reached_it():
+    ax = helpers.plot_steps_to_target([1, 4, 16], [np.nan, 200, 60])
+    perfect = ax.lines[0]
+    assert perfect.get_ydata()[0] == pytest.approx(200 * 4 / 1)   # anchored at batch 4, not NaN
+    assert any("never" in t.get_text() for t in ax.texts)
+    with pytest.raises(ValueError, match="steps must hold at least one finite count"):
+        helpers.plot_steps_to_target([1, 4], [np.nan, np.nan])

@@ -1,0 +1,113 @@
+"""The course's visual language: one colour per batch size, one line style per split.
+
+Every figure of the course, in every lesson and in the explorer, draws a batch
+size in the same colour and the training (solid) and test (dashed) curves in
+the same line styles, so that a learner who has seen batch 1 in vermillion
+and batch 800 in blue reads any later figure at a glance. Colours follow the
+batch size on a log scale (1 → vermillion, 4 → orange, 32 → green,
+256 → sky blue, 800 → blue), from the Okabe–Ito palette, which stays
+distinguishable with the common colour-vision deficiencies.
+
+Nothing here changes matplotlib's global settings.
+"""
+
+import math
+import numbers
+
+__all__ = ["batch_color", "run_colors", "class_color", "TRAIN_STYLE", "TEST_STYLE",
+           "SCHEDULE_COLOR", "NEUTRAL_COLORS", "CLASS_COLORS"]
+
+TRAIN_STYLE = "-"
+TEST_STYLE = "--"
+#: A batch size that changes during training (a schedule) has no single colour.
+SCHEDULE_COLOR = "#CC79A7"
+#: Colours that say nothing about the batch size (the quiz must not give its answers away).
+NEUTRAL_COLORS = ("#444444", "#8C6D31", "#7B4173", "#637939")
+#: Colours of the classes (points and decision regions), apart from the batch-size colours.
+CLASS_COLORS = ("#7570B3", "#E7298A", "#A6761D", "#666666", "#1B9E77", "#E6AB02", "#66A61E",
+                "#B15928", "#1F78B4", "#FB9A99")
+
+# (log2 of the batch size, colour); between anchors the colour is interpolated.
+_ANCHORS = (
+    (0.0, "#D55E00"),    # 1: vermillion
+    (2.0, "#E69F00"),    # 4: orange
+    (5.0, "#009E73"),    # 32: bluish green
+    (8.0, "#56B4E9"),    # 256: sky blue
+    (9.64, "#0072B2"),   # 800: blue
+    (11.0, "#332288"),   # 2048 and beyond: indigo
+)
+
+
+def _rgb(hex_color):
+    return tuple(int(hex_color[i:i + 2], 16) / 255 for i in (1, 3, 5))
+
+
+def _hex(rgb):
+    return "#" + "".join(f"{round(255 * min(max(c, 0.0), 1.0)):02X}" for c in rgb)
+
+
+def batch_color(batch_size):
+    """The colour of a batch size, the same in every figure of the course.
+
+    Parameters
+    ----------
+    batch_size : int or str
+        A batch size of at least 1; anything else (``"schedule"``, a
+        callable's label) gets :data:`SCHEDULE_COLOR`.
+
+    Returns
+    -------
+    str
+        A ``#RRGGBB`` colour.
+
+    Examples
+    --------
+    >>> batch_color(1), batch_color(32), batch_color(800)
+    ('#D55E00', '#009E73', '#0072B2')
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+            or batch_size < 1:
+        return SCHEDULE_COLOR
+    position = math.log2(batch_size)
+    for (x0, c0), (x1, c1) in zip(_ANCHORS, _ANCHORS[1:]):
+        if position <= x1:
+            t = max(0.0, (position - x0) / (x1 - x0))
+            if t in (0.0, 1.0):
+                return c0 if t == 0.0 else c1
+            return _hex(tuple(a + t * (b - a) for a, b in zip(_rgb(c0), _rgb(c1))))
+    return _ANCHORS[-1][1]
+
+
+def _shade(hex_color, k):
+    """The ``k``-th variant of a colour: itself, then darker and lighter in turn."""
+    if k == 0:
+        return hex_color
+    amount = 0.35 * ((k + 1) // 2) / (1 + (k - 1) // 2 * 0.5)
+    target = 0.0 if k % 2 else 1.0
+    return _hex(tuple(c + min(amount, 0.7) * (target - c) for c in _rgb(hex_color)))
+
+
+def run_colors(batch_sizes):
+    """One colour per run: its batch size's colour, shaded apart where a batch size repeats.
+
+    Two runs of the same batch size on one axes (batch 1 at two learning
+    rates, say) keep their batch size's hue; the second is darker, the third
+    lighter, so the legend still tells them apart.
+
+    Examples
+    --------
+    >>> run_colors([1, 800, 1])
+    ['#D55E00', '#0072B2', '#8A3D00']
+    """
+    seen = {}
+    colors = []
+    for size in batch_sizes:
+        base = batch_color(size)
+        colors.append(_shade(base, seen.get(base, 0)))
+        seen[base] = seen.get(base, 0) + 1
+    return colors
+
+
+def class_color(k):
+    """The colour of class ``k`` in scatter plots and decision regions."""
+    return CLASS_COLORS[int(k) % len(CLASS_COLORS)]

@@ -1,0 +1,141 @@
+"""What one update costs: plain ``model.fit`` against :func:`helpers.train`, per batch size.
+
+A reader of the second source asked why a small batch takes longer when small
+batches "learn faster". :func:`measure_step_costs` answers with a measurement
+on the learner's own machine: the seconds one update takes at each batch
+size, for Keras's ``model.fit`` (a Python-driven loop: a fixed cost per step)
+and for :func:`helpers.train` (the epoch compiled into one program: a small
+fixed cost, then the arithmetic of the batch).
+"""
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._backend import keras
+from ._checks import check_int
+from .data import Dataset
+from .models import build_mlp
+from .training import train
+
+__all__ = ["StepCosts", "measure_step_costs"]
+
+
+@dataclass(eq=False)
+class StepCosts:
+    """Seconds per update at each batch size, for each way of training.
+
+    Attributes
+    ----------
+    batch_sizes : list of int
+    seconds_per_update : dict of str -> ndarray
+        ``"model.fit"`` and ``"helpers.train"`` -> one value per batch size.
+    """
+
+    batch_sizes: list
+    seconds_per_update: dict
+
+    def examples_per_second(self, name):
+        """Training examples processed per second by ``name`` at each batch size."""
+        return np.asarray(self.batch_sizes) / self.seconds_per_update[name]
+
+    def __str__(self):
+        names = list(self.seconds_per_update)
+        lines = ["batch size  " + "  ".join(f"{n + ' µs/update':>22s}" for n in names)]
+        for i, b in enumerate(self.batch_sizes):
+            lines.append(f"{b:10d}  " + "  ".join(f"{1e6 * self.seconds_per_update[n][i]:22.1f}"
+                                                  for n in names))
+        return "\n".join(lines)
+
+
+def _step_timer():
+    """A Keras callback that keeps the time from each batch's end to the next one's."""
+    k = keras()
+
+    class StepTimer(k.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.ends = []
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.ends.append(time.perf_counter())
+
+    return StepTimer()
+
+
+def _tiled(data, n):
+    """The training set repeated up to ``n`` rows, so that a large batch makes many updates."""
+    reps = -(-n // data.n_train)
+    return Dataset(x_train=np.tile(data.x_train, (reps, 1))[:n],
+                   y_train=np.tile(data.y_train, reps)[:n], x_test=data.x_test, y_test=data.y_test,
+                   name=f"{data.name} x{reps}", n_classes=data.n_classes,
+                   config=dict(data.config, tiled_to=n))
+
+
+def measure_step_costs(data, batch_sizes, *, min_updates=64, fit_updates=40, seed=0):
+    """Time one update at each batch size with ``model.fit`` and with :func:`helpers.train`.
+
+    Neither count includes tracing and compiling, which happen once:
+
+    - ``model.fit``: one epoch of ``fit_updates`` updates (the training set
+      repeated as needed), without validation data; the mean time from one
+      update's end to the next, all of Keras's work per step included;
+    - ``helpers.train``: the second of two epochs of at least ``min_updates``
+      updates (the training set repeated for the large batch sizes, so that
+      the epoch's bookkeeping and test evaluation are shared by many
+      updates), divided by its updates.
+
+    The model is the course's MLP (:func:`helpers.build_mlp`), trained with
+    SGD at learning rate 0.001 (the rate does not change the cost).
+
+    Parameters
+    ----------
+    data : Dataset
+    batch_sizes : sequence of int
+        Each in ``[1, data.n_train]``.
+    min_updates : int, default 64
+    fit_updates : int, default 40
+    seed : int, default 0
+
+    Returns
+    -------
+    StepCosts
+
+    Examples
+    --------
+    >>> from helpers import load_blobs
+    >>> costs = measure_step_costs(load_blobs(), [1, 800], min_updates=4, fit_updates=4)
+    >>> sorted(costs.seconds_per_update), costs.batch_sizes
+    (['helpers.train', 'model.fit'], [1, 800])
+    """
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
+                        f"got {type(data).__name__}")
+    if isinstance(batch_sizes, (str, bytes)) or not hasattr(batch_sizes, "__iter__"):
+        raise TypeError(f"batch_sizes must be a sequence of ints, got {batch_sizes!r}")
+    batch_sizes = [check_int(f"batch_sizes[{i}]", b, low=1, high=data.n_train)
+                   for i, b in enumerate(batch_sizes)]
+    if not batch_sizes:
+        raise ValueError("batch_sizes must hold at least one batch size, got an empty sequence")
+    min_updates = check_int("min_updates", min_updates, low=1, high=10_000)
+    fit_updates = check_int("fit_updates", fit_updates, low=3, high=10_000)
+    seed = check_int("seed", seed, low=0, high=2**31 - 1)
+
+    k = keras()
+    model = build_mlp(data.n_features, data.n_classes, seed=seed)
+    model.compile(optimizer=k.optimizers.SGD(learning_rate=0.001, momentum=0.9),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    fit, compiled = [], []
+    for b in batch_sizes:
+        steps = _tiled(data, fit_updates * b)
+        timer = _step_timer()
+        model.fit(steps.x_train, steps.y_train, batch_size=b, epochs=1, shuffle=False, verbose=0,
+                  callbacks=[timer])
+        fit.append(float(np.mean(np.diff(timer.ends)[1:])))  # the first step traces
+
+        tiled = _tiled(data, max(data.n_train, min_updates * b))
+        run = train(tiled, batch_size=b, epochs=2, learning_rate=0.001, seed=seed)
+        compiled.append(run.epoch_seconds[-1] / run.epoch_updates[-1])
+    return StepCosts(batch_sizes=batch_sizes,
+                     seconds_per_update={"model.fit": np.array(fit), "helpers.train": np.array(compiled)})
