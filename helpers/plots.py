@@ -151,8 +151,8 @@ def mark_divergence(ax, x, epoch, color, *, early=False):
 
 
 def early_divergence(result, x):
-    """Whether a run diverged in the first tenth of its planned epochs, on an axis of epochs."""
-    return x == "epoch" and result.diverged_at <= 0.1 * (result.config.get("epochs") or 1)
+    """Whether a run diverged in its first epoch or first tenth of its planned epochs, on an axis of epochs."""
+    return x == "epoch" and result.diverged_at <= max(1, 0.1 * (result.config.get("epochs") or 1))
 
 
 def _planned_epochs(results):
