@@ -256,17 +256,21 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
     check_str("title", title, optional=True)
     resolution = check_int("resolution", resolution, low=10, high=1000)
     _, ax = _new_axes(ax)
+    plot_dataset(data, ax=ax)
+    ax.get_legend().remove()
     points = np.concatenate([data.x_train, data.x_test])
     low, high = points.min(axis=0) - 1.0, points.max(axis=0) + 1.0
+    # Equal scales with the box fitted to the points: the regions fill the axes.
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlim(low[0], high[0])
+    ax.set_ylim(low[1], high[1])
     gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution),
                          np.linspace(low[1], high[1], resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
     probabilities = np.asarray(model(grid, training=False))
     regions = probabilities.argmax(axis=1).reshape(gx.shape)
     ax.contourf(gx, gy, regions, levels=np.arange(data.n_classes + 1) - 0.5,
-                colors=[class_color(k) for k in range(data.n_classes)], alpha=0.25)
-    plot_dataset(data, ax=ax)
-    ax.get_legend().remove()
+                colors=[class_color(k) for k in range(data.n_classes)], alpha=0.25, zorder=0)
     ax.set_title(title or default_title, fontsize=9)
     return ax
 

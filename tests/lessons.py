@@ -46,6 +46,30 @@ def run_b(batch_size, learning_rate, seed=0, epochs=200):
                          seed=seed, **MODEL_B)
 
 
+#: The learning-rate searches of lessons 01-03 (five seeds, 100 epochs, source A's data).
+SEARCH_RATES = {1: (3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2),
+                32: (3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
+                800: (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1, 1.0)}
+
+
+@cache
+def search_a(batch_size):
+    """The notebooks' search over learning rates at one batch size, five seeds each."""
+    return helpers.sweep(data_a(), batch_sizes=[batch_size], learning_rates=list(SEARCH_RATES[batch_size]),
+                         seeds=list(SEEDS), epochs=100, cache_dir=None, progress=False)
+
+
+def tuned_lr(batch_size):
+    """The learning rate with the lowest mean final test loss in :func:`search_a`."""
+    return search_a(batch_size).best("val_loss", mode="min")[batch_size]
+
+
+@cache
+def trace_a(batch_size, learning_rate=0.01, epochs=2):
+    return helpers.loss_after_each_update(data_a(), batch_size=batch_size, learning_rate=learning_rate,
+                                          epochs=epochs)
+
+
 def finals(runs, key="val_accuracy"):
     return [r.final(key) for r in runs]
 
