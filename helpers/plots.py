@@ -110,9 +110,10 @@ def loss_limits(results):
     - no run diverged: None, the axis fits the curves;
     - some diverged: from 0 to 1.1 times the highest loss of the runs that did not;
     - all diverged: from 0 to 1.1 times the highest loss before any run
-      diverged, and at most 2.5 times the loss of guessing (``ln n_classes``);
-      a run that diverged in its first epoch has none, so the axis then goes
-      to 2.5 times the loss of guessing.
+      diverged, so the climb shows (the divergence rule stops a run before
+      its loss passes 100 times the loss of guessing, ``ln n_classes``); a run
+      that diverged in its first epoch has no such loss, and the axis then
+      goes to 2.5 times the loss of guessing.
 
     Parameters
     ----------
@@ -131,7 +132,7 @@ def loss_limits(results):
     cap = GUESS_MULTIPLE * math.log(max(_n_classes(r) for r in results))
     before = [v for r in results for v in r.history["loss"][:-1] + r.history["val_loss"][:-1]
               if math.isfinite(v)]
-    return 0.0, min(1.1 * max(before), cap) if before else cap
+    return 0.0, 1.1 * max(before) if before else cap
 
 
 def mark_divergence(ax, x, epoch, color, *, early=False):

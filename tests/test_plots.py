@@ -305,3 +305,10 @@ def test_steps_to_target_with_a_first_batch_size_that_never_reached_it():
     assert any("never" in t.get_text() for t in ax.texts)
     with pytest.raises(ValueError, match="steps must hold at least one finite count"):
         helpers.plot_steps_to_target([1, 4], [np.nan, np.nan])
+
+
+def test_loss_limits_of_runs_that_all_diverged_show_their_climb(small_blobs):
+    run = helpers.train(small_blobs, batch_size=60, epochs=100, learning_rate=1.5, momentum=0.9)
+    assert run.diverged and run.diverged_at > 2
+    before = run.history["loss"][:-1] + run.history["val_loss"][:-1]
+    assert helpers.plots.loss_limits([run]) == pytest.approx((0, 1.1 * max(before)))
