@@ -1,7 +1,7 @@
 """What one update costs: plain ``model.fit`` against :func:`helpers.train`, per batch size.
 
-A reader of the second source asked why a small batch takes longer when small
-batches "learn faster". :func:`measure_step_costs` answers with a measurement
+A reader of Jason Brownlee's batch-size tutorial (Machine Learning Mastery) asked why a small
+batch takes longer when small batches "learn faster". :func:`measure_step_costs` answers with a measurement
 on the learner's own machine: the seconds one update takes at each batch
 size, for Keras's ``model.fit`` (a Python-driven loop: a fixed cost per step)
 and for :func:`helpers.train` (the epoch compiled into one program: a small

@@ -85,3 +85,18 @@ def test_committed_progress_bars_read_as_finished(path):
             match = re.search(r"\| *(\d+)/(\d+) ", text)
             if match and "application/vnd.jupyter.widget-view+json" in output["data"]:
                 assert match[1] == match[2], f"{path.name}: stored bar reads {text!r}; run `make notebooks`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_solutions_come_last_under_a_folded_heading(path):
+    """Run All shows no solution under its exercise: they sit after every exercise, folded."""
+    cells = load(path)["cells"]
+    sources = ["".join(c["source"]) for c in cells]
+    if not any("### BEGIN SOLUTION" in s for s in sources):
+        return
+    heading = sources.index("## Solutions")
+    assert cells[heading]["metadata"].get("jp-MarkdownHeadingCollapsed") is True, "run `make notebooks`"
+    assert all(not s.startswith("## ") for s in sources[heading + 1:]), "solutions are the last section"
+    first = min(i for i, s in enumerate(sources) if "### BEGIN SOLUTION" in s)
+    assert first > heading and any(s.startswith("## Exercises") for s in sources[:heading])
+    assert "solutions" in sources[0] and "folded" in sources[0], "the first cell says where the solutions are"

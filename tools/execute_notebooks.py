@@ -52,6 +52,22 @@ def settle_progress_bars(nb):
                 output["data"]["text/plain"] = text
 
 
+#: JupyterLab's (and Notebook 7's) saved state of a collapsed heading.
+COLLAPSED = "jp-MarkdownHeadingCollapsed"
+
+
+def fold_solutions(nb):
+    """Fold the ``## Solutions`` heading, so that Run All shows no solution until it is opened.
+
+    Solutions come last in every lesson; a learner who runs the notebook sees
+    one folded heading after the exercises. Renderers that do not fold
+    headings (GitHub, Colab) show them, as they always did.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.strip() == "## Solutions":
+            cell.metadata[COLLAPSED] = True
+
+
 def execute(path, timeout=600):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -59,6 +75,7 @@ def execute(path, timeout=600):
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     settle_progress_bars(nb)
+    fold_solutions(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - start
 
