@@ -6,8 +6,12 @@ the bad value, e.g. ``batch_size must be an int in [1, 800], got 0``.
 
 import math
 import numbers
+import os
+import sys
+import warnings
 
-__all__ = ["check_int", "check_float", "check_choice", "check_bool", "check_str"]
+__all__ = ["check_int", "check_float", "check_choice", "check_bool", "check_str", "check_sequence",
+           "warn"]
 
 
 def _range_text(low, high, *, low_open=False, high_open=False):
@@ -73,3 +77,31 @@ def check_str(name, value, *, optional=False):
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str{' or None' if optional else ''}, got {value!r}")
     return value
+
+
+def check_sequence(name, values, what):
+    """Return ``values`` as a list if it is a sequence (not a str, a scalar or a mapping).
+
+    ``learning_rates=0.1`` is a slip for ``learning_rates=[0.1]``; refusing it
+    here names the argument instead of failing later with "'float' object is
+    not iterable".
+    """
+    if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of {what}, got {values!r}")
+    return list(values)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def warn(message, category=RuntimeWarning):
+    """``warnings.warn`` pointing at the first caller outside :mod:`helpers`.
+
+    A fixed ``stacklevel`` counts frames, and which frames exist changes with
+    the Python version (3.12 inlines list comprehensions, 3.11 gives them a
+    frame of their own), so the level is counted here on the live stack.
+    """
+    frame, level = sys._getframe(0), 1
+    while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

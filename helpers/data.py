@@ -4,6 +4,7 @@ Labels are integers (``0 .. n_classes - 1``), the form Keras's
 ``sparse_categorical_crossentropy`` expects.
 """
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,6 +12,71 @@ import numpy as np
 from ._checks import check_float, check_int
 
 __all__ = ["Dataset", "load_blobs", "load_digits"]
+
+
+#: Most classes a dataset may have (the course's go up to 10).
+MAX_CLASSES = 1000
+#: Most points :func:`load_blobs` makes (its arrays then take a few hundred MB).
+MAX_SAMPLES = 10_000_000
+#: Most bytes of features a dataset may hold (float32): far above the course's
+#: datasets, well below a laptop's memory.
+MAX_FEATURE_BYTES = 2**30
+
+
+def _array(name, values):
+    try:
+        return np.asarray(values)
+    except ValueError as error:  # a ragged nesting: rows of different lengths
+        raise ValueError(f"{name} must be a rectangular array, got a ragged sequence ({error})") \
+            from None
+
+
+def _features(name, values):
+    """``values`` as a C-contiguous float32 (n_samples, n_features) array, checked."""
+    x = _array(name, values)
+    if x.ndim != 2:
+        hint = "; one feature per sample is x.reshape(-1, 1)" if x.ndim == 1 else ""
+        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape "
+                         f"{x.shape}{hint}")
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} must hold at least one sample, got an empty array")
+    if x.shape[1] == 0:
+        raise ValueError(f"{name} must hold at least one feature, got shape {x.shape}")
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold numbers, got dtype {x.dtype}")
+    if x.size * 4 > MAX_FEATURE_BYTES:
+        raise ValueError(f"{name} of shape {x.shape} would take {x.size * 4 / 2**30:.1f} GB as "
+                         f"float32, more than fits in memory here (at most "
+                         f"{MAX_FEATURE_BYTES / 2**30:.0f} GB)")
+    x32 = np.ascontiguousarray(x, dtype=np.float32)
+    bad = ~np.isfinite(x32)
+    if bad.any():
+        row, column = (int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{name} must hold finite float32 numbers, got {x[row, column]!r} at "
+                         f"row {row}, column {column} ({int(bad.sum())} such values)")
+    return x32
+
+
+def _labels(name, values, n_classes):
+    """``values`` as a C-contiguous int32 (n_samples,) array of labels in [0, n_classes)."""
+    y = _array(name, values)
+    if y.ndim == 2 and y.shape[1] == n_classes and y.dtype.kind in "biuf" and len(y) \
+            and np.all((y == 0) | (y == 1)) and np.all(y.sum(axis=1) == 1):
+        raise ValueError(f"{name} must hold integer labels, got one-hot rows of shape {y.shape}; "
+                         f"pass {name}.argmax(axis=1)")
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of integer labels, got shape {y.shape}")
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold integer labels, got dtype {y.dtype}")
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(y) & (y == np.round(y)) if y.dtype.kind == "f" else np.ones(len(y), bool)
+        inside = whole & (y >= 0) & (y < n_classes)
+    if not inside.all():
+        index = int(np.argmin(inside))
+        note = "" if whole[index] else ", not an integer"
+        raise ValueError(f"{name} must hold integer labels in [0, {n_classes}) (n_classes="
+                         f"{n_classes}), got {y[index]!r} at index {index}{note}")
+    return np.ascontiguousarray(y, dtype=np.int32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,6 +94,14 @@ class Dataset:
     n_classes : int
     config : dict
         The arguments that produced the data (JSON-safe).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an array is not 2-D (features) or 1-D (labels), ragged, empty,
+        not finite, one-hot, or of mismatched lengths or feature counts, or a
+        label is not an integer in ``[0, n_classes)``; the message names the
+        array and echoes the bad value. Arrays are stored as float32 and int32.
     """
 
     x_train: np.ndarray
@@ -39,16 +113,34 @@ class Dataset:
     config: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if len(self.x_train) == 0:
-            raise ValueError("x_train must hold at least one sample, got an empty array")
-        if len(self.x_test) == 0:
-            raise ValueError("x_test must hold at least one sample, got an empty array")
-        if len(self.x_train) != len(self.y_train):
+        # Checked here, at the door: bad labels or non-finite features would
+        # otherwise reach the trainer and come back as "diverged at epoch 1".
+        n_classes = check_int("n_classes", self.n_classes, low=2, high=MAX_CLASSES)
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a str, got {self.name!r}")
+        if not isinstance(self.config, dict):
+            raise TypeError(f"config must be a dict, got {self.config!r}")
+        try:
+            json.dumps(self.config, sort_keys=True)
+        except (TypeError, ValueError) as error:
+            raise TypeError(f"config must be JSON-safe (it is part of cache keys), got "
+                            f"{self.config!r}: {error}") from None
+        x_train = _features("x_train", self.x_train)
+        x_test = _features("x_test", self.x_test)
+        if x_train.shape[1] != x_test.shape[1]:
+            raise ValueError(f"x_train and x_test must have the same number of features, got "
+                             f"{x_train.shape[1]} and {x_test.shape[1]}")
+        y_train = _labels("y_train", self.y_train, n_classes)
+        y_test = _labels("y_test", self.y_test, n_classes)
+        if len(x_train) != len(y_train):
             raise ValueError(f"x_train and y_train must have the same length, got "
-                             f"{len(self.x_train)} and {len(self.y_train)}")
-        if len(self.x_test) != len(self.y_test):
+                             f"{len(x_train)} and {len(y_train)}")
+        if len(x_test) != len(y_test):
             raise ValueError(f"x_test and y_test must have the same length, got "
-                             f"{len(self.x_test)} and {len(self.y_test)}")
+                             f"{len(x_test)} and {len(y_test)}")
+        for name, value in (("x_train", x_train), ("y_train", y_train), ("x_test", x_test),
+                            ("y_test", y_test), ("n_classes", n_classes)):
+            object.__setattr__(self, name, value)
 
     @property
     def n_train(self):
@@ -115,7 +207,7 @@ def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0,
     """
     from sklearn.datasets import make_blobs
 
-    n_samples = check_int("n_samples", n_samples, low=2)
+    n_samples = check_int("n_samples", n_samples, low=2, high=MAX_SAMPLES)
     train_size = check_int("train_size", train_size, low=1, high=n_samples - 1)
     centers = check_int("centers", centers, low=2, high=50)
     cluster_std = check_float("cluster_std", cluster_std, low=0.0, low_open=True)
