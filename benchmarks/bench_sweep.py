@@ -32,7 +32,7 @@ import numpy as np
 
 import helpers
 from helpers._backend import keras
-from helpers.training import _expected_retracing
+from helpers.pipeline import expected_retracing
 
 BATCH_SIZES = [4, 8, 16, 32, 64, 128, 256, 450]
 SEEDS = [0, 1, 2, 3, 4]
@@ -114,7 +114,7 @@ def main(argv=None):
           f"{'model.fit, 5 runs (s)':>21}")
     fit_total = 0.0
     # A fresh model per run retraces Keras's step; TensorFlow would warn about each.
-    logging.getLogger("tensorflow").addFilter(_expected_retracing)
+    logging.getLogger("tensorflow").addFilter(expected_retracing)
     for b in BATCH_SIZES:
         estimate, per_epoch = estimate_fit(data, b)
         fit_total += estimate

@@ -18,8 +18,6 @@ possible mini-batch follow without training:
   a bigger batch buys little.
 """
 
-import contextlib
-import logging
 import weakref
 from dataclasses import dataclass
 
@@ -27,7 +25,7 @@ import numpy as np
 
 from ._backend import keras, tf
 from ._checks import check_int
-from .training import _expected_retracing
+from .pipeline import quiet_retracing
 
 __all__ = ["per_example_gradients", "batch_gradient", "GradientNoise", "gradient_noise",
            "GradientError", "minibatch_gradient_error", "fit_steps_to_batch"]
@@ -46,17 +44,6 @@ def _inputs(model, x, y):
 
 # One pair of traced functions per model, so repeated calls do not retrace.
 _FUNCTIONS = weakref.WeakKeyDictionary()
-
-
-@contextlib.contextmanager
-def _quiet_retracing():
-    # Each new model is traced once; TensorFlow would warn about that as "retracing".
-    logger = logging.getLogger("tensorflow")
-    logger.addFilter(_expected_retracing)
-    try:
-        yield
-    finally:
-        logger.removeFilter(_expected_retracing)
 
 
 def _functions(model):
@@ -121,7 +108,7 @@ def per_example_gradients(model, x, y, *, chunk=500):
     parts = []
     for start in range(0, len(x), chunk):
         xc, yc = x[start:start + chunk], y[start:start + chunk]
-        with _quiet_retracing():
+        with quiet_retracing():
             jac = jacobian(t.constant(xc), t.constant(yc))
         parts.append(np.concatenate([j.numpy().reshape(len(xc), -1) for j in jac], axis=1))
     return np.concatenate(parts).astype(np.float64)
@@ -140,7 +127,7 @@ def batch_gradient(model, x, y):
     x, y = _inputs(model, x, y)
     t = tf()
     _, gradient = _functions(model)
-    with _quiet_retracing():
+    with quiet_retracing():
         grads = gradient(t.constant(x), t.constant(y))
     return np.concatenate([g.numpy().ravel() for g in grads]).astype(np.float64)
 

@@ -23,17 +23,15 @@ for a single model at learning rate ``lr_k``. (Scaling each replica's loss by
 differently, a difference that batch-1 training amplifies.)
 """
 
-import logging
-import math
 import time
 
 import numpy as np
 
 from ._backend import keras, tf
-from ._checks import check_bool, check_float, check_int
-from .data import Dataset
+from ._checks import check_bool, check_int, check_sequence
 from .models import build_mlp
-from .training import HISTORY_KEYS, TrainResult, _expected_retracing, _one_at_a_time
+from .pipeline import (HISTORY_KEYS, PROGRAMS, check_architecture, check_dataset, engine_for,
+                       first_divergence, momentum_sgd, one_at_a_time, plan_runs, timed_compile)
 
 __all__ = ["train_replicas", "build_replica_mlp", "CHUNK_EPOCHS"]
 
@@ -81,13 +79,18 @@ def build_replica_mlp(n_features, n_classes, *, replicas, hidden_units=32, activ
     ], name=f"mlp_{hidden_units}_x{replicas}")
 
 
-def _replica_sgd(replicas, momentum):
-    """Keras's SGD with a learning rate per replica (the leading axis of every variable)."""
+def _replica_sgd(replicas):
+    """The trainer's SGD (momentum in a variable) with a learning rate per replica.
+
+    The rates multiply the leading (replica) axis of every variable; the
+    momentum is a variable, as in :func:`helpers.train`, so every momentum
+    shares one compiled program.
+    """
     k = keras()
 
-    class ReplicaSGD(k.optimizers.SGD):
+    class ReplicaSGD(momentum_sgd()):
         def __init__(self):
-            super().__init__(learning_rate=1.0, momentum=momentum)
+            super().__init__(learning_rate=1.0)
             self.replica_rates = tf().Variable(np.ones(replicas, np.float32), trainable=False,
                                                name="replica_rates")
 
@@ -101,26 +104,34 @@ def _replica_sgd(replicas, momentum):
 
 
 class _ReplicaEngine:
-    """A replica model + Keras SGD whose compiled chunk programs are reused."""
+    """A replica model + SGD whose compiled chunk programs are reused.
 
-    def __init__(self, n_features, n_classes, replicas, hidden_units, activation, momentum):
+    Its programs are kept in :data:`helpers.pipeline.PROGRAMS` under
+    :meth:`program_key`; the momentum is not part of it.
+    """
+
+    def __init__(self, key, n_features, n_classes, replicas, hidden_units, activation):
         k = keras()
+        self.key = key
         self.replicas = replicas
         self.model = build_replica_mlp(n_features, n_classes, replicas=replicas,
                                        hidden_units=hidden_units, activation=activation)
-        self.optimizer = _replica_sgd(replicas, momentum)
+        self.optimizer = _replica_sgd(replicas)
         self.optimizer.build(self.model.trainable_variables)
         self._optimizer_start = [v.numpy() for v in self.optimizer.variables]
         self._loss = k.losses.sparse_categorical_crossentropy
         self._tf = tf()
-        self._program = self._tf.function(self._run_chunk, jit_compile=True,
-                                          reduce_retracing=False)
-        self._compiled = set()
 
-    def start(self, weights):
+    @staticmethod
+    def program_key(engine_key, n_train, n_test, batch_size):
+        """Runs with equal keys share one compiled chunk program."""
+        return (engine_key, n_train, n_test, CHUNK_EPOCHS, batch_size)
+
+    def start(self, weights, momentum):
         self.model.set_weights(weights)
         for v, value in zip(self.optimizer.variables, self._optimizer_start):
             v.assign(value)
+        self.optimizer.momentum_value.assign(momentum)
 
     def _step(self, x, y, weight, count):
         """One SGD update of every replica on its own batch; per-replica loss and hits.
@@ -195,49 +206,27 @@ class _ReplicaEngine:
         t = self._tf
         order = t.constant(order, dtype=t.int32)
         rates = t.constant(rates, dtype=t.float32)
-        key = tuple(tuple(v.shape) for v in tensors) + (tuple(order.shape), batch_size)
+        key = self.program_key(self.key, int(tensors[0].shape[0]), int(tensors[2].shape[0]),
+                               batch_size)
+        program = PROGRAMS.get(key)
         compile_seconds = 0.0
-        if key not in self._compiled:
+        if program is None:
+            program = self._tf.function(self._run_chunk, jit_compile=True, reduce_retracing=False)
             # Zero epochs: XLA compiles the whole program, no weight moves.
-            tf_logger = logging.getLogger("tensorflow")
-            tf_logger.addFilter(_expected_retracing)
-            start = time.perf_counter()
-            try:
-                self._program(*tensors, order, rates, t.constant(0), batch_size)
-            finally:
-                tf_logger.removeFilter(_expected_retracing)
-            compile_seconds = time.perf_counter() - start
-            self._compiled.add(key)
+            compile_seconds = timed_compile(
+                lambda: program(*tensors, order, rates, t.constant(0), batch_size))
+            PROGRAMS.put(key, program)
         start = time.perf_counter()
-        logs, batch_losses = self._program(*tensors, order, rates, t.constant(n_epochs),
-                                           batch_size)
+        logs, batch_losses = program(*tensors, order, rates, t.constant(n_epochs), batch_size)
         logs = {k: v.numpy()[:n_epochs] for k, v in logs.items()}
         batch_losses = batch_losses.numpy()[:n_epochs]
         return logs, batch_losses, time.perf_counter() - start, compile_seconds
 
 
-_ENGINES = {}
-
-
-def _engine_for(data, replicas, hidden_units, activation, momentum):
-    key = (data.n_features, data.n_classes, replicas, hidden_units, activation, momentum)
-    if key not in _ENGINES:
-        _ENGINES[key] = _ReplicaEngine(data.n_features, data.n_classes, replicas,
-                                       hidden_units, activation, momentum)
-    return _ENGINES[key]
-
-
-def _per_epoch(name, value, epochs, check):
-    """The value of a constant or a schedule ``value(epoch)`` at every epoch, checked."""
-    if not callable(value):
-        return [check(value)] * epochs
-    values = []
-    for epoch in range(epochs):
-        try:
-            values.append(check(value(epoch)))
-        except (TypeError, ValueError) as error:
-            raise type(error)(f"{name}({epoch}) returned a bad value: {error}") from None
-    return values
+def _engine_for(data, replicas, hidden_units, activation):
+    key = ("replicas", data.n_features, data.n_classes, replicas, hidden_units, activation)
+    return engine_for(key, lambda: _ReplicaEngine(key, data.n_features, data.n_classes, replicas,
+                                                  hidden_units, activation))
 
 
 def _chunks(sizes):
@@ -249,19 +238,6 @@ def _chunks(sizes):
             first = epoch
 
 
-def _diverged_epoch(logs, n_classes):
-    """1-based first epoch whose loss or val_loss is non-finite or > 100 ln(C), per replica."""
-    limit = 100 * math.log(n_classes)
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(logs["loss"]) | ~np.isfinite(logs["val_loss"]) | \
-            (logs["loss"] > limit) | (logs["val_loss"] > limit)
-    return [int(np.argmax(col)) + 1 if col.any() else None for col in bad.T]
-
-
-def _schedule_name(value):
-    return getattr(value, "name", "schedule") if callable(value) else value
-
-
 def _orders(rngs, count, n_train, shuffle):
     """Each replica's sample order for ``count`` epochs, as ``helpers.train`` draws them."""
     order = np.zeros((CHUNK_EPOCHS, len(rngs), n_train), dtype=np.int32)
@@ -271,7 +247,7 @@ def _orders(rngs, count, n_train, shuffle):
     return order
 
 
-@_one_at_a_time
+@one_at_a_time
 def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=0.9,
                    hidden_units=32, activation="relu", kernel_initializer="glorot_uniform",
                    shuffle=True, pad_to=8, progress=False):
@@ -327,40 +303,27 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     >>> [r.epochs_run for r in runs]
     [3, 3]
     """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
-                        f"got {type(data).__name__}")
-    n_train = data.n_train
-    epochs = check_int("epochs", epochs, low=1, high=100_000)
-    momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    data = check_dataset(data)
     pad_to = check_int("pad_to", pad_to, low=1, high=64)
-    check_bool("shuffle", shuffle)
     check_bool("progress", progress)
-    learning_rates, seeds = list(learning_rates), list(seeds)
-    if not learning_rates or len(learning_rates) != len(seeds):
-        raise ValueError(f"learning_rates and seeds must be non-empty and of equal length, "
-                         f"got {len(learning_rates)} and {len(seeds)}")
-    seeds = [check_int(f"seeds[{i}]", s, low=0, high=2**31 - 1) for i, s in enumerate(seeds)]
-
-    def check_batch(value):
-        return check_int("batch_size", value, low=1, high=n_train)
-
-    def check_lr(value):
-        return check_float("learning_rate", value, low=0.0, low_open=True)
-
-    sizes = _per_epoch("batch_size", batch_size, epochs, check_batch)
-    wanted = len(seeds)
+    learning_rates = check_sequence("learning_rates", learning_rates,
+                                    "learning rates or schedules (one per run)")
+    seeds = check_sequence("seeds", seeds, "ints (one per run)")
+    architecture = check_architecture(hidden_units, activation, kernel_initializer)
+    plan = plan_runs(data, batch_size=batch_size, epochs=epochs, learning_rates=learning_rates,
+                     seeds=seeds, momentum=momentum, shuffle=shuffle, architecture=architecture)
+    n_train = data.n_train
+    wanted = plan.runs
     padded = -(-wanted // pad_to) * pad_to
-    all_seeds = seeds + [seeds[0]] * (padded - wanted)
-    all_rates = learning_rates + [learning_rates[0]] * (padded - wanted)
-    rates = np.array([_per_epoch("learning_rate", lr, epochs, check_lr) for lr in all_rates],
-                     dtype=np.float32).T     # [epochs, replicas]
+    all_seeds = list(plan.seeds) + [plan.seeds[0]] * (padded - wanted)
+    rates = np.concatenate([plan.learning_rates,
+                            np.repeat(plan.learning_rates[:1], padded - wanted, axis=0)])
+    rates = rates.astype(np.float32).T     # [epochs, replicas]
 
-    singles = [build_mlp(data.n_features, data.n_classes, hidden_units=hidden_units,
-                         activation=activation, kernel_initializer=kernel_initializer,
-                         seed=s).get_weights() for s in all_seeds]
-    engine = _engine_for(data, padded, hidden_units, activation, momentum)
-    engine.start([np.stack(parts) for parts in zip(*singles)])
+    singles = [build_mlp(data.n_features, data.n_classes, **architecture, seed=s).get_weights()
+               for s in all_seeds]
+    engine = _engine_for(data, padded, architecture["hidden_units"], architecture["activation"])
+    engine.start([np.stack(parts) for parts in zip(*singles)], plan.momentum)
 
     t = tf()
     tensors = tuple(t.constant(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
@@ -372,14 +335,14 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=epochs, desc=f"{wanted} runs at once", leave=False)
+        bar = tqdm(total=plan.epochs, desc=f"{wanted} runs at once", leave=False)
     try:
-        for first, stop, size in _chunks(sizes):
+        for first, stop, size in _chunks(plan.batch_sizes):
             count = stop - first
             chunk_rates = np.ones((CHUNK_EPOCHS, padded), dtype=np.float32)
             chunk_rates[:count] = rates[first:stop]
             out, losses, seconds, compiled = engine.run(
-                tensors, _orders(rngs, count, n_train, shuffle), chunk_rates, count, size)
+                tensors, _orders(rngs, count, n_train, plan.shuffle), chunk_rates, count, size)
             compile_seconds += compiled
             logs = {key: np.concatenate([logs[key], out[key]]) for key in HISTORY_KEYS}
             batch_loss.extend(losses)
@@ -388,28 +351,21 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
             epoch_seconds.extend([seconds / count / wanted] * count)
             if bar is not None:
                 bar.update(count)
-            if all(d is not None for d in _diverged_epoch(logs, data.n_classes)[:wanted]):
+            divergence = first_divergence(logs["loss"], logs["val_loss"], data.n_classes)
+            if all(d is not None for d in divergence[:wanted]):
                 break
     finally:
         if bar is not None:
             bar.close()
 
-    diverged = _diverged_epoch(logs, data.n_classes)
-    epoch_seconds = np.asarray(epoch_seconds)
-    epoch_updates = np.asarray(epoch_updates)
+    divergence = first_divergence(logs["loss"], logs["val_loss"], data.n_classes)
     results = []
     for k in range(wanted):
-        stop = diverged[k] or len(epoch_updates)
-        config = dict(dataset=data.config, batch_size=_schedule_name(batch_size), epochs=epochs,
-                      learning_rate=_schedule_name(learning_rates[k]), momentum=momentum,
-                      seed=seeds[k], hidden_units=hidden_units, activation=activation,
-                      kernel_initializer=kernel_initializer, shuffle=shuffle, jit_compile=True,
-                      trainer="replicas")
-        results.append(TrainResult(
-            history={key: [float(v) for v in logs[key][:stop, k]] for key in HISTORY_KEYS},
-            batch_loss=np.concatenate([b[:, k] for b in batch_loss[:stop]]).astype(float),
-            epoch_updates=epoch_updates[:stop].copy(),
-            epoch_seconds=epoch_seconds[:stop].copy(),
-            seconds=float(epoch_seconds[:stop].sum()), compile_seconds=compile_seconds / wanted,
-            config=config, diverged_at=diverged[k]))
+        stop = divergence[k] or len(epoch_updates)
+        results.append(plan.result(
+            k, history={key: logs[key][:stop, k] for key in HISTORY_KEYS},
+            batch_loss=np.concatenate([b[:, k] for b in batch_loss[:stop]]),
+            epoch_updates=epoch_updates[:stop], epoch_seconds=epoch_seconds[:stop],
+            compile_seconds=compile_seconds / wanted, diverged_at=divergence[k],
+            jit_compile=True, trainer="replicas"))
     return results

@@ -9,26 +9,29 @@ inside one ``tf.function`` (XLA-compiled by default), looping with
 ``tf.range`` instead of a Python loop, so a batch-1 epoch of 800 updates
 costs milliseconds instead of a second. Compiled programs are kept and reused
 across runs of the same architecture, so a sweep compiles once per batch size.
+
+The checks, the schedules, the divergence rule and the result are those of
+:mod:`helpers.pipeline`, shared with :func:`helpers.train_replicas`.
 """
 
-import functools
-import logging
 import math
 import re
-import threading
 import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._backend import keras, tf
-from ._checks import check_bool, check_float, check_int
-from .data import Dataset
+from ._checks import check_bool, check_int
 from .models import build_mlp
+from .pipeline import (ENGINES, HISTORY_KEYS, MODEL_DEFAULTS, PROGRAMS, TRAINING_LOCK,
+                       TrainResult, check_architecture, check_dataset, diverged, engine_for,
+                       momentum_sgd, one_at_a_time, plan_runs, timed_compile)
 
-__all__ = ["TrainResult", "train", "updates_per_epoch", "program_key", "HISTORY_KEYS"]
+__all__ = ["TrainResult", "train", "updates_per_epoch", "program_key", "is_compiled",
+           "HISTORY_KEYS"]
 
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+# The explorer's tests hold training up with it.
+_TRAINING_LOCK = TRAINING_LOCK
 
 
 def updates_per_epoch(n_train, batch_size):
@@ -42,171 +45,36 @@ def updates_per_epoch(n_train, batch_size):
     return math.ceil(n_train / batch_size)
 
 
-@dataclass(eq=False)
-class TrainResult:
-    """What one training run produced.
-
-    Attributes
-    ----------
-    history : dict of str -> list of float
-        Keras's keys and meaning: ``loss`` and ``accuracy`` averaged over the
-        epoch's batches, ``val_loss`` and ``val_accuracy`` on the test split
-        at the end of each epoch. One value per epoch run.
-    batch_loss : ndarray of shape (total_updates,)
-        The loss of each update's own batch, before that update.
-    epoch_updates : ndarray of shape (epochs_run,)
-        Parameter updates made in each epoch.
-    epoch_seconds : ndarray of shape (epochs_run,)
-        Wall time of each epoch (compilation excluded).
-    seconds : float
-        Wall time of the training run, compilation excluded.
-    compile_seconds : float
-        Time spent tracing and compiling before the run (0 when reused).
-    config : dict
-        The arguments that produced the run.
-    diverged_at : int or None
-        The 1-based epoch whose loss stopped being finite or exceeded 100x
-        the loss of guessing (``100 * ln(n_classes)``); training stopped there.
-    model : keras.Model or None
-        The trained model (None for results loaded from a cache).
-    """
-
-    history: dict
-    batch_loss: np.ndarray
-    epoch_updates: np.ndarray
-    epoch_seconds: np.ndarray
-    seconds: float
-    compile_seconds: float
-    config: dict
-    diverged_at: int | None = None
-    model: object = field(default=None, repr=False)
-
-    @property
-    def epochs_run(self):
-        return len(self.history["loss"])
-
-    @property
-    def updates_per_epoch(self):
-        """Updates per epoch: an int, or an array when the batch size changed."""
-        values = np.unique(self.epoch_updates)
-        return int(values[0]) if len(values) == 1 else self.epoch_updates.copy()
-
-    @property
-    def updates(self):
-        """Cumulative updates at the end of each epoch, shape (epochs_run,)."""
-        return np.cumsum(self.epoch_updates)
-
-    @property
-    def diverged(self):
-        return self.diverged_at is not None
-
-    @property
-    def label(self):
-        c = self.config
-        lr = c["learning_rate"]
-        lr_text = f"{lr:g}" if isinstance(lr, float) else str(lr)  # "schedule" for callables
-        return f"batch {c['batch_size']}, lr {lr_text}"
-
-    def jitter(self, key="val_loss"):
-        """Mean absolute change of ``history[key]`` from one epoch to the next.
-
-        A smooth curve has a small jitter, a noisy one a large jitter; it is
-        how the course puts a number on "this curve is noisier".
-        """
-        if key not in self.history:
-            raise KeyError(f"key must be one of {sorted(self.history)}, got {key!r}")
-        values = np.asarray(self.history[key], dtype=float)
-        return float(np.mean(np.abs(np.diff(values)))) if len(values) > 1 else 0.0
-
-    def final(self, key):
-        """The last recorded value of ``history[key]``."""
-        if key not in self.history:
-            raise KeyError(f"key must be one of {sorted(self.history)}, got {key!r}")
-        return self.history[key][-1]
-
-    def __repr__(self):
-        h = self.history
-        state = (f"diverged at epoch {self.diverged_at}" if self.diverged
-                 else f"accuracy {h['accuracy'][-1]:.3f}, val_accuracy {h['val_accuracy'][-1]:.3f}")
-        return (f"TrainResult({self.label}: {self.epochs_run} epochs, "
-                f"{self.updates[-1]} updates, {self.seconds:.2f} s, {state})")
-
-    def to_dict(self):
-        """A JSON-safe dict of everything but the model."""
-        return dict(history={k: [float(v) for v in vals] for k, vals in self.history.items()},
-                    batch_loss=self.batch_loss.astype(float).tolist(),
-                    epoch_updates=self.epoch_updates.astype(int).tolist(),
-                    epoch_seconds=self.epoch_seconds.astype(float).tolist(),
-                    seconds=float(self.seconds), compile_seconds=float(self.compile_seconds),
-                    config=self.config, diverged_at=self.diverged_at)
-
-    @classmethod
-    def from_dict(cls, d):
-        """Rebuild a result written by :meth:`to_dict` (without its model)."""
-        return cls(history={k: list(v) for k, v in d["history"].items()},
-                   batch_loss=np.asarray(d["batch_loss"], dtype=float),
-                   epoch_updates=np.asarray(d["epoch_updates"], dtype=int),
-                   epoch_seconds=np.asarray(d["epoch_seconds"], dtype=float),
-                   seconds=float(d["seconds"]), compile_seconds=float(d["compile_seconds"]),
-                   config=dict(d["config"]), diverged_at=d["diverged_at"])
-
-
-@functools.cache
-def _momentum_sgd():
-    """Keras's SGD with its momentum in a variable, so one program serves every momentum.
-
-    Keras's SGD bakes ``momentum`` into the compiled program as a constant, so
-    each new momentum would compile anew (about a second: the explorer's
-    momentum slider would wait for the compiler). This subclass runs Keras's
-    own update, ``m = momentum * m - lr * g; w += m``, reading ``momentum``
-    from a variable. Without XLA its weights and histories are bit for bit
-    those of Keras's SGD at every momentum, 0 included, where Keras runs
-    ``w -= lr * g`` instead (tests/test_training.py). With XLA they agree as
-    closely as XLA agrees with ``model.fit`` anyway; at momentum 0 XLA may
-    round ``w + (0 * m - lr * g)`` and ``w - lr * g`` apart by about 1e-7.
-    """
-    k = keras()
-    ops = k.ops
-
-    class MomentumSGD(k.optimizers.SGD):
-        def build(self, variables):
-            if self.built:
-                return
-            super().build(variables)
-            self.momentum_value = self.add_variable(shape=(), initializer="zeros",
-                                                    dtype="float32", name="momentum_value")
-
-        def update_step(self, gradient, variable, learning_rate):
-            learning_rate = ops.cast(learning_rate, variable.dtype)
-            gradient = ops.cast(gradient, variable.dtype)
-            m = self.momentums[self._get_variable_index(variable)]
-            momentum = ops.cast(self.momentum_value, variable.dtype)
-            self.assign(m, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate)))
-            self.assign_add(variable, m)
-
-    return MomentumSGD
-
-
 class _Engine:
     """A compiled Keras model + SGD optimizer whose epoch programs are reused.
 
     One engine serves every run of one architecture, at any momentum: a new
     run loads its own initial weights, momentum and a fresh optimizer state
     into the same variables, so the XLA programs compiled for earlier runs
-    still apply.
+    still apply. Its programs are kept in :data:`helpers.pipeline.PROGRAMS`
+    under :meth:`program_key`, the one definition of what a program depends on.
     """
 
-    def __init__(self, model, jit_compile):
+    def __init__(self, key, model, jit_compile):
+        self.key = key
         self.model = model
-        # The constructor's momentum only makes Keras build the momentum slots.
-        self.model.compile(optimizer=_momentum_sgd()(learning_rate=0.01, momentum=0.9),
-                           loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        self.model.optimizer.build(self.model.trainable_variables)
-        self._optimizer_start = [v.numpy() for v in self.model.optimizer.variables]
+        self.jit_compile = jit_compile
+        model.compile(optimizer=momentum_sgd()(), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        self.optimizer = model.optimizer
+        self.optimizer.build(model.trainable_variables)
+        self._optimizer_start = [v.numpy() for v in self.optimizer.variables]
         self._tf = tf()
-        self._epoch = self._tf.function(self._run_epoch, jit_compile=jit_compile,
-                                    reduce_retracing=False)
-        self._compiled = set()
+
+    @staticmethod
+    def program_key(engine_key, n_train, n_test, batch_size):
+        """Runs with equal keys share one compiled epoch program."""
+        return (engine_key, n_train, n_test, batch_size)
+
+    @property
+    def usable(self):
+        """False once the model was compiled again elsewhere (its optimizer is no longer ours)."""
+        return self.model.optimizer is self.optimizer
 
     def _run_epoch(self, x, y, x_test, y_test, batch_size):
         t = self._tf
@@ -232,61 +100,44 @@ class _Engine:
                 running.stack())
 
     def _state(self):
-        return [v.numpy() for v in self.model.variables + self.model.optimizer.variables]
+        return [v.numpy() for v in self.model.variables + self.optimizer.variables]
 
     def _restore(self, state):
-        for v, value in zip(self.model.variables + self.model.optimizer.variables, state):
+        for v, value in zip(self.model.variables + self.optimizer.variables, state):
             v.assign(value)
 
     def start(self, weights, learning_rate, momentum):
         self.model.set_weights(weights)
-        for v, value in zip(self.model.optimizer.variables, self._optimizer_start):
+        for v, value in zip(self.optimizer.variables, self._optimizer_start):
             v.assign(value)
-        self.model.optimizer.learning_rate.assign(learning_rate)
-        self.model.optimizer.momentum_value.assign(momentum)
+        self.optimizer.learning_rate.assign(learning_rate)
+        self.optimizer.momentum_value.assign(momentum)
 
-    def compile_for(self, tensors, batch_size):
-        """Trace and compile the epoch program for these shapes; return seconds spent."""
-        key = tuple(tuple(t.shape) for t in tensors) + (batch_size,)
-        if key in self._compiled:
-            return 0.0
+    def program(self, tensors, batch_size):
+        """The epoch program for these shapes, and the seconds spent compiling it now (0 if kept)."""
+        key = self.program_key(self.key, int(tensors[0].shape[0]), int(tensors[2].shape[0]),
+                               batch_size)
+        program = PROGRAMS.get(key)
+        if program is not None:
+            return program, 0.0
+        program = self._tf.function(self._run_epoch, jit_compile=self.jit_compile,
+                                    reduce_retracing=False)
+        # The first call traces and compiles; it also trains, so the state is put back.
         state = self._state()
-        start = time.perf_counter()
-        tf_logger = logging.getLogger("tensorflow")
-        tf_logger.addFilter(_expected_retracing)
-        try:
-            self._epoch(*tensors, batch_size)
-        finally:
-            tf_logger.removeFilter(_expected_retracing)
-        seconds = time.perf_counter() - start
+        seconds = timed_compile(lambda: program(*tensors, batch_size))
         self._restore(state)
-        self._compiled.add(key)
-        return seconds
+        PROGRAMS.put(key, program)
+        return program, seconds
 
-    def epoch(self, tensors, batch_size):
-        train_logs, val_logs, running = self._epoch(*tensors, batch_size)
+    def epoch(self, program, tensors, batch_size, learning_rate):
+        self.optimizer.learning_rate.assign(learning_rate)
+        train_logs, val_logs, running = program(*tensors, batch_size)
         logs = {k: float(v) for k, v in {**train_logs, **val_logs}.items()}
         return logs, running.numpy()
 
 
-_ENGINES = {}
-# Engines share variables between runs, so two trainings must not overlap (the
-# explorer widget trains in a background thread while a notebook cell may train).
-_TRAINING_LOCK = threading.RLock()
-
-
-def _expected_retracing(record):
-    """Drop TensorFlow's warning about retracing: each new batch size is meant to compile."""
-    return "triggered tf.function retracing" not in record.getMessage()
-
-
-def _one_at_a_time(function):
-    @functools.wraps(function)
-    def locked(*args, **kwargs):
-        with _TRAINING_LOCK:
-            return function(*args, **kwargs)
-
-    return locked
+def _engine_key(n_features, n_classes, hidden_units, activation, jit_compile):
+    return ("train", n_features, n_classes, hidden_units, activation, jit_compile)
 
 
 def program_key(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
@@ -294,22 +145,34 @@ def program_key(data, *, batch_size, hidden_units=32, activation="relu", jit_com
 
     Runs with equal keys share one program; a new key compiles (about a
     second with XLA). The learning rate, momentum, seed and epochs never
-    compile anew.
+    compile anew. It is the key the engine itself files its programs under.
     """
-    return (data.n_train, data.n_test, data.n_features, data.n_classes, hidden_units, activation,
-            jit_compile, batch_size)
+    return _Engine.program_key(_engine_key(data.n_features, data.n_classes, hidden_units,
+                                           activation, jit_compile),
+                               data.n_train, data.n_test, batch_size)
 
 
-def _engine_for(data, hidden_units, activation, jit_compile):
-    key = (data.n_features, data.n_classes, hidden_units, activation, jit_compile)
-    if key not in _ENGINES:
-        model = build_mlp(data.n_features, data.n_classes, hidden_units=hidden_units,
-                          activation=activation)
-        _ENGINES[key] = _Engine(model, jit_compile)
-    return _ENGINES[key]
+def is_compiled(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
+    """Whether a run of this shape would find its epoch program compiled (no wait)."""
+    return program_key(data, batch_size=batch_size, hidden_units=hidden_units,
+                       activation=activation, jit_compile=jit_compile) in PROGRAMS
 
 
-_MODEL_DEFAULTS = dict(hidden_units=32, activation="relu", kernel_initializer="glorot_uniform")
+def _course_engine(data, hidden_units, activation, jit_compile):
+    key = _engine_key(data.n_features, data.n_classes, hidden_units, activation, jit_compile)
+    return engine_for(key, lambda: _Engine(key, build_mlp(data.n_features, data.n_classes,
+                                                          hidden_units=hidden_units,
+                                                          activation=activation), jit_compile))
+
+
+def _model_engine(model, jit_compile):
+    """The engine of a model of another architecture: compiled on its first run, then kept."""
+    key = ("model", id(model), jit_compile)
+    engine = ENGINES.get(key)
+    if engine is not None and not engine.usable:
+        ENGINES.discard(lambda k: k == key)
+        PROGRAMS.discard(lambda program: program[0] == key)
+    return engine_for(key, lambda: _Engine(key, model, jit_compile))
 
 
 def _architecture(model):
@@ -322,7 +185,7 @@ def _architecture(model):
     layers = model.layers
     dense = keras().layers.Dense
     if len(layers) != 2 or not all(isinstance(layer, dense) for layer in layers):
-        return dict.fromkeys(_MODEL_DEFAULTS, "custom")
+        return dict.fromkeys(MODEL_DEFAULTS, "custom")
     hidden = layers[0]
     # Keras's initializer classes are the CamelCase of their string names: HeUniform -> he_uniform.
     initializer = re.sub(r"(?<!^)(?=[A-Z])", "_", type(hidden.kernel_initializer).__name__).lower()
@@ -330,14 +193,50 @@ def _architecture(model):
                 kernel_initializer=initializer)
 
 
-def _schedule_value(name, schedule, epoch, check):
-    if callable(schedule):
-        value = schedule(epoch)
-        try:
-            return check(value)
-        except (TypeError, ValueError) as error:
-            raise type(error)(f"{name}({epoch}) returned a bad value: {error}") from None
-    return schedule
+# Layer settings that do not change what a trained model computes from given weights.
+_INITIAL_ONLY = ("name", "kernel_initializer", "bias_initializer")
+
+
+def _is_course_mlp(model, data, architecture):
+    """True if ``model`` computes what :func:`helpers.build_mlp` builds for ``data``.
+
+    Such a model can be trained by the course's cached engine (its weights
+    copied in and back out), with no compile of its own.
+    """
+    k = keras()
+    if type(model) is not k.Sequential or architecture["hidden_units"] == "custom" \
+            or not all(type(layer) is k.layers.Dense for layer in model.layers):
+        return False
+    try:
+        reference = build_mlp(data.n_features, data.n_classes,
+                              hidden_units=architecture["hidden_units"],
+                              activation=architecture["activation"])
+    except (TypeError, ValueError):   # e.g. an activation build_mlp does not offer
+        return False
+
+    def settings(m):
+        return [{key: v for key, v in layer.get_config().items() if key not in _INITIAL_ONLY}
+                for layer in m.layers]
+
+    return model.trainable and settings(model) == settings(reference) \
+        and [w.shape for w in model.weights] == [w.shape for w in reference.weights]
+
+
+def _check_model_fits(model, data):
+    """Refuse a model that does not take the data's features or give its classes."""
+    if not isinstance(model, keras().Model):
+        raise TypeError(f"model must be a keras.Model or None, got {type(model).__name__}")
+    try:
+        output = model(data.x_train[:1], training=False)
+        shape = tuple(output.shape)
+    except Exception as error:  # Keras raises many kinds for a mismatch
+        raise ValueError(f"model must take inputs of {data.n_features} features "
+                         f"(data.n_features), got {model.name!r}, which fails on one row of "
+                         f"x_train: {error}") from None
+    if shape != (1, data.n_classes):
+        raise ValueError(f"model must output one probability per class, shape (batch, "
+                         f"{data.n_classes}) for data.n_classes={data.n_classes}, got "
+                         f"{model.name!r} with outputs of shape {('batch',) + shape[1:]}")
 
 
 def _batch_losses(running, batch_size, n_train):
@@ -348,20 +247,11 @@ def _batch_losses(running, batch_size, n_train):
     return np.diff(totals, prepend=0.0) / sizes
 
 
-def _diverged(logs, n_classes):
-    """True once the loss is not finite or above 100x the loss of guessing.
-
-    Guessing uniformly costs ``ln(n_classes)`` (1.1 for three classes); a
-    run 100 times worse than that has left any region where it can learn.
-    """
-    limit = 100 * math.log(n_classes)
-    return not all(math.isfinite(logs[k]) and logs[k] <= limit for k in ("loss", "val_loss"))
-
-
-@_one_at_a_time
+@one_at_a_time
 def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, model=None,
-          hidden_units=_MODEL_DEFAULTS["hidden_units"], activation=_MODEL_DEFAULTS["activation"],
-          kernel_initializer=_MODEL_DEFAULTS["kernel_initializer"], shuffle=True, jit_compile=True, progress=False):
+          hidden_units=MODEL_DEFAULTS["hidden_units"], activation=MODEL_DEFAULTS["activation"],
+          kernel_initializer=MODEL_DEFAULTS["kernel_initializer"], shuffle=True, jit_compile=True,
+          progress=False):
     """Train an MLP with SGD + momentum, exactly as ``model.fit`` would, but fast.
 
     The loss is sparse categorical cross-entropy and the metric accuracy,
@@ -385,8 +275,12 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
     seed : int, default 0
         Seeds the initial weights and the shuffling; same seed, same run.
     model : keras.Model, optional
-        A model to train from its current weights (it is compiled with SGD
-        here, and ``seed`` then only seeds the shuffling). By default
+        A model to train in place from its current weights (``seed`` then
+        only seeds the shuffling); it must take ``data.n_features`` inputs
+        and output ``data.n_classes`` probabilities. A model of the course's
+        architecture (as :func:`helpers.build_mlp` builds it) is trained by
+        the same compiled program as the default model; another is compiled
+        with SGD on its first run and reused after that. By default
         :func:`helpers.build_mlp` builds one from ``hidden_units``,
         ``activation``, ``kernel_initializer`` and ``seed``.
     hidden_units, activation, kernel_initializer
@@ -409,9 +303,12 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
     Raises
     ------
     TypeError, ValueError
-        If an argument is of the wrong type or out of range, or if
-        ``hidden_units``, ``activation`` or ``kernel_initializer`` is set
-        together with ``model``; the message names the argument and the bad value.
+        If an argument is of the wrong type or out of range (a learning rate
+        that rounds to 0 in float32, a schedule's bad value, more epochs than
+        the per-update losses can keep in memory), if ``model`` does not fit
+        the data, or if ``hidden_units``, ``activation`` or
+        ``kernel_initializer`` is set together with ``model``; the message
+        names the argument and the bad value.
 
     Examples
     --------
@@ -420,86 +317,68 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
     >>> result.updates_per_epoch, len(result.history["val_loss"])
     (25, 5)
     """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
-                        f"got {type(data).__name__}")
-    n_train = data.n_train
-
-    def check_batch(value):
-        return check_int("batch_size", value, low=1, high=n_train)
-
-    def check_lr(value):
-        return check_float("learning_rate", value, low=0.0, low_open=True)
-
-    if not callable(batch_size):
-        batch_size = check_batch(batch_size)
-    if not callable(learning_rate):
-        learning_rate = check_lr(learning_rate)
-    epochs = check_int("epochs", epochs, low=1, high=100_000)
-    momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
-    seed = check_int("seed", seed, low=0, high=2**31 - 1)
-    check_bool("shuffle", shuffle)
+    data = check_dataset(data)
     check_bool("jit_compile", jit_compile)
     check_bool("progress", progress)
-
-    init_model = build_mlp(data.n_features, data.n_classes, hidden_units=hidden_units,
-                           activation=activation, kernel_initializer=kernel_initializer,
-                           seed=seed) if model is None else model
     if model is None:
-        engine = _engine_for(data, hidden_units, activation, jit_compile)
-        architecture = dict(hidden_units=hidden_units, activation=activation,
-                            kernel_initializer=kernel_initializer)
+        architecture = check_architecture(hidden_units, activation, kernel_initializer)
     else:
-        if not isinstance(model, keras().Model):
-            raise TypeError(f"model must be a keras.Model or None, got {type(model).__name__}")
         given = dict(hidden_units=hidden_units, activation=activation,
                      kernel_initializer=kernel_initializer)
         for name, value in given.items():
-            if value != _MODEL_DEFAULTS[name]:
+            if value != MODEL_DEFAULTS[name]:
                 raise ValueError(f"{name} has no effect with model= (the model's own layers are "
                                  f"trained), got {name}={value!r}; build the model with it instead")
+        _check_model_fits(model, data)
         architecture = _architecture(model)
-        engine = _Engine(model, jit_compile)
+    plan = plan_runs(data, batch_size=batch_size, epochs=epochs, learning_rates=[learning_rate],
+                     seeds=[seed], momentum=momentum, shuffle=shuffle, architecture=architecture,
+                     rate_names=["learning_rate"], seed_names=["seed"])
+    seed, rates = plan.seeds[0], plan.learning_rates[0]
 
-    first_lr = _schedule_value("learning_rate", learning_rate, 0, check_lr)
-    engine.start(init_model.get_weights(), first_lr, momentum)
+    if model is None:
+        result_model = build_mlp(data.n_features, data.n_classes, **architecture, seed=seed)
+        engine = _course_engine(data, architecture["hidden_units"], architecture["activation"],
+                                jit_compile)
+    else:
+        result_model = model
+        engine = _course_engine(data, architecture["hidden_units"], architecture["activation"],
+                                jit_compile) if _is_course_mlp(model, data, architecture) \
+            else _model_engine(model, jit_compile)
+    engine.start(result_model.get_weights(), rates[0], plan.momentum)
 
     t = tf()
     rng = np.random.default_rng(seed)
+    n_train = data.n_train
     test = (t.constant(data.x_test), t.constant(data.y_test))
     history = {k: [] for k in HISTORY_KEYS}
     batch_loss, epoch_updates, epoch_seconds = [], [], []
     compile_seconds, diverged_at = 0.0, None
-    epoch_iter = range(epochs)
+    epoch_iter = range(plan.epochs)
     if progress:
         from tqdm.auto import tqdm
 
         epoch_iter = tqdm(epoch_iter, desc="epochs", leave=False)
     for epoch in epoch_iter:
-        size = _schedule_value("batch_size", batch_size, epoch, check_batch)
-        lr = _schedule_value("learning_rate", learning_rate, epoch, check_lr)
-        engine.model.optimizer.learning_rate.assign(lr)
-        order = rng.permutation(n_train) if shuffle else np.arange(n_train)
+        size = plan.batch_sizes[epoch]
+        order = rng.permutation(n_train) if plan.shuffle else np.arange(n_train)
         tensors = (t.constant(data.x_train[order]), t.constant(data.y_train[order])) + test
-        compile_seconds += engine.compile_for(tensors, size)
+        program, seconds = engine.program(tensors, size)
+        compile_seconds += seconds
         start = time.perf_counter()
-        logs, running = engine.epoch(tensors, size)
+        logs, running = engine.epoch(program, tensors, size, rates[epoch])
         epoch_seconds.append(time.perf_counter() - start)
         for key in HISTORY_KEYS:
             history[key].append(logs[key])
         batch_loss.append(_batch_losses(running, size, n_train))
         epoch_updates.append(len(running))
-        if _diverged(logs, data.n_classes):
+        if diverged(logs["loss"], logs["val_loss"], data.n_classes):
             diverged_at = epoch + 1
             break
 
-    final_weights = engine.model.get_weights()
-    if model is None:
-        init_model.set_weights(final_weights)
-    config = dict(dataset=data.config, batch_size=batch_size if not callable(batch_size) else "schedule",
-                  epochs=epochs, learning_rate=learning_rate if not callable(learning_rate) else "schedule",
-                  momentum=momentum, seed=seed, **architecture, shuffle=shuffle, jit_compile=jit_compile)
-    return TrainResult(history=history, batch_loss=np.concatenate(batch_loss),
-                       epoch_updates=np.asarray(epoch_updates), epoch_seconds=np.asarray(epoch_seconds),
-                       seconds=float(np.sum(epoch_seconds)), compile_seconds=compile_seconds,
-                       config=config, diverged_at=diverged_at, model=init_model)
+    if engine.model is not result_model:
+        result_model.set_weights(engine.model.get_weights())
+    return plan.result(0, history=history, batch_loss=np.concatenate(batch_loss),
+                       epoch_updates=epoch_updates, epoch_seconds=epoch_seconds,
+                       compile_seconds=compile_seconds, diverged_at=diverged_at,
+                       model=result_model, jit_compile=jit_compile)

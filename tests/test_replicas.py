@@ -144,7 +144,7 @@ def test_replica_model_keeps_replicas_apart():
     (dict(learning_rates=[0.01, 0.1], seeds=[0]), r"equal length, got 2 and 1"),
     (dict(learning_rates=[], seeds=[]), r"non-empty"),
     (dict(learning_rates=[0.01], seeds=[-1]), r"seeds\[0\] must be an int .*got -1"),
-    (dict(learning_rates=[0.0], seeds=[0]), r"learning_rate must be .*got 0\.0"),
+    (dict(learning_rates=[0.0], seeds=[0]), r"learning_rates\[0\] must be .*got 0\.0"),
     (dict(learning_rates=[0.01], seeds=[0], batch_size=61), r"batch_size must be an int in \[1, 60\], got 61"),
     (dict(learning_rates=[0.01], seeds=[0], pad_to=0), r"pad_to must be .*got 0"),
 ])
