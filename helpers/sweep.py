@@ -9,47 +9,59 @@ compressed JSON file per run named by a hash of its full configuration, so
 - running the same cell again reads the results instead of training;
 - an interrupted sweep (Ctrl-C, a closed laptop) keeps every finished run,
   and running it again trains only what is missing;
-- a cache file that cannot be read is trained again, with a warning.
+- a cache file that cannot be used (damaged, cut short, oversized, another
+  run's, a folder or a named pipe in its place) is trained again, with a
+  warning naming it; a file that cannot be written is warned about too, and
+  the run is kept in the result;
+- ``cache_dir`` is checked before anything is trained: a file or a folder
+  that cannot be written fails at once, naming it.
 
-The files are gzip-compressed JSON (never pickle): loading a cache cannot run code.
+The files are gzip-compressed JSON (never pickle): loading a cache cannot run
+code. Each holds its run's full key and a checksum of its result, both
+checked before the result is used.
 """
 
 import gzip
 import hashlib
 import json
+import math
 import os
+import stat
 import tempfile
 import time
-import warnings
+import zlib
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_bool, check_choice, check_float, check_int
-from .data import Dataset
-from .training import HISTORY_KEYS, TrainResult
+from ._checks import check_bool, check_choice, check_float, check_int, check_sequence, warn
+from .pipeline import (HISTORY_KEYS, MAX_EPOCHS, MAX_SEED, MAX_UPDATES, TrainResult,
+                       check_architecture, check_dataset, check_learning_rate)
 
 __all__ = ["sweep", "SweepResult", "steps_to_target", "run_key", "data_digest",
            "TRAINER_VERSION", "DEFAULT_CACHE_DIR"]
 
 #: Part of every cache key. Bump it when a change to the trainer changes its numbers
 #: or their meaning. 3: a run's seconds are its program's time over the real runs
-#: in it, no longer over the padded replica count.
-TRAINER_VERSION = "replicas-3"
+#: in it, no longer over the padded replica count. 4: momentum read from a variable
+#: (as in helpers.train), the key holds n_classes and the TensorFlow version.
+TRAINER_VERSION = "replicas-4"
 #: Relative to the working directory (``notebooks/`` when a notebook runs).
 DEFAULT_CACHE_DIR = Path(".cache") / "sweeps"
-_FORMAT = 1
+_FORMAT = 2
 ROW_KEYS = ("batch_size", "learning_rate", "seed", "epochs", "loss", "accuracy", "val_loss",
             "val_accuracy", "updates", "seconds", "diverged_at", "cached")
 
 
-def _keras_version():
-    try:
-        return metadata.version("keras")
-    except metadata.PackageNotFoundError:
-        return "unknown"
+def _version(*packages):
+    for package in packages:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return "unknown"
 
 
 def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_units,
@@ -57,11 +69,13 @@ def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_u
     """The full configuration of one run, as a JSON-safe dict (the cache key).
 
     It holds everything that decides the run's numbers: the dataset's own
-    config and a hash of its arrays, the model, the optimizer, the schedule
-    of the data, the trainer version and the Keras version.
+    config, its number of classes and a hash of its arrays, the model, the
+    optimizer, the schedule of the data, the trainer version and the Keras
+    and TensorFlow versions.
     """
-    return dict(trainer=TRAINER_VERSION, keras=_keras_version(), dataset=data.config,
-                data_hash=data_digest(data),
+    return dict(trainer=TRAINER_VERSION, keras=_version("keras"),
+                tensorflow=_version("tensorflow", "tensorflow-cpu"), dataset=data.config,
+                n_classes=int(data.n_classes), data_hash=data_digest(data),
                 batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed),
                 epochs=int(epochs), momentum=float(momentum), hidden_units=int(hidden_units),
                 activation=activation, kernel_initializer=kernel_initializer, shuffle=shuffle)
@@ -82,9 +96,21 @@ def data_digest(data):
     return digest.hexdigest()[:16]
 
 
+def _canonical(value):
+    """One text per JSON value (NaN included, which never equals itself as a float)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def _digest(key):
-    text = json.dumps(key, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
+    return hashlib.sha256(_canonical(key).encode()).hexdigest()[:24]
+
+
+def _checksum(result):
+    return hashlib.sha256(_canonical(result).encode()).hexdigest()
+
+
+_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, zlib.error,
+               RecursionError, MemoryError)
 
 
 class _Cache:
@@ -93,51 +119,118 @@ class _Cache:
     def __init__(self, folder):
         self.folder = None if folder is None else Path(folder)
 
+    def prepare(self):
+        """Make the folder and check that it can be written, before anything is trained."""
+        if self.folder is None:
+            return
+        if self.folder.exists() and not self.folder.is_dir():
+            raise ValueError(f"cache_dir must be a folder, got {str(self.folder)!r}, which is "
+                             f"not a folder")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle, probe = tempfile.mkstemp(dir=self.folder, suffix=".probe")
+            os.close(handle)
+            os.unlink(probe)
+        except OSError as error:
+            raise ValueError(f"cache_dir must be a folder this process can write, got "
+                             f"{str(self.folder)!r} ({error})") from None
+
     def path(self, key):
         return self.folder / f"{_digest(key)}.json.gz"
 
-    def load(self, key):
+    @staticmethod
+    def limit(key, n_train):
+        """The most bytes a file of this key can need (uncompressed): more is not this run's."""
+        updates = key["epochs"] * math.ceil(n_train / key["batch_size"])
+        return 2**16 + 24 * updates + 256 * key["epochs"]
+
+    def load(self, key, n_train):
         """The cached result for ``key``, or None (with a warning if the file is bad)."""
         if self.folder is None:
             return None
         path = self.path(key)
-        if not path.exists():
-            return None
         try:
-            with gzip.open(path, "rt", encoding="utf-8") as stream:
-                stored = json.load(stream)
-            if stored.get("format") != _FORMAT or stored.get("key") != key:
+            if not os.path.lexists(path):
+                return None
+            stored = json.loads(_read(path, self.limit(key, n_train)))
+            if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
+                raise ValueError("it was written in another format")
+            if _canonical(stored.get("key")) != _canonical(key):
                 raise ValueError("its key does not match the run's configuration")
+            if stored.get("checksum") != _checksum(stored.get("result")):
+                raise ValueError("its checksum does not match its contents")
             result = TrainResult.from_dict(stored["result"])
+            c = result.config
+            if (c["batch_size"], c["learning_rate"], c["seed"], c["epochs"]) != \
+                    (key["batch_size"], key["learning_rate"], key["seed"], key["epochs"]) \
+                    or result.epochs_run > key["epochs"]:
+                raise ValueError("its run is not the one its key names")
             # Stored with float32's 9 significant digits (see save): back to those float32s.
             result.batch_loss = result.batch_loss.astype(np.float32).astype(float)
             return result
-        except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as error:
-            warnings.warn(f"sweep cache file {path} is unreadable ({error}); "
-                          f"training that run again", RuntimeWarning, stacklevel=4)
+        except _UNREADABLE as error:
+            warn(f"sweep cache file {path} is unreadable ({type(error).__name__}: {error}); "
+                 f"training that run again", RuntimeWarning)
             return None
 
     def save(self, key, result):
+        """Write ``result`` atomically; if that fails, warn and keep going (the run is in memory)."""
         if self.folder is None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.path(key)
         stored = result.to_dict()
         # The per-update losses are float32 numbers and most of the file: 9
         # significant digits keep them exactly (load rounds back to float32).
         stored["batch_loss"] = [float(f"{v:.9g}") for v in stored["batch_loss"]]
-        text = json.dumps(dict(format=_FORMAT, key=key, result=stored))
-        # Write a temporary file and rename it over the target: a reader (or a
-        # crash) never sees half a file.
-        handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        text = json.dumps(dict(format=_FORMAT, key=key, checksum=_checksum(stored), result=stored))
+        temporary = None
         try:
+            # Write a temporary file and rename it over the target: a reader (or a
+            # crash) never sees half a file.
+            handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb",
                                                               compresslevel=1, mtime=0) as stream:
                 stream.write(text.encode("utf-8"))
             os.chmod(temporary, 0o644)
-            os.replace(temporary, self.path(key))
+            os.replace(temporary, path)
+        except OSError as error:
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+            warn(f"sweep cache file {path} could not be written ({type(error).__name__}: "
+                 f"{error}); the run is in this sweep's result but not in the cache",
+                 RuntimeWarning)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _read(path, limit):
+    """The decompressed text of a cache file, refusing anything that is not a plain small file.
+
+    Opened without blocking and checked on the open descriptor, so a named
+    pipe in the file's place is refused instead of waiting for a writer.
+    """
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "folder" if stat.S_ISDIR(info.st_mode) else \
+                "named pipe" if stat.S_ISFIFO(info.st_mode) else "special file"
+            raise ValueError(f"it is a {kind}, not a file")
+        if info.st_size > limit:
+            raise ValueError(f"it holds {info.st_size:,} bytes, more than this run can need")
+        with os.fdopen(descriptor, "rb", closefd=False) as raw:
+            packed = raw.read(limit + 1)
+    finally:
+        os.close(descriptor)
+    inflate = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    data = inflate.decompress(packed, limit + 1)
+    if len(data) > limit or inflate.unconsumed_tail:
+        raise ValueError(f"it unpacks to more than {limit:,} bytes, more than this run can need")
+    if not inflate.eof:
+        raise EOFError("its compressed data ends early")
+    return data.decode("utf-8")
 
 
 @dataclass(eq=False)
@@ -247,18 +340,32 @@ class SweepResult:
                     table[i, j] = reduce(cells[r, c])
         return table, row_values, col_values
 
+    def _ranked(self, value, per, over):
+        """The grid of mean ``value``, NaN where there is nothing to rank.
+
+        A cell whose every seed diverged has no result to rank (a diverged
+        run's last accuracy or loss says nothing about the setting), and
+        neither has a cell whose mean is not finite.
+        """
+        table, row_values, col_values = self.grid(value, rows=per, cols=over)
+        all_diverged, _, _ = self.grid("diverged", rows=per, cols=over)
+        table[~np.isfinite(table) | (all_diverged == 1.0)] = np.nan
+        return table, row_values, col_values
+
     def best(self, value="val_accuracy", *, per="batch_size", over="learning_rate", mode="max"):
         """For each value of ``per``, the value of ``over`` with the best mean ``value``.
 
         Returns
         -------
         dict
-            ``per`` value -> best ``over`` value (mean over seeds).
+            ``per`` value -> best ``over`` value (mean over seeds), or None
+            where every run of that ``per`` value diverged.
         """
         check_choice("mode", mode, ("max", "min"))
-        table, row_values, col_values = self.grid(value, rows=per, cols=over)
+        table, row_values, col_values = self._ranked(value, per, over)
         pick = np.nanargmax if mode == "max" else np.nanargmin
-        return {r: col_values[int(pick(table[i]))] for i, r in enumerate(row_values)}
+        return {r: col_values[int(pick(row))] if not np.isnan(row).all() else None
+                for r, row in zip(row_values, table)}
 
     def near_best(self, value="val_accuracy", *, within, per="batch_size", over="learning_rate",
                   mode="max"):
@@ -270,7 +377,8 @@ class SweepResult:
         Returns
         -------
         dict
-            ``per`` value -> sorted list of ``over`` values (mean over seeds).
+            ``per`` value -> sorted list of ``over`` values (mean over seeds),
+            empty where every run of that ``per`` value diverged.
 
         Examples
         --------
@@ -279,13 +387,15 @@ class SweepResult:
         """
         check_choice("mode", mode, ("max", "min"))
         within = check_float("within", within, low=0.0)
-        table, row_values, col_values = self.grid(value, rows=per, cols=over)
+        table, row_values, col_values = self._ranked(value, per, over)
         out = {}
         for r, row in zip(row_values, table):
-            if mode == "max":
-                good = row >= np.nanmax(row) - within
-            else:
-                good = row <= np.nanmin(row) + within
+            if np.isnan(row).all():
+                out[r] = []
+                continue
+            with np.errstate(invalid="ignore"):
+                good = row >= np.nanmax(row) - within if mode == "max" else \
+                    row <= np.nanmin(row) + within
             out[r] = [c for c, ok in zip(col_values, good) if ok]
         return out
 
@@ -319,10 +429,8 @@ class SweepResult:
         return batch_sizes, np.array(steps), rates
 
 
-def _as_list(name, values, check):
-    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
-        values = [values]
-    values = [check(name, v) for v in values]
+def _as_list(name, values, check, what):
+    values = [check(name, v) for v in check_sequence(name, values, what)]
     if not values:
         raise ValueError(f"{name} must hold at least one value, got an empty sequence")
     if len(set(values)) != len(values):
@@ -330,12 +438,8 @@ def _as_list(name, values, check):
     return values
 
 
-def _check_lr(name, value):
-    return check_float(name, value, low=0.0, low_open=True)
-
-
 def _check_seed(name, value):
-    return check_int(name, value, low=0, high=2**31 - 1)
+    return check_int(name, value, low=0, high=MAX_SEED)
 
 
 def _check_covers(name, mapping, batch_sizes):
@@ -367,7 +471,8 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
         As in :func:`helpers.train`.
     cache_dir : str or Path or None, default ``.cache/sweeps``
         Folder of the run cache, relative to the working directory; None
-        caches nothing (every run is trained).
+        caches nothing (every run is trained). It is made if missing, and
+        must be a folder this process can write.
     replicas : int, default 8
         Runs of one batch size trained together in one compiled program (see
         :func:`helpers.train_replicas`; a smaller last group is padded, so every
@@ -382,7 +487,9 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     Raises
     ------
     TypeError, ValueError
-        On a bad argument; the message names it and echoes the value.
+        On a bad argument, before anything is trained (a ``cache_dir`` that
+        is a file or cannot be written included); the message names it and
+        echoes the value.
     KeyboardInterrupt
         Passed on after a warning saying how many runs are safe in the cache.
 
@@ -396,41 +503,48 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     """
     from .replicas import train_replicas
 
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
-                        f"got {type(data).__name__}")
+    data = check_dataset(data)
     n_train = data.n_train
     batch_sizes = _as_list("batch_sizes", batch_sizes,
-                           lambda name, v: check_int(name, v, low=1, high=n_train))
+                           lambda name, v: check_int(name, v, low=1, high=n_train), "ints")
+    rates_what = "learning rates (or a dict of batch size -> such a sequence)"
     if isinstance(learning_rates, dict):
         _check_covers("learning_rates", learning_rates, batch_sizes)
-        rates_of = {b: _as_list(f"learning_rates[{b}]", learning_rates[b], _check_lr)
-                    for b in batch_sizes}
+        rates_of = {b: _as_list(f"learning_rates[{b}]", learning_rates[b], check_learning_rate,
+                                rates_what) for b in batch_sizes}
     else:
-        rates_of = dict.fromkeys(batch_sizes, _as_list("learning_rates", learning_rates, _check_lr))
-    seeds = _as_list("seeds", seeds, _check_seed)
+        rates_of = dict.fromkeys(batch_sizes, _as_list("learning_rates", learning_rates,
+                                                       check_learning_rate, rates_what))
+    seeds = _as_list("seeds", seeds, _check_seed, "ints")
     if isinstance(epochs, dict):
         _check_covers("epochs", epochs, batch_sizes)
-        epochs_of = {b: check_int(f"epochs[{b}]", epochs[b], low=1, high=100_000)
+        epochs_of = {b: check_int(f"epochs[{b}]", epochs[b], low=1, high=MAX_EPOCHS)
                      for b in batch_sizes}
     else:
-        epochs = check_int("epochs", epochs, low=1, high=100_000)
+        epochs = check_int("epochs", epochs, low=1, high=MAX_EPOCHS)
         epochs_of = dict.fromkeys(batch_sizes, epochs)
     momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
+    architecture = check_architecture(hidden_units, activation, kernel_initializer)
     replicas = check_int("replicas", replicas, low=1, high=64)
     check_bool("shuffle", shuffle)
     check_bool("progress", progress)
     if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
         raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
-    model = dict(momentum=momentum, hidden_units=hidden_units, activation=activation,
-                 kernel_initializer=kernel_initializer, shuffle=shuffle)
+    updates = sum(epochs_of[b] * math.ceil(n_train / b) * len(rates_of[b]) * len(seeds)
+                  for b in batch_sizes)
+    if updates > MAX_UPDATES:
+        raise ValueError(f"the grid makes {updates:,} updates in all, and their per-update losses "
+                         f"({updates * 8 / 2**20:,.0f} MB) would not fit in memory; at most "
+                         f"{MAX_UPDATES:,}: fewer runs or epochs, or larger batches")
+    model = dict(momentum=momentum, **architecture, shuffle=shuffle)
 
     start = time.perf_counter()
     cache = _Cache(cache_dir)
+    cache.prepare()   # a bad folder fails now, not after the first group has trained
     configs = [(b, lr, s) for b in batch_sizes for lr in rates_of[b] for s in seeds]
     keys = [run_key(data, batch_size=b, learning_rate=lr, seed=s, epochs=epochs_of[b], **model)
             for b, lr, s in configs]
-    runs = [cache.load(key) for key in keys]
+    runs = [cache.load(key, n_train) for key in keys]
     cached = [run is not None for run in runs]
     todo = [i for i, run in enumerate(runs) if run is None]
 
@@ -459,8 +573,7 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
         done = sum(run is not None for run in runs)
         where = f"cached in {cache.folder}; run the sweep again to resume" if cache.folder else \
             "not cached (cache_dir=None)"
-        warnings.warn(f"sweep interrupted: {done} of {len(runs)} runs finished, {where}",
-                      RuntimeWarning, stacklevel=2)
+        warn(f"sweep interrupted: {done} of {len(runs)} runs finished, {where}", RuntimeWarning)
         raise
     finally:
         if bar is not None:
