@@ -31,7 +31,7 @@ def _array(name, values):
             from None
 
 
-def _features(name, values):
+def check_features(name, values):
     """``values`` as a C-contiguous float32 (n_samples, n_features) array, checked."""
     x = _array(name, values)
     if x.ndim != 2:
@@ -57,7 +57,7 @@ def _features(name, values):
     return x32
 
 
-def _labels(name, values, n_classes):
+def check_labels(name, values, n_classes):
     """``values`` as a C-contiguous int32 (n_samples,) array of labels in [0, n_classes)."""
     y = _array(name, values)
     if y.ndim == 2 and y.shape[1] == n_classes and y.dtype.kind in "biuf" and len(y) \
@@ -125,13 +125,13 @@ class Dataset:
         except (TypeError, ValueError) as error:
             raise TypeError(f"config must be JSON-safe (it is part of cache keys), got "
                             f"{self.config!r}: {error}") from None
-        x_train = _features("x_train", self.x_train)
-        x_test = _features("x_test", self.x_test)
+        x_train = check_features("x_train", self.x_train)
+        x_test = check_features("x_test", self.x_test)
         if x_train.shape[1] != x_test.shape[1]:
             raise ValueError(f"x_train and x_test must have the same number of features, got "
                              f"{x_train.shape[1]} and {x_test.shape[1]}")
-        y_train = _labels("y_train", self.y_train, n_classes)
-        y_test = _labels("y_test", self.y_test, n_classes)
+        y_train = check_labels("y_train", self.y_train, n_classes)
+        y_test = check_labels("y_test", self.y_test, n_classes)
         if len(x_train) != len(y_train):
             raise ValueError(f"x_train and y_train must have the same length, got "
                              f"{len(x_train)} and {len(y_train)}")

@@ -24,19 +24,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._backend import keras, tf
-from ._checks import check_int
-from .pipeline import quiet_retracing
+from ._checks import check_int, check_sequence
+from .data import check_features, check_labels
+from .pipeline import check_model, quiet_retracing
 
 __all__ = ["per_example_gradients", "batch_gradient", "GradientNoise", "gradient_noise",
            "GradientError", "minibatch_gradient_error", "fit_steps_to_batch"]
 
 
 def _inputs(model, x, y):
+    """``x`` and ``y`` checked as the data of ``model`` (features it takes, labels of its classes)."""
     if not isinstance(model, keras().Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
-    x = np.asarray(x, dtype=np.float32)
-    y = np.asarray(y, dtype=np.int32)
-    if x.ndim != 2 or y.shape != (len(x),) or len(x) == 0:
+    x = check_features("x", x)
+    y = check_labels("y", y, check_model(model, x[:1]))
+    if len(y) != len(x):
         raise ValueError(f"x must be (n, n_features) and y (n,) with n >= 1, "
                          f"got shapes {x.shape} and {y.shape}")
     return x, y
@@ -251,7 +253,10 @@ def minibatch_gradient_error(grads, batch_sizes, *, draws=200, seed=0):
     """
     grads = _check_grads(grads)
     n = len(grads)
-    sizes = np.array([check_int("batch_sizes[i]", b, low=1, high=n) for b in batch_sizes])
+    sizes = np.array([check_int(f"batch_sizes[{i}]", b, low=1, high=n)
+                      for i, b in enumerate(check_sequence("batch_sizes", batch_sizes, "ints"))])
+    if not len(sizes):
+        raise ValueError("batch_sizes must hold at least one batch size, got an empty sequence")
     draws = check_int("draws", draws, low=1)
     seed = check_int("seed", seed, low=0)
     rng = np.random.default_rng(seed)
@@ -286,6 +291,9 @@ def fit_steps_to_batch(batch_sizes, steps):
     Parameters
     ----------
     batch_sizes, steps : sequences of numbers, same length >= 2
+        A NaN in ``steps`` (what :meth:`helpers.SweepResult.steps_to_target`
+        gives a batch size that never reached the target) leaves that batch
+        size out of the fit; at least two must remain.
 
     Returns
     -------
@@ -301,6 +309,18 @@ def fit_steps_to_batch(batch_sizes, steps):
     if b.shape != s.shape or b.ndim != 1 or len(b) < 2:
         raise ValueError(f"batch_sizes and steps must be 1-D of the same length >= 2, "
                          f"got shapes {b.shape} and {s.shape}")
+    if not np.all(np.isfinite(b) & (b > 0)):
+        raise ValueError(f"batch_sizes must all be finite and > 0, got {b.tolist()!r}")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isnan(s) & ~(np.isfinite(s) & (s > 0))
+    if bad.any():
+        raise ValueError(f"steps must all be finite and > 0 (NaN for a batch size that never "
+                         f"reached the target), got {s.tolist()!r}")
+    reached = ~np.isnan(s)
+    if reached.sum() < 2:
+        raise ValueError(f"steps must hold at least 2 counts that are not NaN (batch sizes that "
+                         f"reached the target) to fit, got {s.tolist()!r}")
+    b, s = b[reached], s[reached]
     # steps is linear in 1/B: steps = S_min + (S_min * B_crit) / B. Relative
     # errors are weighed equally, or the smallest batches' large counts would rule.
     design = np.stack([np.ones_like(b), 1.0 / b], axis=1) / s[:, None]

@@ -33,7 +33,7 @@ from ._checks import check_bool, check_choice, check_float, check_int
 from .data import Dataset
 from .models import ACTIVATIONS, INITIALIZERS
 
-__all__ = ["HISTORY_KEYS", "TrainResult", "RunPlan", "plan_runs", "check_dataset",
+__all__ = ["HISTORY_KEYS", "TrainResult", "RunPlan", "plan_runs", "check_dataset", "check_model",
            "check_learning_rate", "check_architecture", "diverged", "first_divergence",
            "ProgramCache", "PROGRAMS", "ENGINES", "timed_compile", "quiet_retracing",
            "one_at_a_time", "MAX_UPDATES", "MAX_EPOCHS"]
@@ -198,6 +198,25 @@ def check_dataset(data):
         raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
                         f"got {type(data).__name__}")
     return data
+
+
+def check_model(model, rows):
+    """The number of outputs per row of ``model`` on ``rows``; refuses a model that fails on them.
+
+    Calling the model once on a row of the data is what tells, for any Keras
+    model, whether it takes the data's features (an unbuilt model is built).
+    """
+    if not isinstance(model, keras().Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    try:
+        shape = tuple(model(rows, training=False).shape)
+    except Exception as error:  # Keras raises many kinds for a mismatch
+        raise ValueError(f"model must take inputs of {rows.shape[1]} features, got "
+                         f"{model.name!r}, which fails on one row of them: {error}") from None
+    if len(shape) != 2:
+        raise ValueError(f"model must output one row of class probabilities per input row, got "
+                         f"{model.name!r} with outputs of shape {('batch',) + shape[1:]}")
+    return shape[1]
 
 
 def check_learning_rate(name, value):

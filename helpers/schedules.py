@@ -33,8 +33,7 @@ def _check_boundaries(boundaries):
 class _Stages:
     """A value that is multiplied by ``factor`` at each boundary epoch."""
 
-    kind = ""      # the schedule's name in configs
-    quantity = ""  # what it sets, for its name
+    quantity = ""  # what it sets, for its name (the label configs record)
 
     def _value(self, epoch):
         epoch = check_int("epoch", epoch, low=0)
@@ -44,11 +43,6 @@ class _Stages:
     def name(self):
         at = ", ".join(str(b) for b in self.boundaries)
         return f"{self.quantity} {self.initial:g}, x{self.factor:g} at epochs {at}"
-
-    def to_config(self):
-        """A JSON-safe description of the schedule."""
-        return dict(schedule=self.kind, initial=self.initial, factor=self.factor,
-                    boundaries=list(self.boundaries))
 
     def __repr__(self):
         return (f"{type(self).__name__}({self.initial!r}, factor={self.factor!r}, "
@@ -83,7 +77,7 @@ class StepDecay(_Stages):
         keras.callbacks.LearningRateScheduler(decay)
     """
 
-    kind, quantity = "step_decay", "lr"
+    quantity = "lr"
 
     def __init__(self, initial, *, factor, boundaries):
         self.initial = check_float("initial", initial, low=0.0, low_open=True)
@@ -119,7 +113,7 @@ class BatchGrowth(_Stages):
     [8, 40, 200]
     """
 
-    kind, quantity = "batch_growth", "batch"
+    quantity = "batch"
 
     def __init__(self, initial, *, factor, boundaries):
         self.initial = check_int("initial", initial, low=1)

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._backend import keras
-from ._checks import check_int
-from .data import Dataset
+from ._checks import check_int, check_sequence
+from .data import MAX_FEATURE_BYTES, Dataset
 from .models import build_mlp
+from .pipeline import MAX_SEED, check_dataset
 from .training import train
 
 __all__ = ["StepCosts", "measure_step_costs"]
@@ -109,18 +110,20 @@ def measure_step_costs(data, batch_sizes, *, min_updates=64, fit_updates=40, see
     >>> sorted(costs.seconds_per_update), costs.batch_sizes
     (['helpers.train', 'model.fit'], [1, 800])
     """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
-                        f"got {type(data).__name__}")
-    if isinstance(batch_sizes, (str, bytes)) or not hasattr(batch_sizes, "__iter__"):
-        raise TypeError(f"batch_sizes must be a sequence of ints, got {batch_sizes!r}")
+    data = check_dataset(data)
     batch_sizes = [check_int(f"batch_sizes[{i}]", b, low=1, high=data.n_train)
-                   for i, b in enumerate(batch_sizes)]
+                   for i, b in enumerate(check_sequence("batch_sizes", batch_sizes, "ints"))]
     if not batch_sizes:
         raise ValueError("batch_sizes must hold at least one batch size, got an empty sequence")
     min_updates = check_int("min_updates", min_updates, low=1, high=10_000)
     fit_updates = check_int("fit_updates", fit_updates, low=3, high=10_000)
-    seed = check_int("seed", seed, low=0, high=2**31 - 1)
+    seed = check_int("seed", seed, low=0, high=MAX_SEED)
+    rows = max(fit_updates, min_updates) * max(batch_sizes)
+    if rows * data.n_features * 4 > MAX_FEATURE_BYTES:
+        raise ValueError(f"min_updates={min_updates} and fit_updates={fit_updates} at batch size "
+                         f"{max(batch_sizes)} need a training set of {rows:,} rows "
+                         f"({rows * data.n_features * 4 / 2**30:.1f} GB), more than fits in memory "
+                         f"here; fewer updates or smaller batch sizes")
 
     k = keras()
     model = build_mlp(data.n_features, data.n_classes, seed=seed)

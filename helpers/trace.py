@@ -15,8 +15,8 @@ import numpy as np
 
 from ._backend import keras, tf
 from ._checks import check_float, check_int
-from .data import Dataset
 from .models import build_mlp
+from .pipeline import MAX_SEED, check_architecture, check_dataset, check_learning_rate
 
 __all__ = ["UpdateTrace", "loss_after_each_update"]
 
@@ -85,19 +85,17 @@ def loss_after_each_update(data, *, batch_size, learning_rate, epochs=1, momentu
     >>> trace.train_loss.shape, trace.updates_per_epoch
     ((26,), 25)
     """
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
-                        f"got {type(data).__name__}")
+    data = check_dataset(data)
     n = data.n_train
     batch_size = check_int("batch_size", batch_size, low=1, high=n)
-    learning_rate = check_float("learning_rate", learning_rate, low=0.0, low_open=True)
+    learning_rate = check_learning_rate("learning_rate", learning_rate)
     epochs = check_int("epochs", epochs, low=1, high=5)
     momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
-    seed = check_int("seed", seed, low=0, high=2**31 - 1)
+    seed = check_int("seed", seed, low=0, high=MAX_SEED)
+    architecture = check_architecture(hidden_units, "relu", kernel_initializer)
 
     k, t = keras(), tf()
-    model = build_mlp(data.n_features, data.n_classes, hidden_units=hidden_units,
-                      kernel_initializer=kernel_initializer, seed=seed)
+    model = build_mlp(data.n_features, data.n_classes, **architecture, seed=seed)
     model.compile(optimizer=k.optimizers.SGD(learning_rate=learning_rate, momentum=momentum),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.optimizer.build(model.trainable_variables)  # no variable may be made inside tf.function

@@ -24,7 +24,8 @@ from ._backend import keras, tf
 from ._checks import check_bool, check_int
 from .models import build_mlp
 from .pipeline import (ENGINES, HISTORY_KEYS, MODEL_DEFAULTS, PROGRAMS, TRAINING_LOCK,
-                       TrainResult, check_architecture, check_dataset, diverged, engine_for,
+                       TrainResult, check_architecture, check_dataset, check_model, diverged,
+                       engine_for,
                        momentum_sgd, one_at_a_time, plan_runs, timed_compile)
 
 __all__ = ["TrainResult", "train", "updates_per_epoch", "program_key", "is_compiled",
@@ -226,17 +227,10 @@ def _check_model_fits(model, data):
     """Refuse a model that does not take the data's features or give its classes."""
     if not isinstance(model, keras().Model):
         raise TypeError(f"model must be a keras.Model or None, got {type(model).__name__}")
-    try:
-        output = model(data.x_train[:1], training=False)
-        shape = tuple(output.shape)
-    except Exception as error:  # Keras raises many kinds for a mismatch
-        raise ValueError(f"model must take inputs of {data.n_features} features "
-                         f"(data.n_features), got {model.name!r}, which fails on one row of "
-                         f"x_train: {error}") from None
-    if shape != (1, data.n_classes):
-        raise ValueError(f"model must output one probability per class, shape (batch, "
-                         f"{data.n_classes}) for data.n_classes={data.n_classes}, got "
-                         f"{model.name!r} with outputs of shape {('batch',) + shape[1:]}")
+    outputs = check_model(model, data.x_train[:1])
+    if outputs != data.n_classes:
+        raise ValueError(f"model must output one probability per class ({data.n_classes}, "
+                         f"data.n_classes), got {model.name!r} with {outputs} outputs")
 
 
 def _batch_losses(running, batch_size, n_train):

@@ -88,7 +88,7 @@ def test_fit_steps_to_batch_recovers_the_model():
 
 @pytest.mark.parametrize("call, message", [
     (lambda: gradient_noise(np.ones((1, 3))), r"grads must be an \(n, n_weights\) array with n >= 2"),
-    (lambda: minibatch_gradient_error(np.ones((5, 2)), [6]), r"batch_sizes\[i\] must be an int in \[1, 5\], got 6"),
+    (lambda: minibatch_gradient_error(np.ones((5, 2)), [6]), r"batch_sizes\[0\] must be an int in \[1, 5\], got 6"),
     (lambda: minibatch_gradient_error(np.ones((5, 2)), [2], draws=0), r"draws must be .*got 0"),
     (lambda: fit_steps_to_batch([1, 2], [3]), r"same length >= 2"),
     (lambda: per_example_gradients("model", np.ones((2, 2)), [0, 1]), r"model must be a keras.Model, got str"),

@@ -13,8 +13,7 @@ def test_step_decay_values():
     assert [decay(e) for e in range(7)] == [0.1, 0.1, 0.05, 0.05, 0.05, 0.025, 0.025]
     assert isinstance(decay(0), float)
     assert decay(3, 123.0) == 0.05          # Keras passes the current rate; it is ignored
-    assert decay.to_config() == dict(schedule="step_decay", initial=0.1, factor=0.5,
-                                     boundaries=[2, 5])
+    assert decay.name == "lr 0.1, x0.5 at epochs 2, 5"
 
 
 def test_batch_growth_values_and_matching_decay():
