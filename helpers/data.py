@@ -48,11 +48,12 @@ def check_features(name, values):
         raise ValueError(f"{name} of shape {x.shape} would take {x.size * 4 / 2**30:.1f} GB as "
                          f"float32, more than fits in memory here (at most "
                          f"{MAX_FEATURE_BYTES / 2**30:.0f} GB)")
-    x32 = np.ascontiguousarray(x, dtype=np.float32)
+    with np.errstate(over="ignore"):   # a value too large for float32 becomes inf: refused below
+        x32 = np.ascontiguousarray(x, dtype=np.float32)
     bad = ~np.isfinite(x32)
     if bad.any():
         row, column = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name} must hold finite float32 numbers, got {x[row, column]!r} at "
+        raise ValueError(f"{name} must hold finite float32 numbers, got {x[row, column].item()!r} at "
                          f"row {row}, column {column} ({int(bad.sum())} such values)")
     return x32
 
@@ -75,7 +76,7 @@ def check_labels(name, values, n_classes):
         index = int(np.argmin(inside))
         note = "" if whole[index] else ", not an integer"
         raise ValueError(f"{name} must hold integer labels in [0, {n_classes}) (n_classes="
-                         f"{n_classes}), got {y[index]!r} at index {index}{note}")
+                         f"{n_classes}), got {y[index].item()!r} at index {index}{note}")
     return np.ascontiguousarray(y, dtype=np.int32)
 
 

@@ -222,7 +222,8 @@ def check_model(model, rows):
 def check_learning_rate(name, value):
     """A learning rate: a finite number > 0 that float32, the trainer's precision, can hold."""
     value = check_float(name, value, low=0.0, low_open=True)
-    stored = float(np.float32(value))
+    with np.errstate(over="ignore"):
+        stored = float(np.float32(value))
     if stored == 0.0 or not math.isfinite(stored):
         raise ValueError(f"{name} must be a finite number in (0, inf] that float32 (the trainer's "
                          f"precision) can hold, got {value!r}, which rounds to {stored!r} in float32")

@@ -1,4 +1,13 @@
-"""Bad input: every public function names the parameter and echoes the bad value."""
+"""Bad input: every public function names the parameter and echoes the bad value.
+
+The table covers each entry point that takes data (Dataset itself, train,
+train_replicas, sweep, the gradients, the trace, the step timing) with the
+bad inputs named in issue 11: labels that are not integers in
+[0, n_classes), non-finite features, 1-D or ragged arrays, train and test
+with different feature counts, one-hot labels, a model that does not fit
+the data, sizes that cannot fit in memory, scalars for sequences and a
+learning rate that rounds to 0 in float32.
+"""
 
 import math
 
@@ -11,6 +20,34 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import helpers  # noqa: E402
+from helpers.gradients import fit_steps_to_batch, minibatch_gradient_error  # noqa: E402
+from helpers.trace import loss_after_each_update  # noqa: E402
+
+
+class FromData:
+    """A bad value made from the valid dataset (the table is built before the fixture)."""
+
+    def __init__(self, make):
+        self.make = make
+
+    def __repr__(self):
+        return "FromData"
+
+
+ROWS = FromData(lambda d: d.x_train)   # the valid features, to spoil one value of
+FUNCTIONS = {"Dataset": helpers.Dataset, "train_replicas": helpers.train_replicas,
+             "per_example_gradients": helpers.per_example_gradients,
+             "loss_after_each_update": loss_after_each_update,
+             "measure_step_costs": helpers.measure_step_costs,
+             "fit_steps_to_batch": fit_steps_to_batch,
+             "minibatch_gradient_error": minibatch_gradient_error}
+
+
+def _spoilt(x, row, column, value):
+    x = x.astype(np.float64)
+    x[row, column] = value
+    return x
+
 
 CASES = [
     # (function, kwargs, error type, pattern the message must contain)
@@ -65,6 +102,98 @@ CASES = [
     ("plot_steps_to_target", dict(batch_sizes=[0, 10]), ValueError, r"batch_sizes must all be > 0, got \[0, 10\]"),
     ("plot_steps_to_target", dict(steps=[100, -1]), ValueError, r"steps must all be > 0, got \[100, -1\]"),
     ("plot_steps_to_target", dict(b_crit=-5.0), ValueError, r"b_crit .* got -5\.0"),
+    # Datasets: what a trainer would otherwise report as "diverged at epoch 1".
+    ("Dataset", dict(y_train=FromData(lambda d: np.where(d.y_train == 2, 3, d.y_train))), ValueError,
+     r"y_train must hold integer labels in \[0, 3\) \(n_classes=3\), got 3 at index \d+"),
+    ("Dataset", dict(y_test=FromData(lambda d: d.y_test - 1)), ValueError,
+     r"y_test must hold integer labels in \[0, 3\) .* got -1 at index \d+"),
+    ("Dataset", dict(y_train=FromData(lambda d: d.y_train + 0.5)), ValueError,
+     r"y_train must hold integer labels .* got \d\.5 at index 0, not an integer"),
+    ("Dataset", dict(y_train=FromData(lambda d: np.where(np.arange(60) == 7, np.nan, d.y_train))),
+     ValueError, r"y_train must hold integer labels .* got nan at index 7, not an integer"),
+    ("Dataset", dict(y_train=FromData(lambda d: np.eye(3)[d.y_train])), ValueError,
+     r"y_train must hold integer labels, got one-hot rows of shape \(60, 3\); pass y_train\.argmax\(axis=1\)"),
+    ("Dataset", dict(y_train=FromData(lambda d: d.y_train.astype(str))), TypeError,
+     r"y_train must hold integer labels, got dtype <U"),
+    ("Dataset", dict(y_train=FromData(lambda d: d.y_train[:, None])), ValueError,
+     r"y_train must be a 1-D array of integer labels, got shape \(60, 1\)"),
+    ("Dataset", dict(x_train=FromData(lambda d: _spoilt(d.x_train, 3, 1, np.nan))), ValueError,
+     r"x_train must hold finite float32 numbers, got nan at row 3, column 1 \(1 such values\)"),
+    ("Dataset", dict(x_test=FromData(lambda d: _spoilt(d.x_test, 0, 0, -np.inf))), ValueError,
+     r"x_test must hold finite float32 numbers, got -inf at row 0, column 0"),
+    ("Dataset", dict(x_train=FromData(lambda d: _spoilt(d.x_train, 2, 0, 1e39))), ValueError,
+     r"x_train must hold finite float32 numbers, got 1e\+39 at row 2, column 0"),
+    ("Dataset", dict(x_train=FromData(lambda d: d.x_train[:, 0])), ValueError,
+     r"x_train must be a 2-D array \(n_samples, n_features\), got shape \(60,\); one feature per "
+     r"sample is x\.reshape\(-1, 1\)"),
+    ("Dataset", dict(x_train=FromData(lambda d: [[0.0, 1.0]] * 59 + [[0.0]])), ValueError,
+     r"x_train must be a rectangular array, got a ragged sequence"),
+    ("Dataset", dict(x_test=FromData(lambda d: np.hstack([d.x_test, d.x_test[:, :1]]))), ValueError,
+     r"x_train and x_test must have the same number of features, got 2 and 3"),
+    ("Dataset", dict(x_train=FromData(lambda d: d.x_train.astype(str))), TypeError,
+     r"x_train must hold numbers, got dtype <U"),
+    ("Dataset", dict(x_train=FromData(lambda d: np.broadcast_to(np.float32(0), (2**28 + 1, 1)))),
+     ValueError, r"x_train of shape \(268435457, 1\) would take 1\.0 GB as float32, more than fits"),
+    ("Dataset", dict(x_train=FromData(lambda d: d.x_train[:59])), ValueError,
+     r"x_train and y_train must have the same length, got 59 and 60"),
+    ("Dataset", dict(n_classes=1), ValueError, r"n_classes must be an int in \[2, 1000\], got 1"),
+    ("Dataset", dict(n_classes=3.0), TypeError, r"n_classes must be an int .* got 3\.0"),
+    ("Dataset", dict(config={"std": object()}), TypeError, r"config must be JSON-safe"),
+    ("load_blobs", dict(n_samples=10**12), ValueError,
+     r"n_samples must be an int in \[2, 10000000\], got 1000000000000"),
+    # train: a learning rate float32 cannot hold, a model that does not fit the data.
+    ("train", dict(learning_rate=1e-50), ValueError,
+     r"learning_rate must be .* float32 .* got 1e-50, which rounds to 0\.0 in float32"),
+    ("train", dict(learning_rate=1e39), ValueError, r"learning_rate .* got 1e\+39, which rounds to inf"),
+    ("train", dict(learning_rate=lambda e: 1e-50), ValueError,
+     r"learning_rate\(0\) returned a bad value: .* rounds to 0\.0 in float32"),
+    ("train", dict(model=FromData(lambda d: helpers.build_mlp(n_features=3))), ValueError,
+     r"model must take inputs of 2 features, got 'mlp_32', which fails on one row"),
+    ("train", dict(model=FromData(lambda d: helpers.build_mlp(n_classes=5))), ValueError,
+     r"model must output one probability per class \(3, data\.n_classes\), got 'mlp_32' with 5 outputs"),
+    ("train", dict(data=np.zeros((4, 2))), TypeError, r"data must be a helpers Dataset .* got ndarray"),
+    # train_replicas: scalars for sequences, float32, memory.
+    ("train_replicas", dict(learning_rates=0.1), TypeError,
+     r"learning_rates must be a sequence of learning rates or schedules \(one per run\), got 0\.1"),
+    ("train_replicas", dict(seeds=0), TypeError, r"seeds must be a sequence of ints \(one per run\), got 0"),
+    ("train_replicas", dict(learning_rates=[0.01, 1e-50], seeds=[0, 1]), ValueError,
+     r"learning_rates\[1\] must be .* got 1e-50, which rounds to 0\.0 in float32"),
+    ("train_replicas", dict(seeds=[0.5]), TypeError, r"seeds\[0\] must be an int .* got 0\.5"),
+    ("train_replicas", dict(batch_size=1, epochs=100_000, learning_rates=[0.01] * 8, seeds=list(range(8))),
+     ValueError, r"make 48,000,000 updates, and their per-update losses \(366 MB\) would not fit in memory"),
+    ("train_replicas", dict(activation="swish"), ValueError, r"activation must be one of .* got 'swish'"),
+    ("train_replicas", dict(data=np.zeros((4, 2))), TypeError, r"data must be a helpers Dataset"),
+    # sweep
+    ("sweep", dict(learning_rates=0.1), TypeError, r"learning_rates must be a sequence of learning rates .*got 0\.1"),
+    ("sweep", dict(batch_sizes=32), TypeError, r"batch_sizes must be a sequence of ints, got 32"),
+    ("sweep", dict(seeds=0), TypeError, r"seeds must be a sequence of ints, got 0"),
+    ("sweep", dict(learning_rates=[1e-50]), ValueError, r"learning_rates .* got 1e-50, which rounds to 0\.0"),
+    ("sweep", dict(learning_rates={10: 0.1}), TypeError, r"learning_rates\[10\] must be a sequence .*got 0\.1"),
+    ("sweep", dict(hidden_units=0), ValueError, r"hidden_units must be an int in \[1, 4096\], got 0"),
+    ("sweep", dict(batch_sizes=[1], epochs=100_000, seeds=[0, 1, 2, 3]), ValueError,
+     r"the grid makes 24,000,000 updates in all, .* would not fit in memory"),
+    ("sweep", dict(data=[[0, 1]]), TypeError, r"data must be a helpers Dataset .* got list"),
+    # gradients, trace, step timing
+    ("per_example_gradients", dict(x=FromData(lambda d: _spoilt(d.x_train, 0, 1, np.nan))), ValueError,
+     r"x must hold finite float32 numbers, got nan at row 0, column 1"),
+    ("per_example_gradients", dict(y=FromData(lambda d: d.y_train + 1)), ValueError,
+     r"y must hold integer labels in \[0, 3\) \(n_classes=3\), got 3"),
+    ("per_example_gradients", dict(x=FromData(lambda d: np.hstack([d.x_train, d.x_train]))), ValueError,
+     r"model must take inputs of 4 features, got 'mlp_32', which fails"),
+    ("per_example_gradients", dict(y=FromData(lambda d: np.eye(3)[d.y_train])), ValueError,
+     r"y must hold integer labels, got one-hot rows of shape \(60, 3\)"),
+    ("per_example_gradients", dict(model="mlp"), TypeError, r"model must be a keras\.Model, got str"),
+    ("loss_after_each_update", dict(learning_rate=1e-50), ValueError, r"learning_rate .* rounds to 0\.0"),
+    ("loss_after_each_update", dict(kernel_initializer="zeros"), ValueError,
+     r"kernel_initializer must be one of .* got 'zeros'"),
+    ("loss_after_each_update", dict(data=np.zeros((4, 2))), TypeError, r"data must be a helpers Dataset"),
+    ("measure_step_costs", dict(batch_sizes=32), TypeError, r"batch_sizes must be a sequence of ints, got 32"),
+    ("measure_step_costs", dict(data=np.zeros((4, 2))), TypeError, r"data must be a helpers Dataset"),
+    ("minibatch_gradient_error", dict(batch_sizes=4), TypeError, r"batch_sizes must be a sequence of ints, got 4"),
+    ("fit_steps_to_batch", dict(steps=[100, np.nan, np.nan]), ValueError,
+     r"steps must hold at least 2 counts that are not NaN .* got \[100\.0, nan, nan\]"),
+    ("fit_steps_to_batch", dict(steps=[100, -1, 3]), ValueError, r"steps must all be finite and > 0 .* got \[100\.0, -1\.0, 3\.0\]"),
+    ("fit_steps_to_batch", dict(batch_sizes=[0, 2, 4]), ValueError, r"batch_sizes must all be finite and > 0, got \[0\.0, 2\.0, 4\.0\]"),
 ]
 
 
@@ -75,31 +204,71 @@ def run(small_blobs):
 
 def _valid_arguments(name, small_blobs, run):
     """Arguments that make ``name`` succeed; each case spoils one of them."""
+    data = small_blobs
     return {
-        "train": dict(data=small_blobs, batch_size=10, epochs=1, learning_rate=0.01),
+        "train": dict(data=data, batch_size=10, epochs=1, learning_rate=0.01),
+        "train_replicas": dict(data=data, batch_size=10, epochs=1, learning_rates=[0.01], seeds=[0]),
+        "sweep": dict(data=data, batch_sizes=[10], learning_rates=[0.1], epochs=1, cache_dir=None,
+                      progress=False),
+        "Dataset": dict(x_train=data.x_train, y_train=data.y_train, x_test=data.x_test,
+                        y_test=data.y_test, name="d", n_classes=3),
+        "per_example_gradients": dict(model=run.model, x=data.x_train, y=data.y_train),
+        "loss_after_each_update": dict(data=data, batch_size=30, learning_rate=0.01),
+        "measure_step_costs": dict(data=data, batch_sizes=[60], min_updates=2, fit_updates=3),
+        "minibatch_gradient_error": dict(grads=np.ones((5, 2)), batch_sizes=[2], draws=2),
+        "fit_steps_to_batch": dict(batch_sizes=[1, 10, 100], steps=[1010, 110, 20]),
         "plot_curves": dict(results=run), "plot_learning_curves": dict(results=run),
         "plot_side_by_side": dict(results=run), "plot_batch_loss": dict(results=run),
         "plot_spread": dict(groups={"a": [run]}), "plot_panels": dict(groups={"a": [run]}),
-        "plot_dataset": dict(data=small_blobs),
+        "plot_dataset": dict(data=data),
         "plot_heatmap": dict(result=helpers.SweepResult(runs=[run], cached=[False], seconds=0.0)),
         "plot_steps_to_target": dict(batch_sizes=[1, 10], steps=[100, 20]),
     }.get(name, {})
 
 
-@pytest.mark.parametrize("name, kwargs, error, pattern", CASES,
-                         ids=[f"{c[0]}-{next(iter(c[1]))}={next(iter(c[1].values()))!r}" for c in CASES])
+def _function(name):
+    return FUNCTIONS.get(name) or getattr(helpers, name)
+
+
+def _case_id(case):
+    name, kwargs = case[0], case[1]
+    key, value = next(iter(kwargs.items()))
+    text = repr(value) if isinstance(value, (int, float, str, list)) and len(repr(value)) < 30 \
+        else type(value).__name__
+    return f"{name}-{key}={text}"
+
+
+@pytest.mark.parametrize("name, kwargs, error, pattern", CASES, ids=[_case_id(c) for c in CASES])
 def test_bad_argument_is_named(small_blobs, run, name, kwargs, error, pattern):
-    call = {**_valid_arguments(name, small_blobs, run), **kwargs}
+    bad = {k: v.make(small_blobs) if isinstance(v, FromData) else v for k, v in kwargs.items()}
+    call = {**_valid_arguments(name, small_blobs, run), **bad}
     with pytest.raises(error, match=pattern):
-        getattr(helpers, name)(**call)
+        _function(name)(**call)
     plt.close("all")
 
 
 @pytest.mark.parametrize("name", sorted({c[0] for c in CASES}))
 def test_the_valid_arguments_of_the_table_pass(small_blobs, run, name):
     # Otherwise a case could pass on an error of the unspoilt arguments.
-    getattr(helpers, name)(**_valid_arguments(name, small_blobs, run))
+    _function(name)(**_valid_arguments(name, small_blobs, run))
     plt.close("all")
+
+
+def test_bad_data_is_refused_before_any_training(small_blobs, monkeypatch):
+    # Labels out of range never reach a trainer, so "diverged" means divergence.
+    import dataclasses
+
+    bad_labels = np.where(small_blobs.y_train == 2, 5, small_blobs.y_train)
+    with pytest.raises(ValueError, match=r"y_train must hold integer labels in \[0, 3\)"):
+        dataclasses.replace(small_blobs, y_train=bad_labels)
+    five = dataclasses.replace(small_blobs, y_train=bad_labels, n_classes=6)   # fine with 6 classes
+    assert five.n_classes == 6 and five.y_train.dtype == np.int32
+
+
+def test_a_dataset_of_lists_is_stored_as_float32_and_int32():
+    data = helpers.Dataset([[0, 1], [1, 0]], [0, 1], [[1, 1]], [1.0], name="lists", n_classes=2)
+    assert data.x_train.dtype == np.float32 and data.y_test.dtype == np.int32
+    assert data.x_train.flags.c_contiguous and data.n_features == 2
 
 
 def test_data_must_be_a_dataset():
