@@ -169,7 +169,7 @@ class _Cache:
             result.batch_loss = result.batch_loss.astype(np.float32).astype(float)
             return result
         except _UNREADABLE as error:
-            warn(f"sweep cache file {path} is unreadable ({type(error).__name__}: {error}); "
+            warn(f"sweep cache file {path} is unreadable ({_kind(error)}: {error}); "
                  f"training that run again", RuntimeWarning)
             return None
 
@@ -196,13 +196,19 @@ class _Cache:
         except OSError as error:
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
-            warn(f"sweep cache file {path} could not be written ({type(error).__name__}: "
+            warn(f"sweep cache file {path} could not be written ({_kind(error)}: "
                  f"{error}); the run is in this sweep's result but not in the cache",
                  RuntimeWarning)
         except BaseException:
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
             raise
+
+
+def _kind(error):
+    """``zlib.error`` rather than a bare ``error``; builtins by their name."""
+    kind = type(error)
+    return kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
 
 
 def _read(path, limit):

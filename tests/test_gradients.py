@@ -86,6 +86,20 @@ def test_fit_steps_to_batch_recovers_the_model():
     assert 25 < s_min < 35 and 30 < b_crit < 50
 
 
+def test_fit_steps_to_batch_leaves_out_batch_sizes_that_never_reached_the_target(small_blobs, capfd):
+    # SweepResult.steps_to_target gives NaN for them; the fit uses the others, quietly.
+    result = helpers.sweep(small_blobs, batch_sizes=[5, 10, 20, 60], learning_rates=[0.3], epochs=3,
+                           cache_dir=None, progress=False)
+    sizes, steps, _ = result.steps_to_target(result.runs[0].history["val_loss"][-1] * 1.001)
+    assert np.isnan(steps).any() and np.isfinite(steps).sum() >= 2
+    s_min, b_crit = fit_steps_to_batch(sizes, steps)
+    reached = np.isfinite(steps)
+    assert (s_min, b_crit) == fit_steps_to_batch(np.asarray(sizes)[reached], steps[reached])
+    assert capfd.readouterr().err == ""
+    b = np.array([1, 10, 100, 1000])
+    assert fit_steps_to_batch(b, [1010, 110, 20, np.nan]) == pytest.approx((10, 100))
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: gradient_noise(np.ones((1, 3))), r"grads must be an \(n, n_weights\) array with n >= 2"),
     (lambda: minibatch_gradient_error(np.ones((5, 2)), [6]), r"batch_sizes\[0\] must be an int in \[1, 5\], got 6"),

@@ -3,6 +3,7 @@
 import dataclasses
 import gzip
 import json
+import os
 
 import matplotlib
 import numpy as np
@@ -303,3 +304,112 @@ def test_diverged_runs_in_grids_and_heatmaps(small_blobs):
     ax = helpers.plot_heatmap(result, "val_loss", best="min")
     assert [t.get_text() for t in ax.texts][1] == "diverged"
     assert ax.patches[0].get_x() == -0.5      # the outlined cell is the first column
+
+
+ONE_RUN = dict(batch_sizes=[10], learning_rates=[0.1], seeds=[0], epochs=2, progress=False)
+
+
+def _only_file(folder):
+    (path,) = folder.glob("*.json.gz")
+    return path
+
+
+@pytest.mark.timeout(120)   # a named pipe opened for reading would wait for a writer forever
+@pytest.mark.parametrize("damage, reason", [
+    (lambda p: p.write_bytes(p.read_bytes()[:10] + bytes(200) + p.read_bytes()[210:]), r"\(zlib\.error: Error -3 while "),
+    (lambda p: p.write_bytes(p.read_bytes()[:-30]), r"EOFError: its compressed data ends early"),
+    (lambda p: p.write_bytes(gzip.compress(b" " * 2_000_000)), r"unpacks to more than [\d,]+ bytes"),
+    (lambda p: p.write_bytes(b"\x1f\x8b" + bytes(3_000_000)), r"holds 3,000,002 bytes, more than"),
+    (lambda p: p.write_bytes(gzip.compress(b"[" * 30_000 + b"]" * 30_000)), r"RecursionError"),
+    (lambda p: (p.unlink(), os.mkfifo(p)), r"it is a named pipe, not a file"),
+], ids=["zlib-error", "truncated", "oversized-unpacked", "oversized-file", "deeply-nested", "fifo"])
+def test_a_damaged_entry_is_named_trained_again_and_rewritten(small_blobs, tmp_path, counting,
+                                                             damage, reason):
+    first = helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
+    path = _only_file(tmp_path)
+    damage(path)
+    counting.clear()
+    with pytest.warns(RuntimeWarning, match=reason) as caught:
+        again = helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
+    assert str(path) in str(caught[0].message) and caught[0].filename == __file__
+    assert counting == [1] and again.cached == [False]
+    assert again.runs[0].history["loss"] == pytest.approx(first.runs[0].history["loss"], abs=1e-6)
+    counting.clear()
+    assert helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN).cached == [True]
+    assert counting == []
+
+
+def test_a_folder_at_an_entrys_path_is_named_and_the_run_kept(small_blobs, tmp_path, counting):
+    helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
+    path = _only_file(tmp_path)
+    path.unlink()
+    (path / "inside").mkdir(parents=True)      # a folder that cannot be replaced by a file
+    with pytest.warns(RuntimeWarning) as caught:
+        result = helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
+    messages = [str(w.message) for w in caught]
+    assert any("it is a folder, not a file" in m and str(path) in m for m in messages)
+    assert any("could not be written" in m and str(path) in m for m in messages)
+    assert all(w.filename == __file__ for w in caught)
+    assert result.cached == [False] and result.runs[0].epochs_run == 2
+
+
+def test_an_entry_whose_result_was_edited_fails_its_checksum(small_blobs, tmp_path, counting):
+    helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
+    path = _only_file(tmp_path)
+    stored = json.loads(gzip.decompress(path.read_bytes()))
+    stored["result"]["history"]["val_accuracy"][-1] = 1.0     # a better result than was trained
+    path.write_bytes(gzip.compress(json.dumps(stored).encode()))
+    counting.clear()
+    with pytest.warns(RuntimeWarning, match="its checksum does not match its contents"):
+        again = helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
+    assert counting == [1] and again.runs[0].history["val_accuracy"][-1] != 1.0
+
+
+def test_the_key_holds_the_number_of_classes(small_blobs, tmp_path, counting):
+    helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
+    five = dataclasses.replace(small_blobs, n_classes=5)     # same arrays and config
+    counting.clear()
+    result = helpers.sweep(five, cache_dir=tmp_path, **ONE_RUN)
+    assert counting == [1] and result.cached == [False]
+
+
+def test_a_dataset_whose_config_holds_nan_hits_the_cache(small_blobs, tmp_path, counting):
+    data = dataclasses.replace(small_blobs, config=dict(small_blobs.config, noise=float("nan")))
+    helpers.sweep(data, cache_dir=tmp_path, **ONE_RUN)
+    counting.clear()
+    assert helpers.sweep(data, cache_dir=tmp_path, **ONE_RUN).cached == [True] and counting == []
+
+
+@pytest.mark.parametrize("where, message", [
+    (lambda tmp: tmp / "file", r"cache_dir must be a folder, got '.*file', which is not a folder"),
+    (lambda tmp: tmp / "file" / "below", r"cache_dir must be a folder this process can write, got "
+                                         r"'.*file/below' \(.*Not a directory"),
+])
+def test_a_bad_cache_dir_fails_before_anything_is_trained(small_blobs, tmp_path, counting, where,
+                                                          message):
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(ValueError, match=message):
+        helpers.sweep(small_blobs, cache_dir=where(tmp_path), **ONE_RUN)
+    assert counting == []
+
+
+def test_best_of_a_row_where_every_run_diverged(small_blobs):
+    result = helpers.sweep(small_blobs, batch_sizes=[10, 60], learning_rates={10: [50.0, 100.0],
+                                                                              60: [0.1, 100.0]},
+                           seeds=[0, 1], epochs=3, cache_dir=None, progress=False)
+    assert all(r.diverged for r in result.select(batch_size=10))
+    assert result.best() == {10: None, 60: 0.1}
+    assert result.best("val_loss", mode="min") == {10: None, 60: 0.1}
+    assert result.near_best(within=1.0) == {10: [], 60: [0.1]}
+
+
+def test_warnings_point_at_the_callers_line(small_blobs, tmp_path, monkeypatch):
+    # The interruption warning too (list comprehensions have frames on 3.11, not on 3.12+).
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(helpers.replicas, "train_replicas", interrupted)
+    with pytest.warns(RuntimeWarning, match="interrupted") as caught:
+        with pytest.raises(KeyboardInterrupt):
+            helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
+    assert caught[0].filename == __file__
