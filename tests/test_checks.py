@@ -192,8 +192,10 @@ CASES = [
     ("minibatch_gradient_error", dict(batch_sizes=4), TypeError, r"batch_sizes must be a sequence of ints, got 4"),
     ("fit_steps_to_batch", dict(steps=[100, np.nan, np.nan]), ValueError,
      r"steps must hold at least 2 counts that are not NaN .* got \[100\.0, nan, nan\]"),
-    ("fit_steps_to_batch", dict(steps=[100, -1, 3]), ValueError, r"steps must all be finite and > 0 .* got \[100\.0, -1\.0, 3\.0\]"),
-    ("fit_steps_to_batch", dict(batch_sizes=[0, 2, 4]), ValueError, r"batch_sizes must all be finite and > 0, got \[0\.0, 2\.0, 4\.0\]"),
+    ("fit_steps_to_batch", dict(steps=[100, -1, 3]), ValueError,
+     r"steps must all be finite and > 0 .* got \[100\.0, -1\.0, 3\.0\]"),
+    ("fit_steps_to_batch", dict(batch_sizes=[0, 2, 4]), ValueError,
+     r"batch_sizes must all be finite and > 0, got \[0\.0, 2\.0, 4\.0\]"),
 ]
 
 

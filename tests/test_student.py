@@ -112,7 +112,7 @@ def test_make_student_writes_every_notebook_without_its_solutions(student, tmp_p
 def _setup_and_exercises(nb):
     """The cells of the Setup section and every cell from the Exercises heading on."""
     cut, keep, in_setup = _exercises_index(nb), [], False
-    for index, cell in enumerate(nb.cells[:cut]):
+    for cell in nb.cells[:cut]:
         if cell.cell_type == "markdown" and cell.source.startswith("## "):
             in_setup = cell.source.splitlines()[0].strip() == "## Setup"
         if in_setup:
@@ -163,7 +163,7 @@ def test_a_copy_for_its_own_repository_launches_from_that_repository(student, tm
     badges = student.badges
     course = badges.github_slug(badges.repository_url())
     written = student.write_student_copy(NOTEBOOKS, tmp_path, repository=STUDENTS, branch="term-1")
-    for (path, removed), source in zip(written, NOTEBOOKS):
+    for (path, _removed), source in zip(written, NOTEBOOKS):
         original = nbformat.read(source, as_version=4)
         copy = nbformat.read(path, as_version=4)
         title, setup = copy.cells[0], _setup_cell(copy)

@@ -316,7 +316,8 @@ def _only_file(folder):
 
 @pytest.mark.timeout(120)   # a named pipe opened for reading would wait for a writer forever
 @pytest.mark.parametrize("damage, reason", [
-    (lambda p: p.write_bytes(p.read_bytes()[:10] + bytes(200) + p.read_bytes()[210:]), r"\(zlib\.error: Error -3 while "),
+    (lambda p: p.write_bytes(p.read_bytes()[:10] + bytes(200) + p.read_bytes()[210:]),
+     r"\(zlib\.error: Error -3 while "),
     (lambda p: p.write_bytes(p.read_bytes()[:-30]), r"EOFError: its compressed data ends early"),
     (lambda p: p.write_bytes(gzip.compress(b" " * 2_000_000)), r"unpacks to more than [\d,]+ bytes"),
     (lambda p: p.write_bytes(b"\x1f\x8b" + bytes(3_000_000)), r"holds 3,000,002 bytes, more than"),

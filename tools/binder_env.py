@@ -28,7 +28,6 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 from packaging.requirements import Requirement
 
