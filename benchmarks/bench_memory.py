@@ -13,14 +13,26 @@ the notebook runs, so it is measured a second time with a heavy session
 appended: every batch size of its slider, on each of its datasets (each a
 compiled XLA program kept for reuse), at two momenta (which share the programs).
 
-    .venv/bin/python benchmarks/bench_memory.py                 # every notebook
+A second table follows (``--programs`` prints it alone): the resident memory
+of one fresh Python process against the number of batch sizes it has
+trained (``helpers.train``, one epoch each on the 800/200 blobs, each batch
+size a new compiled program), once with the program cache at its default
+size and once bounded to 8 programs, then what ``train(model=...)`` costs
+when the given model has the course's architecture (it reuses the compiled
+engine: no compile, no new program) and when it has another one (compiled
+once, on its first run).
+
+    .venv/bin/python benchmarks/bench_memory.py                 # every notebook, then programs
     .venv/bin/python benchmarks/bench_memory.py notebooks/05_*.ipynb
+    .venv/bin/python benchmarks/bench_memory.py --programs      # the programs table only
 
 Exits 1 if a notebook's own run peaks over the limit (a session over it is
 reported, not failed).
 """
 
 import argparse
+import json
+import subprocess
 import sys
 import tempfile
 import threading
@@ -122,10 +134,67 @@ def measure(path, *, then=None, timeout=900):
     return time.perf_counter() - start, sampler.peak, sampler.hwm
 
 
+PROGRAMS_CHILD = """
+import json, sys, time
+import psutil
+import helpers
+from helpers import pipeline
+from helpers._backend import keras
+
+maxsize, steps = int(sys.argv[1]), int(sys.argv[2])
+pipeline.PROGRAMS.maxsize = maxsize
+process = psutil.Process()
+data = helpers.load_blobs()
+rss = lambda: process.memory_info().rss / 2**20
+helpers.train(data, batch_size=800, epochs=1, learning_rate=0.01)   # imports, first engine
+rows = [(0, rss(), len(pipeline.PROGRAMS))]
+for i, batch_size in enumerate(range(100, 100 + steps), start=1):
+    helpers.train(data, batch_size=batch_size, epochs=1, learning_rate=0.01)
+    if i % 10 == 0:
+        rows.append((i, rss(), len(pipeline.PROGRAMS)))
+given = []
+for make in (lambda: helpers.build_mlp(seed=1),
+             lambda: keras().Sequential([keras().Input(shape=(2,)), keras().layers.Dense(16, activation="tanh"),
+                                         keras().layers.Dense(3, activation="softmax")])):
+    model, before = make(), rss()
+    seconds = [helpers.train(data, model=model, batch_size=32, epochs=1, learning_rate=0.01).compile_seconds
+               for _ in range(3)]
+    given.append((seconds, rss() - before))
+print(json.dumps(dict(rows=rows, given=given)))
+"""
+
+
+def programs_table(steps=50):
+    """RSS of a fresh process against the batch sizes it trained; model= reuse."""
+    print("\nresident memory of one process against the batch sizes trained (one epoch each, 800/200 blobs)\n")
+    results = {}
+    for maxsize in (64, 8):
+        out = subprocess.run([sys.executable, "-c", PROGRAMS_CHILD, str(maxsize), str(steps)],
+                             capture_output=True, text=True, check=True, cwd=ROOT)
+        results[maxsize] = json.loads(out.stdout.strip().splitlines()[-1])
+    header = f"{'batch sizes trained':>20} {'RSS, cache of 64':>17} {'kept':>5} {'RSS, cache of 8':>16} {'kept':>5}"
+    print(header)
+    print("-" * len(header))
+    for (n, big, kept_big), (_, small, kept_small) in zip(results[64]["rows"], results[8]["rows"]):
+        print(f"{n:>20} {big:>14.0f} MB {kept_big:>5} {small:>13.0f} MB {kept_small:>5}")
+    first, last = results[64]["rows"][0], results[64]["rows"][-1]
+    print(f"\nper new batch size: {(last[1] - first[1]) / last[0]:.1f} MB with a cache of 64, "
+          f"{(results[8]['rows'][-1][1] - results[8]['rows'][0][1]) / last[0]:.1f} MB with a cache of 8")
+    print("\ntrain(model=...) three times on one model, batch 32: compile seconds of each call, RSS added")
+    for name, (seconds, added) in zip(("course architecture (build_mlp)", "another architecture"),
+                                      results[64]["given"]):
+        print(f"  {name:<32} {', '.join(f'{s:.2f}' for s in seconds)} s   {added:+.0f} MB")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path)
+    parser.add_argument("--programs", action="store_true",
+                        help="only the table of memory against the batch sizes trained")
     args = parser.parse_args(argv)
+    if args.programs:
+        programs_table()
+        return 0
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     print(f"kernel peak memory, each notebook on a fresh kernel (limit {LIMIT_MB} MB)\n")
     header = f"{'notebook':<40} {'seconds':>8} {'peak RSS sampled':>17} {'peak RSS (VmHWM)':>17}"
@@ -148,6 +217,8 @@ def main(argv=None):
               "of its datasets, at momentum 0 and 0.9, 3 epochs each.")
     if over:
         print(f"over {LIMIT_MB} MB: {', '.join(name for name, _ in over)}")
+    if not args.notebooks:
+        programs_table()
     # The limit is the notebooks' own run; a heavy session is reported, not failed.
     if any(plain for _, plain in over):
         return 1

@@ -440,6 +440,11 @@ class ProgramCache:
 
 #: Compiled epoch or chunk programs of both engines, by program key. 64 hold
 #: every batch size of the explorer's slider on its datasets, and any lesson.
+#: Dropping a program frees its Python side only: TensorFlow's runtime keeps
+#: the XLA executable it compiled (about 12 MB) for the life of the process
+#: (benchmarks/bench_memory.py --programs), so the bound is generous and what
+#: saves memory is compiling fewer programs (momentum and a given model of the
+#: course's architecture share them).
 PROGRAMS = ProgramCache(maxsize=64)
 #: The engines (a compiled model and its optimizer), by engine key.
 ENGINES = ProgramCache(maxsize=16)
