@@ -434,8 +434,6 @@ class ProgramCache:
         """The keys, least recently used first."""
         return list(self._items)
 
-    def clear(self):
-        self._items.clear()
 
 
 #: Compiled epoch or chunk programs of both engines, by program key. 64 hold
