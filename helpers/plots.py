@@ -22,7 +22,7 @@ __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_
            "plot_panels", "plot_batch_loss", "plot_decision_regions", "plot_epoch_split",
            "plot_loss_paths", "plot_step_costs", "plot_update_losses", "x_values", "loss_limits",
            "mark_divergence", "early_divergence", "METRIC_LABELS", "X_AXES", "X_LABELS",
-           "plot_heatmap", "plot_gradient_error", "plot_steps_to_target"]
+           "plot_heatmap", "plot_gradient_error", "plot_steps_to_target", "plain_log_ticks"]
 
 X_AXES = ("epoch", "update", "second")
 METRIC_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
@@ -160,6 +160,36 @@ def _planned_epochs(results):
     return max(int(r.config.get("epochs") or r.epochs_run) for r in results)
 
 
+def _plain_number(value):
+    """A tick label a learner reads without exponents: 0.05, 2, 2,000."""
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
+
+
+def plain_log_ticks(ax, axes="xy"):
+    """Label the log-scaled ``axes`` ("x", "y" or "xy") of ``ax`` with plain numbers.
+
+    Matplotlib's default log labels read ``10^2`` and ``2×10^3``; these read
+    ``100`` and ``2,000``. Between powers of ten, 2 and 5 are labelled too
+    while the axis spans at most three decades, so an axis inside one decade
+    still has labels.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    for name in axes:
+        axis = {"x": ax.xaxis, "y": ax.yaxis}[name]
+
+        def minor(value, _pos, axis=axis):
+            low, high = sorted(axis.get_view_interval())
+            if value <= 0 or low <= 0 or high / low > 1e3:
+                return ""
+            lead = round(value / 10 ** np.floor(np.log10(value)))
+            return _plain_number(value) if lead in (2, 5) else ""
+
+        axis.set_major_formatter(FuncFormatter(lambda value, _pos: _plain_number(value)))
+        axis.set_minor_formatter(FuncFormatter(minor))
+    return ax
+
+
 def _finish_x(ax, results, x, log_threshold=50):
     """Label the x-axis; show every planned epoch next to a diverged run; log scale if it spans.
 
@@ -175,6 +205,7 @@ def _finish_x(ax, results, x, log_threshold=50):
         firsts = [x_values(r, x)[0] for r in results if x_values(r, x)[0] > 0]
         if firsts and max(x_values(r, x)[-1] for r in results) / min(firsts) > log_threshold:
             ax.set_xscale("log")
+            plain_log_ticks(ax, "x")
             label += LOG
     ax.set_xlabel(label)
 
@@ -1019,6 +1050,7 @@ def plot_gradient_error(error, *, ax=None):
     ax.axhline(error.gradient_norm, color="k", ls=":", lw=1.2, label="size of the full gradient |G|")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     ax.set_xlabel("batch size B" + LOG)
     ax.set_ylabel(r"error of the batch gradient $|g_B - G|$" + LOG)
     ax.grid(alpha=0.3, which="both")
@@ -1079,6 +1111,7 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
         ax.axvline(b_simple, color="C2", ls="-.", lw=1.2, label=f"$B_{{simple}}$ = {b_simple:.0f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     ax.set_xlabel("batch size B" + LOG)
     ax.set_ylabel("updates to reach the target" + LOG)
     ax.grid(alpha=0.3, which="both")
