@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import helpers
+import lessons
 
 SEEDS = [0, 1, 2]
 RATES = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
@@ -20,7 +21,7 @@ sweep = dict(cache_dir=None, progress=False)
 
 @pytest.fixture(scope="module")
 def data():
-    return helpers.load_blobs(n_samples=1000, train_size=800, cluster_std=2.0, random_state=2)
+    return lessons.data_a()
 
 
 @pytest.fixture(scope="module")
@@ -30,9 +31,8 @@ def digits():
 
 @pytest.fixture(scope="module")
 def lr_grid():
-    data_b = helpers.load_blobs(n_samples=1000, train_size=500, cluster_std=2.0, random_state=2)
-    return helpers.sweep(data_b, batch_sizes=[1, 32, 500], learning_rates=RATES, seeds=SEEDS,
-                         epochs=200, hidden_units=50, kernel_initializer="he_uniform", **sweep)
+    return helpers.sweep(lessons.data_b(), batch_sizes=[1, 32, 500], learning_rates=RATES, seeds=SEEDS,
+                         epochs=200, **lessons.MODEL_B, **sweep)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import helpers
+import lessons
 
 SEEDS = [0, 1, 2]
 TARGET = 0.42
@@ -20,7 +21,7 @@ sweep = dict(cache_dir=None, progress=False)
 
 @pytest.fixture(scope="module")
 def data():
-    return helpers.load_blobs(n_samples=1000, train_size=800, cluster_std=2.0, random_state=2)
+    return lessons.data_a()
 
 
 # 1-3. The gradient itself
