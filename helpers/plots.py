@@ -572,7 +572,7 @@ def plot_spread(groups, *, metric="accuracy", test=True, train=False, x="epoch",
     return ax
 
 
-def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
+def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
     """One panel per configuration, train and test mean with a min-max band over seeds.
 
     All panels share both axes: the point of a grid is to compare them. Each
@@ -585,6 +585,9 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
     metric : {"loss", "accuracy"}
     ncols : int, default 4
     title : str, optional
+    ylim : (float, float), optional
+        The shared y-axis range, e.g. to read final values that the first
+        epochs' large losses would squash against the axis.
 
     Returns
     -------
@@ -601,6 +604,12 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
     _metric_key(metric)
     ncols = check_int("ncols", ncols, low=1)
     check_str("title", title, optional=True)
+    if ylim is not None:
+        if isinstance(ylim, (str, bytes)) or not hasattr(ylim, "__len__") or len(ylim) != 2:
+            raise ValueError(f"ylim must be a pair (low, high), got {ylim!r}")
+        low, high = (check_float(f"ylim[{i}]", v) for i, v in enumerate(ylim))
+        if not low < high:
+            raise ValueError(f"ylim must have low < high, got {ylim!r}")
     groups = _groups(groups)
     n = len(groups)
     ncols = min(ncols, n)
@@ -632,6 +641,8 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
         ax.set_ylabel(METRIC_LABELS[metric])
     # The first panel whose seeds all diverged has no curves to name.
     next((ax for ax in axes.flat if ax.lines), axes.flat[0]).legend(fontsize=8)
+    if ylim is not None:
+        axes.flat[0].set_ylim(low, high)    # shared by every panel
     if title:
         fig.suptitle(title)
     return fig

@@ -125,12 +125,15 @@ def test_updates_depend_on_the_batch_size_alone(grid):
     assert all(r.updates[-1] < 200 * r.updates_per_epoch for r in grid.runs if r.diverged)
 
 
-def test_time_falls_far_less_than_the_updates(grid):
-    # The one wall-clock claim, with a wide margin: 62.5 times the updates, and
-    # the seconds ratio measured 3.4 on a quiet machine, 7.3 with another
-    # training job on the second core; the test allows 20.
-    seconds = by_batch(grid, lambda runs: np.mean([r.seconds for r in runs if not r.diverged]))
-    assert seconds[4] < 20 * seconds[256]
+def test_cost_table_measures_every_batch_size_the_same_way(data):
+    # Section 4's seconds are wall-clock (printed by benchmarks/bench_step_costs.py, never
+    # asserted here); what is checked is that every row comes from the same kind of run,
+    # one fresh helpers.train run per batch size, none from the sweep's cache.
+    for b, updates in ((4, 25_000), (256, 400), (450, 400)):
+        run = helpers.train(data, batch_size=b, epochs=200, learning_rate=0.01, seed=0, **MODEL)
+        assert int(run.updates[-1]) == updates and len(run.epoch_seconds) == 200
+        assert np.all(run.epoch_seconds > 0)
+    assert 25_000 / 400 == 62.5
 
 
 def test_rerun_comes_from_the_cache(data, cache, grid, monkeypatch):

@@ -330,3 +330,14 @@ def test_plain_log_ticks_read_as_plain_numbers():
     assert not [t.get_text() for t in ax.yaxis.get_ticklabels(minor=True) if t.get_text()]
     assert "0.001" in [t.get_text() for t in ax.get_yticklabels()]
     plt.close(fig)
+
+
+def test_plot_panels_takes_a_shared_y_range(small_blobs):
+    runs = {f"batch {b}": [helpers.train(small_blobs, batch_size=b, epochs=3, learning_rate=0.01)]
+            for b in (4, 60)}
+    fig = helpers.plot_panels(runs, metric="loss", ylim=(0.3, 0.7))
+    assert all(ax.get_ylim() == (0.3, 0.7) for ax in fig.axes if ax.get_visible())
+    plt.close(fig)
+    for bad in ((0.7, 0.3), (0.3,), "0.3,0.7", (0.3, float("nan"))):
+        with pytest.raises((TypeError, ValueError), match="ylim"):
+            helpers.plot_panels(runs, metric="loss", ylim=bad)
