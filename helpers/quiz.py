@@ -313,7 +313,7 @@ FORMULAS = {"updates_per_epoch": (("n_train", "batch_size"), ("answer",)),
             "total_updates": (("n_train", "batch_size", "epochs"), ("per_epoch", "answer"))}
 
 
-def _run(where, name, value, *, label=False):
+def _run(where, name, value):
     _object(where, name, value, ("batch_size", "learning_rate"), ("epochs", "momentum"))
     size = value["batch_size"]
     if size != "full":
@@ -885,18 +885,19 @@ def check_answer(question, answer, *, reveal=True):
         correct = choice == question.answer
         given, note = f"{choice}. {question.option_text(choice)}", question.note(choice)
     expected = question.answer_text()
+    why = f"Why: {question.explanation}"
     if correct:
-        head = "Correct."
+        lines, revealed = ["Correct.", why], True
     elif reveal:
-        head = " ".join(filter(None, [f"Not quite: you answered {given}; the answer is {expected}.",
-                                      note]))
+        lines = [f"Not quite: you answered {given}; the answer is {expected}.", note, why]
+        revealed = True
     else:
         wrong = f"{given} is" if question.kind == "numeric" else f"option {choice} is"
-        head = " ".join(filter(None, [f"Not quite: {wrong} not the answer.", note,
-                                      "Try once more: a second wrong answer shows the right one."]))
-        return Feedback(question.id, False, given, choice, None, head, revealed=False)
+        lines = [f"Not quite: {wrong} not the answer.", note,
+                 "Try once more: a second wrong answer shows the right one."]
+        revealed, expected = False, None
     return Feedback(question.id, correct, given, choice, expected,
-                    f"{head}\nWhy: {question.explanation}", revealed=True)
+                    "\n".join(line for line in lines if line), revealed=revealed)
 
 
 def reveal_answer(question):

@@ -59,7 +59,7 @@ def _prompt_html(question):
 
 def _options_html(question):
     if question.kind == "numeric":
-        return f"<div class='quiz-options'><p><i>Answer with a number.</i></p></div>"
+        return "<div class='quiz-options'><p><i>Answer with a number.</i></p></div>"
     rows = "".join(f"<li><b>{letter}.</b> {html.escape(text)}</li>" for letter, text in question.options)
     return (f"<div class='quiz-options' style='{TEXT_WIDTH}'>"
             f"<ul style='list-style:none;padding-left:0.5em'>{rows}</ul></div>")
@@ -76,10 +76,12 @@ def options_display(question):
 
 
 def _feedback_html(feedback):
+    """The verdict in bold and colour (red wrong, green right, grey shown), the rest as text."""
     color = RIGHT if feedback.correct else (SHOWN if feedback.given is None else WRONG)
-    head, _, why = feedback.message.partition("\nWhy: ")
-    why = f"<br>{html.escape(why)}" if why else ""
-    return f"<div style='{TEXT_WIDTH}'><b style='color:{color}'>{html.escape(head)}</b>{why}</div>"
+    head, *rest = feedback.message.split("\n")
+    body = "".join(f"<br>{html.escape(line)}" for line in rest)
+    return (f"<div style='{TEXT_WIDTH};line-height:1.45'><b style='color:{color}'>"
+            f"{html.escape(head)}</b>{body}</div>")
 
 
 def _code_hint(question):
