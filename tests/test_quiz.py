@@ -234,7 +234,7 @@ def test_the_arithmetic_quoted_in_the_bank():
     assert points == n and (one, total, full_total) == (per_epoch(n, 1), per_epoch(n, 1) * epochs,
                                                         per_epoch(n, n) * epochs)
     batch, = quoted("per-epoch-faster", r"batch size (\d+) and batch size %d" % n)
-    option, = quoted("per-epoch-faster", r"It makes (\d+) updates per epoch, the full batch one")
+    option, = quoted("per-epoch-faster", r"It makes (\d+) updates per epoch, the full batch only one")
     steps, = quoted("per-epoch-faster", r"takes (\d+) slightly noisy steps per epoch")
     assert option == steps == per_epoch(n, batch) and per_epoch(n, n) == 1
     big, fewer, more = quoted("lr-scaling-rule", r"batch size (\d+) makes (\d+) updates instead "
@@ -324,15 +324,14 @@ def test_the_right_option_is_balanced_over_practice_variants(question_id):
 
 
 def test_the_right_option_is_not_systematically_the_longest_or_most_hedged():
-    variants = [make_question(qid, seed=s, draw=d) for qid in TEXT_OPTIONS for s in range(5)
-                for d in range(8)]
-    chance = np.mean([1 / len(q.options) for q in variants])
-    assert np.mean([is_longest(q) for q in variants]) <= chance
-    assert np.mean([is_most_hedged(q) for q in variants]) <= chance
-    # ... and question by question, over its variants, never more than by chance
-    for qid in TEXT_OPTIONS:
-        mine = [q for q in variants if q.id == qid]
-        assert np.mean([is_longest(q) for q in mine]) <= 1 / len(mine[0].options) + 1e-9, qid
+    """About as often as by chance over the bank: neither a tell for the longest option nor
+    for "never the longest"; the same over practice variants."""
+    for seed in range(5):
+        for draw in range(8):
+            variants = [make_question(qid, seed=seed, draw=draw) for qid in TEXT_OPTIONS]
+            chance = sum(1 / len(q.options) for q in variants)
+            assert 1 <= sum(map(is_longest, variants)) <= math.ceil(chance)
+            assert sum(map(is_most_hedged, variants)) <= math.ceil(chance)
 
 
 def test_no_prompt_or_figure_gives_its_diagnosis_away():
