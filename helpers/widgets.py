@@ -211,6 +211,10 @@ def _close_widgets(widgets):
         widget.close()
 
 
+def _hide_when_empty(change):
+    change["owner"].layout.display = "" if change["new"] else "none"
+
+
 def _text(html_value):
     """The text of a little HTML (the explorer's status and error lines)."""
     return html.unescape(re.sub(r"<[^>]+>", "", html_value))
@@ -271,7 +275,7 @@ class Explorer:
         # without a widget front end still shows real results.
         self._current = self._train(self.settings())
         self._redraw()
-        self._status.value = "Move a control: the curves are re-trained and redrawn."
+        self._status.value = "ready"
         if warm_up:
             _CELLS.attach()
             self._queue_warm_up()
@@ -369,30 +373,37 @@ class Explorer:
             "seeds": w.IntSlider(value=seeds, min=1, max=5 if seeds <= 5 else MAX_SEEDS,
                                  description="seeds", **slider),
             "x": w.ToggleButtons(options=list(X_CHOICES), value=x, description="x-axis",
-                                 style={"description_width": "100px", "button_width": "84px"}),
+                                 style={"description_width": "100px", "button_width": "76px"},
+                                 # flex: ipywidgets 8 stacks its description above the buttons
+                                 layout=w.Layout(width="380px", display="flex")),
         }
         on_change = weakly(self._on_change)
         for key, control in c.items():
             control.add_class(f"explorer-{key.replace('_', '-')}")
             control.observe(on_change, names="value")
-        pin = w.Button(description="Pin this run", tooltip="keep it on the axes")
-        clear = w.Button(description="Clear pins")
+        button = w.Layout(width="110px")
+        pin = w.Button(description="Pin this run", tooltip="keep it on the axes", layout=button)
+        clear = w.Button(description="Clear pins", layout=button)
         pin.on_click(weakly(self._on_pin))
         clear.on_click(weakly(self._on_clear))
         self._status = w.HTML()
         self._readout = w.HTML()
         self._error = w.HTML()
-        self._image = w.Image(format="png", layout=w.Layout(max_width="100%"))
+        # At its own size (not stretched by the box), smaller only on a narrow screen.
+        self._image = w.Image(format="png", layout=w.Layout(max_width="100%",
+                                                               align_self="flex-start"))
         for widget, name_ in ((self._status, "status"), (self._readout, "readout"),
                               (self._error, "error"), (self._image, "figure")):
             widget.add_class(f"explorer-{name_}")
+        self._error.layout.display = "none"  # it takes no room until there is an error
+        self._error.observe(_hide_when_empty, names="value")
         # Three columns of controls (they wrap on a narrow screen), the figure, the readout:
         # a laptop screen holds it all.
         columns = [w.VBox([c["dataset"], c["cluster_std"], c["batch_size"]]),
                    w.VBox([c["learning_rate"], c["momentum"], c["epochs"]]),
-                   w.VBox([c["seeds"], c["x"], w.HBox([pin, clear])])]
+                   w.VBox([c["seeds"], c["x"], w.HBox([pin, clear, self._status])])]
         controls = w.HBox(columns, layout=w.Layout(flex_flow="row wrap"))
-        self.widget = w.VBox([controls, self._status, self._error, self._image, self._readout])
+        self.widget = w.VBox([controls, self._error, self._image, self._readout])
         self.widget.add_class("explorer")
         self._all_widgets = [self.widget, controls, *columns, columns[2].children[-1], pin, clear,
                              *c.values(), self._status, self._readout, self._error, self._image]
@@ -477,7 +488,7 @@ class Explorer:
             with self._lock:
                 self._latencies.append(latency)
             self._error.value = ""
-            self._status.value = f"redrawn {latency:.2f} s after the change"
+            self._status.value = f"redrawn in {latency:.2f} s"
             if change.retrain and self._warm_up:
                 self._queue_warm_up()
         except _Superseded:
