@@ -1,5 +1,6 @@
 # The course's commands. Each target installs what it needs into .venv first.
 #   make lab         open the course in JupyterLab
+#   make app         serve the explorer as a page of its own (Voilà), apps/explorer.ipynb
 #   make test        run the whole test suite (unit tests + every notebook)
 #   make notebooks   re-execute every notebook in place, so the repo shows fresh outputs
 #   make benchmarks  print the speed figures
@@ -17,7 +18,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test notebooks benchmarks pins venv clean badges student test-student test-colab test-binder
+.PHONY: lab app test notebooks benchmarks pins venv clean badges student test-student test-colab test-binder
 
 venv: $(STAMP)
 
@@ -32,11 +33,14 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
+app: $(STAMP)
+	$(VENV)/bin/voila apps/explorer.ipynb
+
 test: $(STAMP)
 	$(PY) -m pytest
 
 notebooks: $(STAMP)
-	$(PY) tools/execute_notebooks.py --empty-cache notebooks/*.ipynb
+	$(PY) tools/execute_notebooks.py --empty-cache notebooks/*.ipynb apps/*.ipynb
 
 benchmarks: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

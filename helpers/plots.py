@@ -1118,20 +1118,38 @@ def plot_divergence(result, *, ax=None):
     real = np.isfinite(losses) & (losses > 0)
     ax.plot(updates[real], losses[real], color=color, lw=1, marker="o" if real.sum() < 60 else None,
             ms=3, label="loss of each update's batch")
+    # The test loss after each epoch: with one update per epoch (batch GD) the only climb.
+    tests = np.asarray(result.history["val_loss"], dtype=float)
+    ends = np.asarray(result.updates[:len(tests)], dtype=float)
+    shown = np.isfinite(tests) & (tests > 0)
+    ax.plot(ends[shown], tests[shown], color=color, ls="none", marker="s", ms=5, mfc="none",
+            label="test loss after each epoch")
     guess = math.log(_n_classes(result))
     ax.axhline(guess, color=NEUTRAL_COLORS[0], lw=1, ls=":",
                label=f"loss of guessing (ln {_n_classes(result)} = {guess:.2f})")
     ax.set_yscale("log")
     last = int(updates[real][-1]) if real.any() else 0
-    if real.any():
-        first = losses[real][0]
-        note = f"loss {first:.2g} → {losses[last - 1]:.2g} in {last:,} updates"
-        if last < len(losses):
-            note += f",\nthen too large to store (update {last + 1:,} of {len(losses):,})"
-        ax.text(0.98, 0.04, note, transform=ax.transAxes, ha="right", va="bottom", color=color,
-                fontsize=9, bbox=dict(facecolor="white", alpha=0.85, lw=0, pad=1))
-        ax.set_ylim(min(guess, losses[real].min()) / 30, losses[real].max() * 1e3)
-    ax.set_xlim(0, max(last, 1) * 1.05 + 1)
+    notes = []
+    if last > 1:
+        notes.append(f"batch loss {losses[real][0]:.2g} → {losses[last - 1]:.2g} in {last:,} updates")
+    elif last == 1:
+        notes.append(f"batch loss {losses[0]:.2g} at its one update")
+    if 0 < last < len(losses):
+        notes[-1] += f",\nthen too large to store (update {last + 1:,} of {len(losses):,})"
+    if shown.any():
+        epoch = int(np.flatnonzero(shown)[-1]) + 1
+        notes.append(f"test loss after epoch {epoch}: {tests[epoch - 1]:.2g}")
+    if notes:
+        ax.text(0.98, 0.04, "\n".join(notes), transform=ax.transAxes, ha="right", va="bottom",
+                color=color, fontsize=9, bbox=dict(facecolor="white", alpha=0.85, lw=0, pad=1))
+    highest = np.concatenate([losses[real], tests[shown]])
+    if highest.size:
+        low, high = np.log10(min(guess, highest.min()) / 30), np.log10(highest.max())
+        ax.set_ylim(10 ** low, 10 ** (high + 0.6 * (high - low)))  # room for the legend above
+    ax.set_xlim(0, max(last, int(ends[shown].max()) if shown.any() else 1, 1) * 1.05 + 1)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # updates are whole numbers
     ax.set_xlabel("parameter update")
     ax.set_ylabel("loss" + LOG)
     ax.set_title(f"{result.label}: diverged at epoch {result.diverged_at}", fontsize=10)

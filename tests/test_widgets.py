@@ -125,8 +125,9 @@ def test_a_diverging_learning_rate_says_so_and_shows_how(explorer):
     panel = fig.axes[2]
     assert panel.get_yscale() == "log" and panel.get_xlabel() == "parameter update"
     assert f"diverged at epoch {run.diverged_at}" in panel.get_title()
-    (line, guess) = panel.get_lines()
-    assert len(line.get_xdata()) >= 1 and guess.get_ydata()[0] == pytest.approx(np.log(3))
+    (batches, tests, guess) = panel.get_lines()
+    assert len(batches.get_xdata()) >= 1 and guess.get_ydata()[0] == pytest.approx(np.log(3))
+    assert max(batches.get_ydata().max(), tests.get_ydata().max()) > 100 * np.log(3)
     # The curve panels span the planned epochs, not a sliver around epoch 1.
     assert fig.axes[0].get_xlim()[1] >= run.settings["epochs"]
 
@@ -329,6 +330,16 @@ def slider_stop(exponent):
     """A stop of the explorer's learning-rate slider: 10 ** (min + k * step)."""
     steps = round((exponent - widgets.LR_EXPONENTS[0]) / 0.1)
     return 10.0 ** (widgets.LR_EXPONENTS[0] + steps * 0.1)
+
+
+def test_lesson_07_learning_rate_10_diverges_in_the_first_epoch_far_above_guessing(blobs):
+    """'At learning rate 10 the run diverged in its first epoch, at every batch size of the
+    slider; the right-hand panel showed how far its loss climbed above the loss of guessing.'"""
+    for size in batch_size_options(blobs.n_train):
+        run = helpers.train(blobs, batch_size=size, epochs=100, learning_rate=10.0, seed=0)
+        losses = np.concatenate([run.batch_loss, run.history["val_loss"]])
+        assert run.diverged_at == 1, size
+        assert losses[np.isfinite(losses)].max() > 100 * np.log(3), size
 
 
 def test_lesson_07_solution_1_batch_1_needs_a_tenth_of_the_learning_rate(blobs):
