@@ -8,6 +8,7 @@
 #                      NO_BROWSER=1      do not open a browser (e.g. on a server, in Docker)
 #                      LAB_ARGS="..."    any other JupyterLab options, passed on as they are
 #                    e.g. make lab PORT=8890 IP=0.0.0.0 NO_BROWSER=1
+#   make app         serve the explorer as a page of its own (Voilà), apps/explorer.ipynb
 #   make test        run the whole test suite (unit tests + every notebook)
 #   make notebooks   re-execute every notebook in place, so the repo shows fresh outputs
 #   make benchmarks  print the speed figures
@@ -43,7 +44,7 @@ $(error PORT must be a port number like 8888, got '$(PORT)')
 endif
 endif
 
-.PHONY: lab test notebooks benchmarks pins venv clean badges student test-student test-colab test-binder
+.PHONY: lab app test notebooks benchmarks pins venv clean badges student test-student test-colab test-binder
 
 venv: $(STAMP)
 
@@ -61,11 +62,14 @@ $(STAMP): pyproject.toml
 lab: $(STAMP)
 	$(LAB_COMMAND)
 
+app: $(STAMP)
+	$(VENV)/bin/voila apps/explorer.ipynb
+
 test: $(STAMP)
 	$(PY) -m pytest
 
 notebooks: $(STAMP)
-	$(PY) tools/execute_notebooks.py --empty-cache notebooks/*.ipynb
+	$(PY) tools/execute_notebooks.py --empty-cache notebooks/*.ipynb apps/*.ipynb
 
 benchmarks: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

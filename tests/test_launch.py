@@ -158,7 +158,8 @@ def test_urls_have_the_forms_colab_and_binder_expect(badges):
         "https://colab.research.google.com/github/o/r/blob/main/notebooks/01_a.ipynb"
     assert badges.binder_url(url) == "https://mybinder.org/v2/gh/o/r/HEAD?urlpath=lab/tree/notebooks"
     assert badges.voila_url(url) == \
-        "https://mybinder.org/v2/gh/o/r/HEAD?urlpath=voila/render/notebooks/07_explorer.ipynb"
+        "https://mybinder.org/v2/gh/o/r/HEAD?urlpath=voila/render/apps/explorer.ipynb"
+    assert (ROOT / badges.APP).exists()
 
 
 @pytest.mark.parametrize("url", ["github.com/o/r", "https://gitlab.com/o/r", "https://github.com/o",
