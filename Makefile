@@ -1,5 +1,14 @@
 # The course's commands. Each target installs what it needs into .venv first.
-#   make lab         open the course in JupyterLab
+#   make lab         open the course in JupyterLab (as root too: adds --allow-root), with
+#                    overrides as make variables:
+#                      PORT=8890         the port (default 8888; JupyterLab tries the next
+#                                        ones if it is taken)
+#                      IP=0.0.0.0        the address to listen on (default localhost; 0.0.0.0
+#                                        to reach it from outside a container)
+#                      NO_BROWSER=1      do not open a browser (e.g. on a server, in Docker)
+#                      LAB_ARGS="..."    any other JupyterLab options, passed on as they are
+#                    e.g. make lab PORT=8890 IP=0.0.0.0 NO_BROWSER=1
+#   make app         serve the explorer as a page of its own (Voilà), apps/explorer.ipynb
 #   make test        run the whole test suite (unit tests + every notebook)
 #   make notebooks   re-execute every notebook in place, so the repo shows fresh outputs
 #   make benchmarks  print the speed figures
@@ -17,26 +26,50 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: lab test notebooks benchmarks pins venv clean badges student test-student test-colab test-binder
+# make lab's overrides (see the header).
+PORT ?= 8888
+IP ?= localhost
+NO_BROWSER ?=
+LAB_ARGS ?=
+# JupyterLab refuses to start as root (Docker, WSL, cloud shells) unless told it may.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+LAB_COMMAND := $(VENV)/bin/jupyter lab notebooks/ --port=$(PORT) --ip=$(IP) \
+	$(if $(filter-out 0,$(NO_BROWSER)),--no-browser) $(ALLOW_ROOT) $(LAB_ARGS)
+
+# A bad PORT is reported before anything is installed.
+_digits = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(subst 8,,$(subst 9,,$(1)))))))))))
+ifneq ($(filter lab,$(MAKECMDGOALS)),)
+ifneq ($(words $(PORT))$(call _digits,$(PORT)),1)
+$(error PORT must be a port number like 8888, got '$(PORT)')
+endif
+endif
+
+.PHONY: lab app test notebooks benchmarks pins venv clean badges student test-student test-colab test-binder
 
 venv: $(STAMP)
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is needed, found " + sys.version.split()[0] + "; set PYTHON=python3.11")'
+	@echo "Installing the course into $(VENV): TensorFlow, JupyterLab and the test tools."
+	@echo "The first time, pip downloads several hundred MB (it lists each package as it goes); a few minutes."
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[lab,test]"
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -e ".[lab,test]"
 	rm -f $(VENV)/.installed-*
 	touch $@
+	@echo "Installed. Next: make lab (open the course) or make test (run the tests)."
 
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(LAB_COMMAND)
+
+app: $(STAMP)
+	$(VENV)/bin/voila apps/explorer.ipynb
 
 test: $(STAMP)
 	$(PY) -m pytest
 
 notebooks: $(STAMP)
-	$(PY) tools/execute_notebooks.py --empty-cache notebooks/*.ipynb
+	$(PY) tools/execute_notebooks.py --empty-cache notebooks/*.ipynb apps/*.ipynb
 
 benchmarks: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(PY) $$script || exit 1; done

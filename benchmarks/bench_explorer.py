@@ -21,8 +21,10 @@ import statistics
 import time
 
 import helpers
+from helpers.widgets import DATASETS
 
 GOAL = 2.0
+BNOMIAL, BROWNLEE, DIGITS = DATASETS  # the dropdown's names, in its order
 
 
 def change(explorer, **values):
@@ -33,7 +35,7 @@ def change(explorer, **values):
     if not explorer.wait(300):
         raise RuntimeError(f"the explorer did not redraw within 300 s after {values}")
     if len(explorer.latencies) == served:
-        raise RuntimeError(f"no redraw after {values}: {explorer._error.value or 'unchanged value?'}")
+        raise RuntimeError(f"no redraw after {values}: {explorer.error or 'unchanged value?'}")
     return explorer.latencies[-1], explorer.current.compile_seconds
 
 
@@ -81,10 +83,10 @@ def main(argv=None):
         note=f"readout: diverged at epoch {explorer.current.diverged_at}")
     change(explorer, learning_rate=0.01)
     row("momentum changed (0.5, 0), first use", [change(explorer, momentum=m)[0] for m in (0.5, 0.0)])
-    latency, compiled = change(explorer, dataset="digits 1000/797 (64 pixels)")
+    latency, compiled = change(explorer, dataset=DIGITS)
     row("dataset -> digits (new shapes), cold", [latency], compiled,
         note=f"batch size {explorer.current.settings['batch_size']}")
-    change(explorer, dataset="blobs 800/200 (source A)", momentum=0.9)
+    change(explorer, dataset=BNOMIAL, momentum=0.9)
 
     # Rapid moves: ten changes in a burst train the last value once, not ten times.
     before = explorer.trainings
@@ -109,7 +111,7 @@ def main(argv=None):
         latency, compiled = change(ahead, batch_size=size)
         row(f"batch size -> {size}, first use after warm-up", [latency], compiled)
     ahead.wait(600, warm_up=True)  # the learner pauses: the new batch size's neighbours compile
-    latency, compiled = change(ahead, dataset="blobs 500/500 (source B)")
+    latency, compiled = change(ahead, dataset=BROWNLEE)
     row("dataset -> blobs 500/500, first use after warm-up", [latency], compiled,
         note=f"batch size {ahead.current.settings['batch_size']}")
     # A change that lands while warm-up compiles waits for that compile to finish.

@@ -7,7 +7,11 @@ Backs the timing sentences of lesson 03 (tests never assert wall-clock times):
    repeated ``--repeats`` times in this one process, the fastest of each kept;
 2. seconds of training each batch size needs to first reach a test loss of
    0.40 at its own learning rate (1: 1e-4, 32: 3e-3, 800: 0.1), seeds 0-4,
-   with ``helpers.train`` (compiled).
+   with ``helpers.train`` (compiled);
+3. lesson 05's cost table: seconds of one 200-epoch run at each batch size of
+   Brownlee's sweep (500 training points, Dense(50)), as the lesson times it
+   (200 times the median epoch), and the ratio of batch 4 to batch 256
+   (62.5 times the updates).
 
     .venv/bin/python benchmarks/bench_step_costs.py [--repeats 3]
 """
@@ -51,6 +55,18 @@ def main(argv=None):
             updates.append(int(run.updates[epoch - 1]))
         print(f"  batch {b:3d}, lr {lr:g}: {np.median(seconds):.3f} s (median of 5 seeds, "
               f"{min(seconds):.3f}-{max(seconds):.3f}), {int(np.median(updates)):,} updates")
+
+
+    print("\nLesson 05: seconds per 200-epoch run (200 x median epoch, fastest of the repeats):")
+    data_b = helpers.load_blobs(n_samples=1000, train_size=500, cluster_std=2.0, random_state=2)
+    per_run = {}
+    for b in (4, 8, 16, 32, 64, 128, 256, 450):
+        per_run[b] = min(200 * np.median(helpers.train(data_b, batch_size=b, epochs=200, learning_rate=0.01,
+                                                       seed=0, hidden_units=50,
+                                                       kernel_initializer="he_uniform").epoch_seconds)
+                         for _ in range(args.repeats))
+        print(f"  batch {b:3d}: {per_run[b]:.3f} s")
+    print(f"  batch 4 / batch 256: 62.5x the updates, {per_run[4] / per_run[256]:.1f}x the seconds")
 
 
 if __name__ == "__main__":

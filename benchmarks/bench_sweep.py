@@ -1,4 +1,5 @@
-"""The second source's sweep through helpers.sweep, against plain model.fit.
+"""The sweep of Jason Brownlee's batch-size tutorial (Machine Learning Mastery) through helpers.sweep,
+against plain model.fit.
 
 The sweep: batch sizes 4, 8, 16, 32, 64, 128, 256, 450 at learning rate 0.01,
 200 epochs, 5 seeds each (40 runs) on the 500/500 blobs with
@@ -90,7 +91,7 @@ def main(argv=None):
     import_seconds = time.perf_counter() - start
     data = helpers.load_blobs(n_samples=1000, train_size=500, cluster_std=2.0, random_state=2)
     runs = len(BATCH_SIZES) * len(SEEDS)
-    print(f"The second source's sweep: {len(BATCH_SIZES)} batch sizes x {EPOCHS} epochs x "
+    print(f"Brownlee's tutorial sweep: {len(BATCH_SIZES)} batch sizes x {EPOCHS} epochs x "
           f"{len(SEEDS)} seeds = {runs} runs on {data!r}")
     print(f"(importing TensorFlow/Keras took {import_seconds:.1f} s, not counted below)\n")
 

@@ -5,6 +5,7 @@ Private, so that :mod:`helpers.widgets` and :mod:`helpers.quiz` both depend on i
 and not on each other.
 """
 
+import base64
 import html
 import io
 import traceback
@@ -53,13 +54,21 @@ def show_error(html_widget, error):
                          f"{html.escape(text)}</pre>")
 
 
-def widget_bundle(widget, text):
-    """A display bundle: the widget where a widget front end exists, ``text`` elsewhere.
+def widget_bundle(widget, text, *, html=None, png=None):
+    """A display bundle: the widget where a widget front end exists, static views elsewhere.
 
-    Every front end prefers the widget view to plain text, so the text only
-    shows where widgets cannot (nbval, GitHub, a terminal). ipywidgets 7 and 8
-    both use version 2.0 of the view format.
+    Every widget front end prefers the widget view to the other entries, so
+    these only show where widgets cannot run: ``text`` in a terminal, and
+    ``html`` or the ``png`` picture (bytes) on a static page (GitHub,
+    nbviewer, an HTML export; ``tools/execute_notebooks.py`` saves the
+    notebooks with these static views only). ipywidgets 7 and 8 both use
+    version 2.0 of the view format.
     """
-    return {WIDGET_VIEW_MIMETYPE: {"version_major": 2, "version_minor": 0,
-                                   "model_id": widget.model_id},
-            "text/plain": text}
+    bundle = {WIDGET_VIEW_MIMETYPE: {"version_major": 2, "version_minor": 0,
+                                     "model_id": widget.model_id},
+              "text/plain": text}
+    if html is not None:
+        bundle["text/html"] = html
+    if png is not None:
+        bundle["image/png"] = base64.b64encode(png).decode("ascii")
+    return bundle

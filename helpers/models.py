@@ -14,10 +14,11 @@ def build_mlp(n_features=2, n_classes=3, *, hidden_units=32, activation="relu",
               kernel_initializer="glorot_uniform", seed=0):
     """Build ``Dense(hidden_units, activation) -> Dense(n_classes, softmax)``.
 
-    The first source experiment uses 32 ReLU units with Keras's default
-    ``glorot_uniform`` initializer; the second uses 50 ReLU units with
-    ``he_uniform``. The weights are drawn from ``seed`` alone, so the same
-    seed gives the same initial model without touching global random state.
+    bnomial's blog post "The wrong batch size is all it takes" uses 32 ReLU
+    units with Keras's default ``glorot_uniform`` initializer; Jason
+    Brownlee's batch-size tutorial uses 50 ReLU units with ``he_uniform``.
+    The weights are drawn from ``seed`` alone, so the same seed gives the
+    same initial model without touching global random state.
 
     Parameters
     ----------

@@ -22,7 +22,8 @@ __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_
            "plot_panels", "plot_batch_loss", "plot_decision_regions", "plot_epoch_split",
            "plot_loss_paths", "plot_step_costs", "plot_update_losses", "x_values", "loss_limits",
            "mark_divergence", "early_divergence", "METRIC_LABELS", "X_AXES", "X_LABELS",
-           "plot_heatmap", "plot_gradient_error", "plot_steps_to_target"]
+           "plot_heatmap", "plot_gradient_error", "plot_steps_to_target", "plain_log_ticks",
+           "plot_divergence", "plot_explorer"]
 
 X_AXES = ("epoch", "update", "second")
 METRIC_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
@@ -145,7 +146,8 @@ def mark_divergence(ax, x, epoch, color, *, early=False):
     if early:
         ax.annotate(f"← diverged at epoch {epoch}: its loss left the scale", (x, 0.5),
                     xycoords=("data", "axes fraction"), xytext=(4, 0), textcoords="offset points",
-                    color=color, ha="left", va="center", fontsize=9)
+                    color=color, ha="left", va="center", fontsize=9,
+                    bbox=dict(facecolor="white", alpha=0.8, lw=0, pad=1))  # readable over curves
     else:
         ax.annotate(f"diverged at epoch {epoch}", (x, 0.5), xycoords=("data", "axes fraction"),
                     rotation=90, color=color, ha="right", va="center", fontsize=8)
@@ -158,6 +160,36 @@ def early_divergence(result, x):
 
 def _planned_epochs(results):
     return max(int(r.config.get("epochs") or r.epochs_run) for r in results)
+
+
+def _plain_number(value):
+    """A tick label a learner reads without exponents: 0.05, 2, 2,000."""
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
+
+
+def plain_log_ticks(ax, axes="xy"):
+    """Label the log-scaled ``axes`` ("x", "y" or "xy") of ``ax`` with plain numbers.
+
+    Matplotlib's default log labels read ``10^2`` and ``2×10^3``; these read
+    ``100`` and ``2,000``. Between powers of ten, 2 and 5 are labelled too
+    while the axis spans at most three decades, so an axis inside one decade
+    still has labels.
+    """
+    from matplotlib.ticker import FuncFormatter
+
+    for name in axes:
+        axis = {"x": ax.xaxis, "y": ax.yaxis}[name]
+
+        def minor(value, _pos, axis=axis):
+            low, high = sorted(axis.get_view_interval())
+            if value <= 0 or low <= 0 or high / low > 1e3:
+                return ""
+            lead = round(value / 10 ** np.floor(np.log10(value)))
+            return _plain_number(value) if lead in (2, 5) else ""
+
+        axis.set_major_formatter(FuncFormatter(lambda value, _pos: _plain_number(value)))
+        axis.set_minor_formatter(FuncFormatter(minor))
+    return ax
 
 
 def _finish_x(ax, results, x, log_threshold=50):
@@ -175,6 +207,7 @@ def _finish_x(ax, results, x, log_threshold=50):
         firsts = [x_values(r, x)[0] for r in results if x_values(r, x)[0] > 0]
         if firsts and max(x_values(r, x)[-1] for r in results) / min(firsts) > log_threshold:
             ax.set_xscale("log")
+            plain_log_ticks(ax, "x")
             label += LOG
     ax.set_xlabel(label)
 
@@ -541,7 +574,7 @@ def plot_spread(groups, *, metric="accuracy", test=True, train=False, x="epoch",
     return ax
 
 
-def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
+def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
     """One panel per configuration, train and test mean with a min-max band over seeds.
 
     All panels share both axes: the point of a grid is to compare them. Each
@@ -554,6 +587,9 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
     metric : {"loss", "accuracy"}
     ncols : int, default 4
     title : str, optional
+    ylim : (float, float), optional
+        The shared y-axis range, e.g. to read final values that the first
+        epochs' large losses would squash against the axis.
 
     Returns
     -------
@@ -570,6 +606,12 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
     _metric_key(metric)
     ncols = check_int("ncols", ncols, low=1)
     check_str("title", title, optional=True)
+    if ylim is not None:
+        if isinstance(ylim, (str, bytes)) or not hasattr(ylim, "__len__") or len(ylim) != 2:
+            raise ValueError(f"ylim must be a pair (low, high), got {ylim!r}")
+        low, high = (check_float(f"ylim[{i}]", v) for i, v in enumerate(ylim))
+        if not low < high:
+            raise ValueError(f"ylim must have low < high, got {ylim!r}")
     groups = _groups(groups)
     n = len(groups)
     ncols = min(ncols, n)
@@ -601,6 +643,8 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None):
         ax.set_ylabel(METRIC_LABELS[metric])
     # The first panel whose seeds all diverged has no curves to name.
     next((ax for ax in axes.flat if ax.lines), axes.flat[0]).legend(fontsize=8)
+    if ylim is not None:
+        axes.flat[0].set_ylim(low, high)    # shared by every panel
     if title:
         fig.suptitle(title)
     return fig
@@ -1019,6 +1063,7 @@ def plot_gradient_error(error, *, ax=None):
     ax.axhline(error.gradient_norm, color="k", ls=":", lw=1.2, label="size of the full gradient |G|")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     ax.set_xlabel("batch size B" + LOG)
     ax.set_ylabel(r"error of the batch gradient $|g_B - G|$" + LOG)
     ax.grid(alpha=0.3, which="both")
@@ -1079,8 +1124,217 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
         ax.axvline(b_simple, color="C2", ls="-.", lw=1.2, label=f"$B_{{simple}}$ = {b_simple:.0f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    plain_log_ticks(ax)
     ax.set_xlabel("batch size B" + LOG)
     ax.set_ylabel("updates to reach the target" + LOG)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return ax
+
+
+# --- the explorer's figure -----------------------------------------------------------------
+
+def plot_divergence(result, *, ax=None):
+    """How a run diverged: the loss of each update up to the epoch it diverged in.
+
+    A diverged run has no model worth drawing and no curve that fits a shared
+    loss axis; its own updates, on a log scale beside the loss of guessing,
+    show the climb (each step overshooting further).
+
+    Parameters
+    ----------
+    result : TrainResult
+        A run that diverged.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    result, = _results(result)
+    if not result.diverged:
+        raise ValueError(f"result must be a run that diverged, got {result.label}, which did not")
+    _, ax = _new_axes(ax)
+    color = run_colors([result.config["batch_size"]])[0]
+    losses = np.asarray(result.batch_loss, dtype=float)
+    updates = np.arange(1, len(losses) + 1)
+    # Past the float range a loss reads 0, negative or NaN: only real values are drawn.
+    real = np.isfinite(losses) & (losses > 0)
+    ax.plot(updates[real], losses[real], color=color, lw=1, marker="o" if real.sum() < 60 else None,
+            ms=3, label="loss of each update's batch")
+    # The test loss after each epoch: with one update per epoch (batch GD) the only climb.
+    tests = np.asarray(result.history["val_loss"], dtype=float)
+    ends = np.asarray(result.updates[:len(tests)], dtype=float)
+    shown = np.isfinite(tests) & (tests > 0)
+    ax.plot(ends[shown], tests[shown], color=color, ls="none", marker="s", ms=5, mfc="none",
+            label="test loss after each epoch")
+    guess = math.log(_n_classes(result))
+    ax.axhline(guess, color=NEUTRAL_COLORS[0], lw=1, ls=":",
+               label=f"loss of guessing (ln {_n_classes(result)} = {guess:.2f})")
+    ax.set_yscale("log")
+    last = int(updates[real][-1]) if real.any() else 0
+    notes = []
+    if last > 1:
+        notes.append(f"batch loss {losses[real][0]:.2g} → {losses[last - 1]:.2g} in {last:,} updates")
+    elif last == 1:
+        notes.append(f"batch loss {losses[0]:.2g} at its one update")
+    if 0 < last < len(losses):
+        notes[-1] += f",\nthen too large to store (update {last + 1:,} of {len(losses):,})"
+    if shown.any():
+        epoch = int(np.flatnonzero(shown)[-1]) + 1
+        notes.append(f"test loss after epoch {epoch}: {tests[epoch - 1]:.2g}")
+    if notes:
+        ax.text(0.98, 0.04, "\n".join(notes), transform=ax.transAxes, ha="right", va="bottom",
+                color=color, fontsize=9, bbox=dict(facecolor="white", alpha=0.85, lw=0, pad=1))
+    highest = np.concatenate([losses[real], tests[shown]])
+    if highest.size:
+        low, high = np.log10(min(guess, highest.min()) / 30), np.log10(highest.max())
+        ax.set_ylim(10 ** low, 10 ** (high + 0.6 * (high - low)))  # room for the legend above
+    ax.set_xlim(0, max(last, int(ends[shown].max()) if shown.any() else 1, 1) * 1.05 + 1)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # updates are whole numbers
+    ax.set_xlabel("parameter update")
+    ax.set_ylabel("loss" + LOG)
+    ax.set_title(f"{result.label}: diverged at epoch {result.diverged_at}", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, loc="upper left")
+    return ax
+
+
+def _run_name(i):
+    return "now" if i == 0 else f"pin {i}"
+
+
+def _short_dataset(name):
+    return name.split(" (")[0]
+
+
+def _first_epochs(result, length):
+    """``result`` cut to its first ``length`` epochs, treated as a run that did not diverge."""
+    if result.epochs_run == length and not result.diverged:
+        return result
+    ends = int(result.updates[length - 1])
+    return TrainResult(history={k: v[:length] for k, v in result.history.items()},
+                       batch_loss=result.batch_loss[:ends], epoch_updates=result.epoch_updates[:length],
+                       epoch_seconds=result.epoch_seconds[:length],
+                       seconds=float(np.sum(result.epoch_seconds[:length])),
+                       compile_seconds=result.compile_seconds, config=result.config, diverged_at=None,
+                       model=result.model)
+
+
+def _explorer_labels(runs):
+    """Each run's batch size and learning rate, with its momentum, data or noise where they differ."""
+    def differ(key):
+        return len({run.settings[key] for run in runs}) > 1
+
+    labels = []
+    for run in runs:
+        s = run.settings
+        label = f"batch {s['batch_size']}, lr {s['learning_rate']:.3g}"
+        if differ("momentum"):
+            label += f", momentum {s['momentum']:g}"
+        if differ("dataset"):
+            label += f", {_short_dataset(s['dataset'])}"
+        if differ("cluster_std"):
+            label += f", noise {s['cluster_std']:g}"
+        labels.append(label)
+    return labels
+
+
+def _explorer_metric(ax, runs, metric, x):
+    """Mean train (solid) and test (dashed) curves of each run, a min-max band over seeds."""
+    groups = {}
+    for i, (run, label) in enumerate(zip(runs, _explorer_labels(runs))):
+        # A diverged seed stops early: the band is the seeds' common epochs.
+        length = min(r.epochs_run for r in run.results)
+        groups[f"{_run_name(i)}: {label}"] = [_first_epochs(r, length) for r in run.results]
+    colors = run_colors([run.settings["batch_size"] for run in runs])
+    plot_spread(groups, metric=metric, train=True, test=True, x=x, colors=colors, ax=ax)
+    every = [r for run in runs for r in run.results]
+    for run, line_color in zip(runs, colors):
+        if run.diverged_at:
+            result = min((r for r in run.results if r.diverged), key=lambda r: r.diverged_at)
+            mark_divergence(ax, x_values(result, x)[-1], run.diverged_at, line_color,
+                            early=early_divergence(result, x))
+    if metric == "loss":
+        ax.set_ylim(*(loss_limits(every) or (0, None)))
+    else:
+        ax.set_ylim(0, 1.02)
+    if any(run.diverged_at for run in runs) and x == "epoch":
+        ax.set_xlim(0, max(run.settings["epochs"] for run in runs) + 1)
+    ax.set_ylabel(METRIC_LABELS[metric])
+    ax.get_legend().remove()
+
+
+def _explorer_model(ax, run):
+    """Decision regions of seed 0's model over 2-D data, a confusion matrix otherwise;
+    how it diverged when seed 0 diverged."""
+    data, result = run.data, run.results[0]
+    if result.diverged:
+        plot_divergence(result, ax=ax)
+        return
+    if data.n_features == 2:
+        plot_decision_regions(result.model, data, ax=ax,
+                              title="decision regions (seed 0; test points hollow)")
+        return
+    predicted = np.asarray(result.model(data.x_test, training=False)).argmax(axis=1)
+    counts = np.zeros((data.n_classes, data.n_classes), dtype=int)
+    np.add.at(counts, (data.y_test, predicted), 1)
+    ax.imshow(counts, cmap="Blues")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(f"seed 0's test predictions ({data.n_features}-D data)", fontsize=9)
+
+
+def _explorer_legend(ax, runs):
+    """One entry per run in its colour, then what the two line styles mean."""
+    from matplotlib.lines import Line2D
+
+    colors = run_colors([run.settings["batch_size"] for run in runs])
+    handles = [Line2D([], [], color=color, lw=2) for color in colors]
+    names = [f"{_run_name(i)}: {label}" for i, label in enumerate(_explorer_labels(runs))]
+    handles += [Line2D([], [], color="0.3", ls=TRAIN_STYLE), Line2D([], [], color="0.3", ls=TEST_STYLE)]
+    names += ["train", "test"]
+    ax.legend(handles, names, fontsize=9, loc="upper right", framealpha=0.9)
+
+
+#: The explorer's figure: inches and dots per inch (1200 x 350 pixels, fonts of 12-14 pixels).
+EXPLORER_FIGSIZE, EXPLORER_DPI = (12.0, 3.5), 100
+
+
+def plot_explorer(runs, *, x="epoch"):
+    """The explorer's figure: loss, accuracy and the current model's view.
+
+    Parameters
+    ----------
+    runs : list of ExplorerRun
+        The current run first (``now``), then the pinned ones (``pin 1``,
+        ...); all share the curve axes. The third panel shows the current
+        run's model (its decision regions, or its test predictions for data
+        that is not 2-D) or, if it diverged, how its loss climbed.
+    x : {"epoch", "update", "second"}
+
+    Returns
+    -------
+    matplotlib Figure
+        Made without pyplot, so that drawing is safe in the explorer's thread
+        and nothing is shown by the notebook's inline backend behind our back.
+    """
+    from matplotlib.figure import Figure
+
+    from .widgets import ExplorerRun
+
+    runs = list(runs) if isinstance(runs, (list, tuple)) else runs
+    if not isinstance(runs, list) or not runs or not all(isinstance(r, ExplorerRun) for r in runs):
+        raise TypeError(f"runs must be a non-empty list of ExplorerRun, got {runs!r}")
+    check_choice("x", x, X_AXES)
+    fig = Figure(figsize=EXPLORER_FIGSIZE, dpi=EXPLORER_DPI)
+    # Fixed margins instead of a layout engine: it saves a tenth of a second per redraw.
+    fig.subplots_adjust(left=0.055, right=0.99, bottom=0.145, top=0.925, wspace=0.24)
+    ax_loss, ax_acc, ax_model = fig.subplots(1, 3, width_ratios=[1, 1, 0.85])
+    _explorer_metric(ax_loss, runs, "loss", x)
+    _explorer_metric(ax_acc, runs, "accuracy", x)
+    _explorer_legend(ax_loss, runs)
+    _explorer_model(ax_model, runs[0])
+    return fig

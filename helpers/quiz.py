@@ -1,27 +1,32 @@
 """Lesson 06's quiz: read a learning curve and say what produced it.
 
-The questions live in ``quiz_bank.json``, as data. A question has one or more
-variants; :func:`make_question` picks a variant, shuffles the options and picks
-a training seed, all from ``(seed, question id, draw)``, so a quiz is
-reproducible and a new ``draw`` gives a fresh variant: never the previous
-draw's training seed, nor its option order. Curve questions are
-trained through :func:`helpers.train` when they are shown, so every learner
-sees real curves.
+The questions live in ``quiz_bank.json``, as data, and are read into plain,
+immutable records (:class:`Bank`, :class:`BankQuestion`, :class:`Run`, ...); a
+malformed, tampered or truncated bank is refused with the file and the field
+named. A question has one or more variants; :func:`make_question` picks a
+variant, an option order and a training seed, all from ``(seed, question id,
+draw)``, so a quiz is reproducible. The position of the right option is dealt
+so that it is balanced over the bank, and moves on by one at each new draw: a
+practice variant never repeats the last one's training seed, nor the same
+variant with the same option order. Curve questions are trained through :func:`helpers.train` when they are
+shown, so every learner sees real curves.
 
 :func:`check_answer` marks an answer and explains why; it is a pure function.
-:class:`Quiz` keeps the running score and puts a thin widget layer on top;
-``quiz.check(question_id, answer)`` does the same in plain code where no
-widgets exist. Instructors get :func:`answer_key` and :func:`export_quiz`,
-also as the command ``batch-size-quiz``.
+:class:`Quiz` keeps the state: which variant of each question is shown, the
+tries and the score. A first wrong answer does not give the right one away; a
+second one, or :meth:`Quiz.show_answer`, does. The widgets live in
+:mod:`helpers.quiz_view`, on top of :class:`Quiz`; ``quiz.check(question_id,
+answer)`` answers in plain code. Instructors get :func:`answer_key` and
+:func:`export_quiz`, also as the command ``batch-size-quiz``.
 """
 
 import argparse
 import hashlib
-import html
-import itertools
 import json
 import math
 import numbers
+import re
+import string
 import sys
 import warnings
 import zlib
@@ -33,25 +38,267 @@ from pathlib import Path
 import numpy as np
 
 from ._checks import check_choice, check_int
-from ._display import figure_png, require_ipywidgets, show_error, widget_bundle
+from ._display import figure_png
 from .data import load_blobs, load_digits
 from .plots import plot_curves, plot_side_by_side
+from .style import NEUTRAL_COLORS
 from .training import train, updates_per_epoch
 
-__all__ = ["Question", "Feedback", "Quiz", "AnswerKey", "load_bank", "make_question",
-           "check_answer", "train_question", "draw_question", "answer_key", "export_quiz",
-           "main", "BANK_PATH"]
+__all__ = ["Bank", "BankQuestion", "Option", "Run", "Figure", "Variant", "Question", "Feedback",
+           "Attempt", "Quiz", "AnswerKey", "load_bank", "make_question", "check_answer",
+           "train_question", "draw_question", "answer_key", "export_quiz", "main", "BANK_PATH"]
 
 # Read through importlib.resources: the bank is package data wherever helpers is installed.
 BANK_PATH = files(__package__) / "quiz_bank.json"
+BANK_FORMAT = 1
 LETTERS = "ABCDEFGH"
 LOADERS = {"load_blobs": load_blobs, "load_digits": load_digits}
 PLOTS = ("curves", "side_by_side")
 KINDS = ("choice", "numeric")
+METRICS = ("loss", "accuracy")
 EXPORT_FORMAT = "batch-size-course quiz"
+MAX_SEED = 2**32 - 1
+#: The reference run of a figure: a light grey, beside the neutral colours of the runs asked about.
+REFERENCE_COLOR = "#A6A6A6"
+#: Question ids go into CSS classes and comma-separated command-line lists.
+ID_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
-# --- the bank ---------------------------------------------------------------
+# --- reading JSON with the file and the field named ----------------------------
+
+_MISSING = object()
+
+
+def _fail(where, name, problem, value=_MISSING):
+    got = "" if value is _MISSING else f", got {_short(value)}"
+    raise ValueError(f"{where}: {name} {problem}{got}")
+
+
+def _short(value):
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _join(name, key):
+    return f"{name}.{key}" if name else key
+
+
+def _object(where, name, value, required, optional=()):
+    """A JSON object with exactly these keys (``optional`` ones may be missing)."""
+    if not isinstance(value, dict):
+        _fail(where, name or "the file", "must be a JSON object", value)
+    for key in required:
+        if key not in value:
+            _fail(where, _join(name, key), "is missing")
+    unknown = sorted(set(value) - set(required) - set(optional))
+    if unknown:
+        _fail(where, _join(name, unknown[0]),
+              f"is not a known field (known: {', '.join((*required, *optional))})")
+    return value
+
+
+def _str(where, name, value, *, empty=False):
+    if not isinstance(value, str) or not (empty or value.strip()):
+        _fail(where, name, "must be a string" if empty else "must be a non-empty string", value)
+    return value
+
+
+def _int(where, name, value, low=None, high=None):
+    if isinstance(value, bool) or not isinstance(value, int) \
+            or (low is not None and value < low) or (high is not None and value > high):
+        bounds = f" in [{low}, {high}]" if high is not None else (f" >= {low}" if low is not None else "")
+        _fail(where, name, f"must be an integer{bounds}", value)
+    return value
+
+
+def _number(where, name, value, *, positive=False, below=None):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or (positive and value <= 0) or (below is not None and not 0 <= value < below):
+        need = "a number > 0" if positive else (f"a number in [0, {below})" if below else "a number")
+        _fail(where, name, f"must be {need}", value)
+    return float(value)
+
+
+def _bool(where, name, value):
+    if not isinstance(value, bool):
+        _fail(where, name, "must be true or false", value)
+    return value
+
+
+def _list(where, name, value, *, empty=False):
+    if not isinstance(value, list) or not (empty or value):
+        _fail(where, name, "must be a list" if empty else "must be a non-empty list", value)
+    return value
+
+
+def _parse_json(text, where):
+    """JSON that a person wrote or a program exported: no repeated keys, no NaN."""
+    def unique(pairs):
+        obj = {}
+        for key, value in pairs:
+            if key in obj:
+                raise ValueError(f"{where}: the key {key!r} appears twice in one object")
+            obj[key] = value
+        return obj
+
+    def constant(name):
+        raise ValueError(f"{where}: {name} is not a JSON number")
+
+    try:
+        return json.loads(text, object_pairs_hook=unique, parse_constant=constant)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{where}: not valid JSON ({error.msg} at line {error.lineno}, column "
+                         f"{error.colno}); is the file complete?") from None
+
+
+def _read_text(path, what):
+    """The text of a JSON file, or an error naming it (a folder or a pipe is not read)."""
+    if not isinstance(path, (str, Path)):
+        raise TypeError(f"{what} must be a path to a JSON file, got {path!r}")
+    path = Path(path)
+    if not path.is_file():
+        state = "does not exist" if not path.exists() else "is not a regular file"
+        raise FileNotFoundError(f"{what} must be a JSON file, got {str(path)!r}, which {state}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{path}: not a UTF-8 text file ({error.reason} at byte "
+                         f"{error.start})") from None
+
+
+# --- the bank: plain, immutable records ------------------------------------------
+
+@dataclass(frozen=True)
+class Run:
+    """One training behind a figure: keyword arguments of :func:`helpers.train` (no seed).
+
+    In the bank ``batch_size`` may be ``"full"`` and ``epochs`` None (the
+    figure's); in a :class:`Question` both are resolved.
+    """
+
+    batch_size: object
+    learning_rate: float
+    epochs: int = None
+    momentum: float = 0.9
+
+    def train_args(self):
+        """The keyword arguments of :func:`helpers.train`."""
+        return dict(batch_size=self.batch_size, epochs=self.epochs,
+                    learning_rate=self.learning_rate, momentum=self.momentum)
+
+    def label(self):
+        return f"batch {self.batch_size}, lr {self.learning_rate:g}"
+
+
+@dataclass(frozen=True)
+class Option:
+    """An option of a multiple-choice question; ``note`` says why it is wrong."""
+
+    key: str
+    text: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RunAnswer:
+    """The answer is a run of the figure: index ``run`` in the bank's order."""
+
+    run: int
+
+
+@dataclass(frozen=True)
+class FormulaAnswer:
+    """The answer is computed from the variant's values (see :data:`FORMULAS`)."""
+
+    formula: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    """How a question's runs are drawn.
+
+    ``limits`` holds fixed ``(metric, (low, high))`` axis limits for every
+    metric drawn, so that a curve's look does not depend on auto-scaling;
+    ``reference`` is a run drawn beside the ones asked about (curves only).
+    """
+
+    plot: str
+    data: str
+    metrics: tuple = ("loss",)
+    hide_labels: bool = False
+    shuffle_runs: bool = False
+    epochs: int = 100
+    limits: tuple = ()
+    reference: Run = None
+
+    def limit(self, metric):
+        return dict(self.limits)[metric]
+
+    def drawn_metrics(self):
+        return METRICS if self.plot == "side_by_side" else self.metrics
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A variant of a question: its runs, its answer and the values of its placeholders."""
+
+    runs: tuple = ()
+    answer: object = None
+    values: tuple = ()
+    reveal: str = ""
+
+
+@dataclass(frozen=True)
+class BankQuestion:
+    """A question as the bank holds it; :func:`make_question` turns it into a :class:`Question`."""
+
+    id: str
+    topic: str
+    kind: str
+    prompt: str
+    explanation: str
+    variants: tuple
+    options: tuple = ()
+    figure: Figure = None
+
+    @property
+    def n_choices(self):
+        """How many options a learner chooses from (0 for a numeric question)."""
+        if isinstance(self.variants[0].answer, RunAnswer):
+            return len(self.variants[0].runs)
+        return len(self.options)
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    name: str
+    loader: str
+    args: tuple = ()
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A checked question bank. ``digest`` identifies its content, ``source`` where it came from."""
+
+    training_seeds: tuple
+    datasets: tuple
+    questions: tuple
+    digest: str
+    source: str
+
+    @property
+    def ids(self):
+        return tuple(q.id for q in self.questions)
+
+    def question(self, question_id):
+        """``(number, BankQuestion)``: the position from 1 and the question."""
+        check_choice("question_id", question_id, self.ids)
+        index = self.ids.index(question_id)
+        return index + 1, self.questions[index]
+
+    def dataset(self, name):
+        return next(d for d in self.datasets if d.name == name)
+
 
 def _formula(name, values):
     """The values a numeric answer needs: ``answer`` and what its explanation quotes."""
@@ -61,62 +308,225 @@ def _formula(name, values):
     return {"per_epoch": per_epoch, "answer": per_epoch * values["epochs"]}
 
 
-FORMULAS = {"updates_per_epoch": ("n_train", "batch_size"),
-            "total_updates": ("n_train", "batch_size", "epochs")}
+#: Formula name -> (values it needs, values it adds for the texts).
+FORMULAS = {"updates_per_epoch": (("n_train", "batch_size"), ("answer",)),
+            "total_updates": (("n_train", "batch_size", "epochs"), ("per_epoch", "answer"))}
 
 
-def _validate(bank, where):
-    def fail(message):
-        raise ValueError(f"{where}: {message}")
+def _run(where, name, value):
+    _object(where, name, value, ("batch_size", "learning_rate"), ("epochs", "momentum"))
+    size = value["batch_size"]
+    if size != "full":
+        _int(where, f"{name}.batch_size", size, low=1)
+    epochs = value.get("epochs")
+    if epochs is not None:
+        _int(where, f"{name}.epochs", epochs, low=1)
+    return Run(batch_size=size, learning_rate=_number(where, f"{name}.learning_rate",
+                                                      value["learning_rate"], positive=True),
+               epochs=epochs,
+               momentum=_number(where, f"{name}.momentum", value.get("momentum", 0.9), below=1))
 
-    for key in ("training_seeds", "datasets", "questions"):
-        if key not in bank:
-            fail(f"the bank must have a {key!r} entry")
-    seeds = bank["training_seeds"]
-    if not seeds or len(set(seeds)) != len(seeds):
-        fail(f"training_seeds must be a non-empty list of distinct seeds, got {seeds}")
-    ids = [q.get("id") for q in bank["questions"]]
-    if len(set(ids)) != len(ids):
-        fail(f"question ids must be unique, got {ids}")
-    for q in bank["questions"]:
-        name = f"question {q.get('id')!r}"
-        for key in ("id", "topic", "kind", "prompt", "variants", "explanation"):
-            if key not in q:
-                fail(f"{name} has no {key!r}")
-        if q["kind"] not in KINDS:
-            fail(f"{name}: kind must be one of {KINDS}, got {q['kind']!r}")
-        figure = q.get("figure")
-        if figure is not None:
-            if figure.get("plot") not in PLOTS:
-                fail(f"{name}: figure plot must be one of {PLOTS}, got {figure.get('plot')!r}")
-            if figure.get("data") not in bank["datasets"]:
-                fail(f"{name}: figure data must be one of {sorted(bank['datasets'])}, "
-                     f"got {figure.get('data')!r}")
-        keys = [o["key"] for o in q.get("options", [])]
-        for v in q["variants"]:
-            answer = v.get("answer")
-            if isinstance(answer, dict) and "run" in answer:
-                if figure is None or not 0 <= answer["run"] < len(v.get("runs", [])):
-                    fail(f"{name}: answer {answer} names no run of its variant")
-            elif isinstance(answer, dict) and "formula" in answer:
-                needs = FORMULAS.get(answer["formula"])
-                if needs is None or any(k not in v.get("values", {}) for k in needs):
-                    fail(f"{name}: formula {answer['formula']!r} is unknown or lacks values")
-            elif answer not in keys:
-                fail(f"{name}: answer {answer!r} is not one of its option keys {keys}")
-            if figure is not None and not v.get("runs"):
-                fail(f"{name}: a question with a figure needs runs in every variant")
+
+def _figure(where, name, value, datasets):
+    _object(where, name, value, ("plot", "data", "limits"),
+            ("metrics", "hide_labels", "shuffle_runs", "epochs", "reference"))
+    plot = value["plot"]
+    if plot not in PLOTS:
+        _fail(where, f"{name}.plot", f"must be one of {', '.join(PLOTS)}", plot)
+    if value["data"] not in datasets:
+        _fail(where, f"{name}.data", f"must be one of the bank's datasets ({', '.join(datasets)})",
+              value["data"])
+    metrics = value.get("metrics", ["loss"])
+    if plot == "side_by_side" and "metrics" in value:
+        _fail(where, f"{name}.metrics", "is fixed for side_by_side (loss above accuracy)")
+    _list(where, f"{name}.metrics", metrics)
+    if any(m not in METRICS for m in metrics) or len(set(metrics)) != len(metrics):
+        _fail(where, f"{name}.metrics", f"must be distinct entries of {', '.join(METRICS)}", metrics)
+    reference = value.get("reference")
+    if reference is not None:
+        if plot != "curves":
+            _fail(where, f"{name}.reference", "needs plot 'curves' (one axes for run and reference)")
+        reference = _run(where, f"{name}.reference", reference)
+    figure = Figure(plot=plot, data=value["data"], metrics=tuple(metrics),
+                    hide_labels=_bool(where, f"{name}.hide_labels", value.get("hide_labels", False)),
+                    shuffle_runs=_bool(where, f"{name}.shuffle_runs", value.get("shuffle_runs", False)),
+                    epochs=_int(where, f"{name}.epochs", value.get("epochs", 100), low=1),
+                    reference=reference)
+    limits = _object(where, f"{name}.limits", value["limits"], figure.drawn_metrics())
+    pairs = []
+    for metric in figure.drawn_metrics():
+        pair = limits[metric]
+        label = f"{name}.limits.{metric}"
+        if not isinstance(pair, list) or len(pair) != 2:
+            _fail(where, label, "must be a list [low, high]", pair)
+        low, high = (_number(where, label, v) for v in pair)
+        if not low < high:
+            _fail(where, label, "must have low < high", pair)
+        pairs.append((metric, (low, high)))
+    return replace(figure, limits=tuple(pairs))
+
+
+def _answer(where, name, value):
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "run" in value:
+        _object(where, name, value, ("run",))
+        return RunAnswer(_int(where, f"{name}.run", value["run"], low=0))
+    if isinstance(value, dict) and "formula" in value:
+        _object(where, name, value, ("formula",))
+        if value["formula"] not in FORMULAS:
+            _fail(where, f"{name}.formula", f"must be one of {', '.join(FORMULAS)}", value["formula"])
+        return FormulaAnswer(value["formula"])
+    _fail(where, name, "must be an option key, {\"run\": index} or {\"formula\": name}", value)
+
+
+def _placeholders(text):
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def _variant(where, name, value):
+    _object(where, name, value, ("answer",), ("runs", "values", "reveal"))
+    runs = tuple(_run(where, f"{name}.runs[{i}]", r)
+                 for i, r in enumerate(_list(where, f"{name}.runs", value.get("runs", []), empty=True)))
+    values = _object(where, f"{name}.values", value.get("values", {}), (),
+                     tuple(value.get("values", {})) if isinstance(value.get("values"), dict) else ())
+    for key, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            _fail(where, f"{name}.values.{key}", "must be a string or a number", v)
+    return Variant(runs=runs, answer=_answer(where, f"{name}.answer", value["answer"]),
+                   values=tuple(values.items()),
+                   reveal=_str(where, f"{name}.reveal", value.get("reveal", ""), empty=True))
+
+
+def _check_question(where, name, q):
+    """What ties a question's parts together: answers, options, runs and placeholders."""
+    answers = [v.answer for v in q.variants]
+    keys = [o.key for o in q.options]
+    if len(set(keys)) != len(keys):
+        _fail(where, f"{name}.options", "must have distinct keys", keys)
+    if len({o.text for o in q.options}) != len(q.options):
+        _fail(where, f"{name}.options", "must have distinct texts")
+    if q.kind == "numeric":
+        if q.options:
+            _fail(where, f"{name}.options", "must be absent for a numeric question")
+        if q.figure is not None:
+            _fail(where, f"{name}.figure", "must be null for a numeric question")
+    for i, (variant, answer) in enumerate(zip(q.variants, answers)):
+        label = f"{name}.variants[{i}]"
+        if q.kind == "numeric" and not isinstance(answer, FormulaAnswer):
+            _fail(where, f"{label}.answer", "must be {\"formula\": name} in a numeric question", answer)
+        if q.kind == "choice" and isinstance(answer, FormulaAnswer):
+            _fail(where, f"{label}.answer", "must be an option key or a run in a choice question")
+        if isinstance(answer, str) and answer not in keys:
+            _fail(where, f"{label}.answer", f"must be one of the option keys ({', '.join(keys)})",
+                  answer)
+        if isinstance(answer, RunAnswer):
+            figure = q.figure
+            if figure is None or not (figure.hide_labels and figure.shuffle_runs):
+                _fail(where, f"{label}.answer", "names a run, which needs a figure with hidden "
+                      "labels and shuffled runs")
+            if answer.run >= len(variant.runs):
+                _fail(where, f"{label}.answer.run", f"must name one of its {len(variant.runs)} runs",
+                      answer.run)
+            if q.options:
+                _fail(where, f"{name}.options", "must be absent when the answer is a run")
+            if len(variant.runs) != len(q.variants[0].runs) or len(variant.runs) < 2:
+                _fail(where, f"{label}.runs", "must be at least two, as many in every variant")
+        if isinstance(answer, str) and not 2 <= len(q.options) <= len(LETTERS):
+            _fail(where, f"{name}.options", f"must hold 2 to {len(LETTERS)} options", len(q.options))
+        if type(answer) is not type(answers[0]):
+            _fail(where, f"{label}.answer", "must be of the same kind as variant 0's", answer)
+        if (q.figure is None) != (not variant.runs):
+            _fail(where, f"{label}.runs", "must be given exactly when the question has a figure")
+        values = dict(variant.values)
+        known = set(values) | {"reveal"}
+        if isinstance(answer, FormulaAnswer):
+            needs, adds = FORMULAS[answer.formula]
+            for key in needs:
+                if not isinstance(values.get(key), int) or isinstance(values.get(key), bool) \
+                        or values[key] < 1:
+                    _fail(where, f"{label}.values.{key}",
+                          f"must be an integer >= 1 for formula {answer.formula!r}", values.get(key))
+            known |= set(adds)
+        for part in ("prompt", "explanation"):
+            unknown = sorted(_placeholders(getattr(q, part)) - known)
+            if unknown:
+                _fail(where, f"{name}.{part}", f"uses {{{unknown[0]}}}, which {label} does not define")
+
+
+def _question(where, name, value, datasets):
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        name = f"{name} ({value['id']})"  # every message names the question both ways
+    _object(where, name, value, ("id", "topic", "kind", "prompt", "explanation", "variants"),
+            ("figure", "options"))
+    question_id = _str(where, f"{name}.id", value["id"])
+    if not ID_PATTERN.fullmatch(question_id):
+        _fail(where, f"{name}.id", "must be lower-case letters and digits joined by single hyphens",
+              question_id)
+    kind = value["kind"]
+    if kind not in KINDS:
+        _fail(where, f"{name}.kind", f"must be one of {', '.join(KINDS)}", kind)
+    figure = value.get("figure")
+    figure = None if figure is None else _figure(where, f"{name}.figure", figure, datasets)
+    options = []
+    for i, option in enumerate(_list(where, f"{name}.options", value.get("options", []), empty=True)):
+        label = f"{name}.options[{i}]"
+        _object(where, label, option, ("key", "text"), ("note",))
+        options.append(Option(_str(where, f"{label}.key", option["key"]),
+                              _str(where, f"{label}.text", option["text"]),
+                              _str(where, f"{label}.note", option.get("note", ""), empty=True)))
+    question = BankQuestion(
+        id=question_id, topic=_str(where, f"{name}.topic", value["topic"]), kind=kind,
+        prompt=_str(where, f"{name}.prompt", value["prompt"]),
+        explanation=_str(where, f"{name}.explanation", value["explanation"]),
+        options=tuple(options), figure=figure, variants=tuple(
+            _variant(where, f"{name}.variants[{i}]", v)
+            for i, v in enumerate(_list(where, f"{name}.variants", value["variants"]))))
+    _check_question(where, name, question)
+    return question
+
+
+def _bank(obj, where, digest):
+    """Check a bank read from JSON and turn it into immutable records."""
+    _object(where, "", obj, ("format", "training_seeds", "datasets", "questions"), ("about",))
+    if obj["format"] != BANK_FORMAT:
+        _fail(where, "format", f"must be {BANK_FORMAT}", obj["format"])
+    _str(where, "about", obj.get("about", ""), empty=True)
+    seeds = _list(where, "training_seeds", obj["training_seeds"])
+    for i, seed in enumerate(seeds):
+        _int(where, f"training_seeds[{i}]", seed, low=0, high=MAX_SEED)
+    if len(set(seeds)) != len(seeds):
+        _fail(where, "training_seeds", "must be distinct", seeds)
+    datasets = []
+    for name, entry in _object(where, "datasets", obj["datasets"], (), tuple(obj["datasets"])
+                               if isinstance(obj["datasets"], dict) else ()).items():
+        _object(where, f"datasets.{name}", entry, ("loader",), ("args",))
+        if entry["loader"] not in LOADERS:
+            _fail(where, f"datasets.{name}.loader", f"must be one of {', '.join(LOADERS)}",
+                  entry["loader"])
+        args = _object(where, f"datasets.{name}.args", entry.get("args", {}), (),
+                       tuple(entry.get("args", {})) if isinstance(entry.get("args"), dict) else ())
+        datasets.append(DataSpec(name, entry["loader"], tuple(sorted(args.items()))))
+    names = [d.name for d in datasets]
+    questions = [_question(where, f"questions[{i}]", q, names)
+                 for i, q in enumerate(_list(where, "questions", obj["questions"]))]
+    first = {}
+    for i, q in enumerate(questions):
+        if q.id in first:
+            _fail(where, f"questions[{i}].id", f"repeats the id of questions[{first[q.id]}]", q.id)
+        first[q.id] = i
+    return Bank(training_seeds=tuple(seeds), datasets=tuple(datasets), questions=tuple(questions),
+                digest=digest, source=where)
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @cache
-def _load_bank_file(path=None):
-    """The bank in a JSON file; by default the package's own."""
-    source = BANK_PATH if path is None else Path(path)
-    text = source.read_text()
-    bank = json.loads(text)
-    _validate(bank, str(source))
-    bank["digest"] = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return bank
+def _bank_from_text(text, where):
+    # Keyed by the text itself: an edited file is read again, an unchanged one is not re-checked.
+    return _bank(_parse_json(text, where), where, _digest(text))
 
 
 def load_bank(bank=None):
@@ -124,33 +534,39 @@ def load_bank(bank=None):
 
     Parameters
     ----------
-    bank : None, str, Path or dict
+    bank : None, str, Path, dict or Bank
         None for the course's bank (``helpers/quiz_bank.json``), a path to
-        another JSON file, or an already loaded bank (checked again).
+        another JSON file (read again whenever its content changes), a bank as
+        a dict (as parsed from JSON), or an already checked :class:`Bank`.
 
     Returns
     -------
-    dict
-        ``training_seeds``, ``datasets``, ``questions`` (a list) and ``digest``.
+    Bank
+        Immutable: ``training_seeds``, ``datasets``, ``questions`` (each a
+        :class:`BankQuestion`), ``digest`` (of the content) and ``source``.
 
     Raises
     ------
     ValueError
-        If the bank is malformed; the message names the question and the entry.
+        If the bank is malformed, tampered with or truncated; the message
+        names the file and the field (``questions[3] (id).variants[0].answer``).
+    FileNotFoundError, TypeError
+        For a path that is not a file, or a ``bank`` of another type.
 
     Examples
     --------
-    >>> len(load_bank()["questions"]) >= 12
+    >>> len(load_bank().questions) >= 12
     True
     """
     if bank is None:
-        return _load_bank_file()
+        return _bank_from_text(BANK_PATH.read_text(encoding="utf-8"), "helpers/quiz_bank.json")
+    if isinstance(bank, Bank):
+        return bank
     if isinstance(bank, (str, Path)):
-        return _load_bank_file(str(bank))
+        return _bank_from_text(_read_text(bank, "bank"), str(bank))
     if isinstance(bank, dict):
-        _validate(bank, "bank")
-        return {"digest": "custom", **bank}
-    raise TypeError(f"bank must be None, a path or a dict, got {type(bank).__name__}")
+        return _bank(bank, "bank", _digest(json.dumps(bank, sort_keys=True, default=repr)))
+    raise TypeError(f"bank must be None, a path, a dict or a Bank, got {type(bank).__name__}")
 
 
 @cache
@@ -159,14 +575,27 @@ def _dataset(loader, args):
 
 
 def _data(bank, name):
-    entry = bank["datasets"][name]
-    return _dataset(entry["loader"], tuple(sorted(entry.get("args", {}).items())))
+    spec = bank.dataset(name)
+    return _dataset(spec.loader, spec.args)
 
 
-def _spec(bank, question_id):
-    ids = [q["id"] for q in bank["questions"]]
-    check_choice("question_id", question_id, ids)
-    return ids.index(question_id) + 1, bank["questions"][ids.index(question_id)]
+def _deal(bank, seed):
+    """The position of the right option in each question's variant 0: balanced over the bank.
+
+    Questions with the fewest options are dealt first, each to one of the
+    positions used least so far (a seeded choice among equals), so that A, B,
+    C and D are each right about equally often.
+    """
+    counts = [0] * len(LETTERS)
+    deal = {}
+    for q in sorted((q for q in bank.questions if q.n_choices), key=lambda q: q.n_choices):
+        least = min(counts[:q.n_choices])
+        free = [i for i in range(q.n_choices) if counts[i] == least]
+        pick = free[int(np.random.default_rng([seed, zlib.crc32(q.id.encode()), 1])
+                        .integers(len(free)))]
+        counts[pick] += 1
+        deal[q.id] = pick
+    return deal
 
 
 # --- questions and answers --------------------------------------------------
@@ -185,15 +614,17 @@ class Question:
         ``(letter, text)`` in display order; empty for numeric questions.
     answer : str or int
         The right letter, or the number.
-    notes : dict of str -> str
-        Why a wrong option is wrong, by letter (where the bank says).
-    runs : tuple of dict
-        The trainings behind the figure, in display order: keyword arguments
-        of :func:`helpers.train` (without ``seed``).
+    notes : tuple of (str, str)
+        ``(letter, why that option is wrong)``, where the bank says.
+    runs : tuple of Run
+        The trainings behind the figure, in display order (``seed`` aside).
     labels : tuple of str
         The legend or panel name of each run.
-    figure : dict or None
-        How to draw the runs (see ``quiz_bank.json``).
+    reference : Run or None
+        A run drawn beside them, labelled ``reference run``.
+    figure : Figure or None
+    data : str or None
+        The bank's dataset the runs train on.
     training_seed : int
     seed, draw, variant : int
         What generated this variant.
@@ -207,10 +638,11 @@ class Question:
     options: tuple
     answer: object
     explanation: str
-    notes: dict
+    notes: tuple
     runs: tuple
     labels: tuple
-    figure: dict
+    reference: Run
+    figure: Figure
     data: str
     training_seed: int
     seed: int
@@ -220,23 +652,28 @@ class Question:
     def option_text(self, letter):
         return dict(self.options)[letter]
 
+    def note(self, letter):
+        """Why option ``letter`` is wrong ("" where the bank says nothing)."""
+        return dict(self.notes).get(letter, "")
+
     def answer_text(self):
         """The right answer as a learner reads it."""
         if self.kind == "numeric":
             return f"{self.answer:,}"
         return f"{self.answer}. {self.option_text(self.answer)}"
 
-    def text(self):
-        """The question in plain text: prompt, then the options."""
-        lines = [f"Question {self.number} ({self.topic}): {self.prompt}"]
-        lines += [f"  {letter}. {text}" for letter, text in self.options]
+    def heading(self):
+        return f"Question {self.number} ({self.topic})"
+
+    def options_text(self):
+        """The options, one a line, or how to answer a numeric question."""
         if self.kind == "numeric":
-            lines.append("  (answer with a number)")
-        return "\n".join(lines)
+            return "  (answer with a number)"
+        return "\n".join(f"  {letter}. {text}" for letter, text in self.options)
 
-
-def _run_label(run):
-    return f"batch {run['batch_size']}, lr {run['learning_rate']:g}"
+    def text(self):
+        """The question in plain text: heading and prompt, then the options."""
+        return f"{self.heading()}: {self.prompt}\n{self.options_text()}"
 
 
 def make_question(question_id, *, seed=0, draw=0, bank=None):
@@ -250,7 +687,8 @@ def make_question(question_id, *, seed=0, draw=0, bank=None):
         The quiz's seed.
     draw : int, default 0
         0 for the quiz's own variant; 1, 2, ... for fresh practice variants.
-    bank : None, path or dict, optional
+        The right option moves on by one position at each draw.
+    bank : None, path, dict or Bank, optional
         See :func:`load_bank`.
 
     Returns
@@ -269,80 +707,87 @@ def make_question(question_id, *, seed=0, draw=0, bank=None):
     True
     """
     bank = load_bank(bank)
-    number, spec = _spec(bank, question_id)
-    seed = check_int("seed", seed, low=0, high=2**32 - 1)
-    draw = check_int("draw", draw, low=0, high=2**32 - 1)
+    number, spec = bank.question(question_id)
+    seed = check_int("seed", seed, low=0, high=MAX_SEED)
+    draw = check_int("draw", draw, low=0, high=MAX_SEED)
     rng = np.random.default_rng([seed, zlib.crc32(question_id.encode()), draw])
-    variant_index = int(rng.integers(len(spec["variants"])))
-    variant = spec["variants"][variant_index]
-    # Seeds and option orders step through cycles shuffled once per quiz and question, so
-    # that the next draw (a practice click) never repeats the last one's training seed nor,
-    # where options are shuffled, their order; a cycle also reaches every seed in turn.
+    variant_index = int(rng.integers(len(spec.variants)))
+    variant = spec.variants[variant_index]
+    # Training seeds step through a cycle shuffled once per quiz and question, so that the
+    # next draw (a practice click) never repeats the last one's seed, and every seed comes round.
     cycle = np.random.default_rng([seed, zlib.crc32(question_id.encode())])
-    pool = bank["training_seeds"]
+    pool = bank.training_seeds
     training_seed = int(pool[cycle.permutation(len(pool))[draw % len(pool)]])
-    figure = spec.get("figure")
-    values = dict(variant.get("values", {}))
+    figure = spec.figure
+    values = dict(variant.values)
 
-    runs = []
-    if figure is not None:
-        n_train = _data(bank, figure["data"]).n_train
-        for run in variant["runs"]:
-            size = run["batch_size"]
-            runs.append(dict(batch_size=n_train if size == "full" else int(size),
-                             learning_rate=float(run["learning_rate"]),
-                             epochs=int(run.get("epochs", figure.get("epochs", 100))),
-                             momentum=float(run.get("momentum", 0.9))))
-    order = list(range(len(runs)))
-    if figure is not None and figure.get("shuffle_runs"):
-        order = [int(i) for i in rng.permutation(len(runs))]
-    shown = [runs[i] for i in order]
-    if figure is not None and figure.get("hide_labels"):
-        labels = [f"run {LETTERS[i]}" for i in range(len(shown))] if len(shown) > 1 else ["run shown"]
-    else:
-        labels = [_run_label(run) for run in shown]
+    def resolved(run):
+        n_train = _data(bank, figure.data).n_train
+        return replace(run, batch_size=n_train if run.batch_size == "full" else run.batch_size,
+                       epochs=run.epochs or figure.epochs)
 
-    answer_spec, notes, options = variant["answer"], {}, ()
-    if isinstance(answer_spec, dict) and "run" in answer_spec:
-        options = tuple((LETTERS[i], f"Run {LETTERS[i]}") for i in range(len(shown)))
-        answer = LETTERS[order.index(answer_spec["run"])]
-        values["reveal"] = "; ".join(f"Run {LETTERS[i]}: batch size {run['batch_size']}, "
-                                     f"learning rate {run['learning_rate']:g}"
-                                     for i, run in enumerate(shown)) + "."
-    elif isinstance(answer_spec, dict):
-        computed = _formula(answer_spec["formula"], values)
+    runs = [resolved(run) for run in variant.runs]
+    reference = resolved(figure.reference) if figure is not None and figure.reference else None
+    # The right option sits at a dealt position, one further at each draw.
+    position = (_deal(bank, seed)[question_id] + draw) % spec.n_choices if spec.n_choices else None
+
+    def around(right, n):
+        """Indices 0..n-1 in display order: ``right`` at ``position``, the others shuffled."""
+        others = [int(i) for i in rng.permutation([i for i in range(n) if i != right])]
+        return others[:position] + [right] + others[position:]
+
+    answer, notes, options, order = variant.answer, (), (), list(range(len(runs)))
+    if isinstance(answer, RunAnswer):
+        order = around(answer.run, len(runs))
+        options = tuple((LETTERS[i], f"Run {LETTERS[i]}") for i in range(len(runs)))
+        answer = LETTERS[position]
+        values["reveal"] = "; ".join(f"Run {LETTERS[i]}: batch size {runs[j].batch_size}, "
+                                     f"learning rate {runs[j].learning_rate:g}"
+                                     for i, j in enumerate(order)) + "."
+    elif isinstance(answer, FormulaAnswer):
+        computed = _formula(answer.formula, values)
         answer = computed["answer"]
         values.update({k: f"{v:,}" for k, v in computed.items()})
     else:
-        keyed = spec["options"]
-        orders = list(itertools.permutations(range(len(keyed))))
-        permutation = orders[cycle.permutation(len(orders))[draw % len(orders)]]
-        options = tuple((LETTERS[j], keyed[i]["text"]) for j, i in enumerate(permutation))
-        notes = {LETTERS[j]: keyed[i]["note"] for j, i in enumerate(permutation)
-                 if keyed[i].get("note")}
-        answer = LETTERS[[keyed[i]["key"] for i in permutation].index(answer_spec)]
-    values.setdefault("reveal", variant.get("reveal", ""))
+        keys = [o.key for o in spec.options]
+        shown_options = [spec.options[i] for i in around(keys.index(answer), len(keys))]
+        options = tuple((LETTERS[j], o.text) for j, o in enumerate(shown_options))
+        notes = tuple((LETTERS[j], o.note) for j, o in enumerate(shown_options) if o.note)
+        answer = LETTERS[position]
+    values.setdefault("reveal", variant.reveal)
+    shown = tuple(runs[i] for i in order)
+    if figure is not None and figure.hide_labels:
+        labels = tuple(f"run {LETTERS[i]}" for i in range(len(shown))) if len(shown) > 1 \
+            else ("run shown",)
+    else:
+        labels = tuple(run.label() for run in shown)
 
-    return Question(id=question_id, number=number, topic=spec["topic"], kind=spec["kind"],
-                    prompt=spec["prompt"].format_map(values), options=options, answer=answer,
-                    explanation=spec["explanation"].format_map(values).strip(), notes=notes,
-                    runs=tuple(shown), labels=tuple(labels), figure=figure,
-                    data=figure["data"] if figure else None, training_seed=training_seed,
+    return Question(id=question_id, number=number, topic=spec.topic, kind=spec.kind,
+                    prompt=spec.prompt.format_map(values), options=options, answer=answer,
+                    explanation=spec.explanation.format_map(values).strip(), notes=notes,
+                    runs=shown, labels=labels, reference=reference, figure=figure,
+                    data=figure.data if figure else None, training_seed=training_seed,
                     seed=seed, draw=draw, variant=variant_index)
 
 
 @dataclass(frozen=True)
 class Feedback:
-    """The marking of one answer.
+    """The marking of one answer (or the answer, shown on request).
 
     Attributes
     ----------
     question_id : str
     correct : bool
-    given, expected : str
-        The answer as given and the right one, as a learner reads them.
+    given : str or None
+        The answer as given, as a learner reads it (None: the answer was asked for).
+    choice : str, float or None
+        The answer as marked: the option letter, or the number.
+    expected : str or None
+        The right answer, as a learner reads it; None while it is not revealed.
     message : str
-        Right or wrong, why, and (for a wrong option) what is wrong with it.
+        Right or wrong and, once revealed, the right answer and why.
+    revealed : bool
+        Whether the message gives the right answer and the explanation.
     score : str or None
         The running score after this answer (set by :class:`Quiz`).
     """
@@ -350,8 +795,10 @@ class Feedback:
     question_id: str
     correct: bool
     given: str
+    choice: object
     expected: str
     message: str
+    revealed: bool
     score: str = None
 
     def __str__(self):
@@ -360,14 +807,18 @@ class Feedback:
     __repr__ = __str__
 
 
+# A written number: digits, commas only between groups of three ("12,500", not "8,00").
+NUMBER = re.compile(r"[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?([eE][+-]?\d+)?")
+
+
 def _as_number(answer):
     if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
         value = float(answer)
     elif isinstance(answer, str):
-        try:
-            value = float(answer.replace(",", "").replace("_", "").strip())
-        except ValueError:
-            raise ValueError(f"answer must be a number, got {answer!r}") from None
+        if not NUMBER.fullmatch(answer.strip()):
+            raise ValueError(f"answer must be a number such as 800 or 12,500 (commas only between "
+                             f"groups of three digits), got {answer!r}")
+        value = float(answer.strip().replace(",", ""))
     else:
         raise TypeError(f"answer must be a number, got {answer!r} of type {type(answer).__name__}")
     if not math.isfinite(value):
@@ -389,7 +840,7 @@ def _as_letter(question, answer):
                      f"(or an option's text), got {answer!r}")
 
 
-def check_answer(question, answer):
+def check_answer(question, answer, *, reveal=True):
     """Mark an answer to a question and explain why.
 
     Parameters
@@ -397,7 +848,12 @@ def check_answer(question, answer):
     question : Question
     answer : str or number
         An option letter (any case) or an option's text; a number for a
-        numeric question (``"12,500"`` works too).
+        numeric question (``"12,500"`` works too, ``"8,00"`` does not).
+    reveal : bool, default True
+        Whether a wrong answer's feedback gives the right answer and the
+        explanation. With False it says only that the answer is wrong, and why
+        where the bank has a note on that option. A right answer is always
+        explained.
 
     Returns
     -------
@@ -418,24 +874,40 @@ def check_answer(question, answer):
     if not isinstance(question, Question):
         raise TypeError(f"question must be a Question (from make_question), "
                         f"got {type(question).__name__}")
+    if not isinstance(reveal, bool):
+        raise TypeError(f"reveal must be True or False, got {reveal!r}")
     if question.kind == "numeric":
-        value = _as_number(answer)
-        correct = math.isclose(value, question.answer, rel_tol=0.0, abs_tol=1e-9)
-        given = f"{value:,g}"
-        note = ""
+        choice = _as_number(answer)
+        correct = math.isclose(choice, question.answer, rel_tol=0.0, abs_tol=1e-9)
+        given, note = f"{choice:,g}", ""
     else:
-        letter = _as_letter(question, answer)
-        correct = letter == question.answer
-        given = f"{letter}. {question.option_text(letter)}"
-        note = question.notes.get(letter, "")
+        choice = _as_letter(question, answer)
+        correct = choice == question.answer
+        given, note = f"{choice}. {question.option_text(choice)}", question.note(choice)
     expected = question.answer_text()
+    why = f"Why: {question.explanation}"
     if correct:
-        head = "Correct."
+        lines, revealed = ["Correct.", why], True
+    elif reveal:
+        lines = [f"Not quite: you answered {given}; the answer is {expected}.", note, why]
+        revealed = True
     else:
-        head = f"Not quite: you answered {given}; the answer is {expected}."
-        if note:
-            head += f" {note}"
-    return Feedback(question.id, correct, given, expected, f"{head}\nWhy: {question.explanation}")
+        wrong = f"{given} is" if question.kind == "numeric" else f"option {choice} is"
+        lines = [f"Not quite: {wrong} not the answer.", note,
+                 "Try once more: a second wrong answer shows the right one."]
+        revealed, expected = False, None
+    return Feedback(question.id, correct, given, choice, expected,
+                    "\n".join(line for line in lines if line), revealed=revealed)
+
+
+def reveal_answer(question):
+    """The right answer and why, as :class:`Feedback` (for a "Show answer" button)."""
+    if not isinstance(question, Question):
+        raise TypeError(f"question must be a Question (from make_question), "
+                        f"got {type(question).__name__}")
+    expected = question.answer_text()
+    return Feedback(question.id, False, None, None, expected,
+                    f"The answer is {expected}.\nWhy: {question.explanation}", revealed=True)
 
 
 # --- training and drawing ---------------------------------------------------
@@ -446,31 +918,45 @@ def train_question(question, *, bank=None):
     Returns
     -------
     list of TrainResult
-        In display order; empty for a question without a figure.
+        In display order, then the reference run if the figure has one;
+        empty for a question without a figure.
     """
     if not question.runs:
         return []
     data = _data(load_bank(bank), question.data)
-    return [train(data, seed=question.training_seed, **run) for run in question.runs]
+    runs = question.runs + ((question.reference,) if question.reference else ())
+    return [train(data, seed=question.training_seed, **run.train_args()) for run in runs]
 
 
 def draw_question(question, results):
     """Draw a question's figure from its trained runs.
 
+    Colours are neutral (they say nothing about the batch size), the runs
+    share their axes and every axis has the bank's fixed limits, so heights
+    and slopes compare from one question and one variant to the next.
+
     Returns
     -------
     matplotlib Figure
-        All runs share their axes, so heights compare.
     """
     figure = question.figure
-    if figure["plot"] == "side_by_side":
-        return plot_side_by_side(results, labels=list(question.labels))
-    from matplotlib.figure import Figure
+    colors = list(NEUTRAL_COLORS[:len(question.runs)])
+    labels = list(question.labels)
+    if question.reference is not None:
+        colors.append(REFERENCE_COLOR)
+        labels.append("reference run")
+    if figure.plot == "side_by_side":
+        fig = plot_side_by_side(results, labels=labels, colors=colors)
+        n = len(results)
+        for i, ax in enumerate(fig.axes[:2 * n]):  # the loss row, then the accuracy row
+            ax.set_ylim(*figure.limit("loss" if i < n else "accuracy"))
+        return fig
+    from matplotlib.figure import Figure as MplFigure
 
-    metrics = figure.get("metrics", ["loss"])
-    fig = Figure(figsize=(5.5 * len(metrics), 3.8), layout="constrained")
-    for ax, metric in zip(np.atleast_1d(fig.subplots(1, len(metrics))), metrics):
-        plot_curves(results, metric=metric, labels=list(question.labels), ax=ax)
+    fig = MplFigure(figsize=(5.5 * len(figure.metrics), 3.8), layout="constrained")
+    for ax, metric in zip(np.atleast_1d(fig.subplots(1, len(figure.metrics))), figure.metrics):
+        plot_curves(results, metric=metric, labels=labels, colors=colors, ax=ax)
+        ax.set_ylim(*figure.limit(metric))
     return fig
 
 
@@ -482,38 +968,50 @@ def _png(fig):
     return png
 
 
-# --- the quiz ---------------------------------------------------------------
+# --- the quiz's state -------------------------------------------------------------
 
-def _feedback_html(feedback):
-    color = "#1b7f3b" if feedback.correct else "#b00020"
-    head, _, why = feedback.message.partition("\nWhy: ")
-    return (f"<div style='max-width:52em'><b style='color:{color}'>{html.escape(head)}</b>"
-            f"<br>{html.escape(why)}</div>")
+@dataclass(frozen=True)
+class Attempt:
+    """The tries at one question variant.
 
+    Attributes
+    ----------
+    tries : tuple
+        The answers marked so far (letters or numbers), in order.
+    first_correct : bool or None
+        Whether the first answer was right (None: not answered yet; asking
+        for the answer first counts as a wrong first answer).
+    solved, revealed : bool
+        Answered right; the right answer has been shown.
+    """
 
-class _Shown:
-    """A widget that displays as itself where widgets work and as text elsewhere."""
+    tries: tuple = ()
+    first_correct: bool = None
+    solved: bool = False
+    revealed: bool = False
 
-    def __init__(self, widget, text):
-        self.widget, self.text = widget, text
+    @property
+    def wrong_tries(self):
+        return len(self.tries) - (1 if self.solved else 0)
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        return widget_bundle(self.widget, self.text)
-
-    def __repr__(self):
-        return self.text
+    def after(self, feedback):
+        """This attempt after one more answer (or after the answer was shown)."""
+        first = self.first_correct if self.first_correct is not None else feedback.correct
+        return Attempt(tries=self.tries + ((feedback.choice,) if feedback.choice is not None else ()),
+                       first_correct=first, solved=self.solved or feedback.correct,
+                       revealed=self.revealed or feedback.revealed)
 
 
 class Quiz:
-    """Questions of the bank with a running score; widgets on top of :func:`check_answer`.
+    """Questions of the bank, with the tries and the score; see :mod:`helpers.quiz_view` for widgets.
 
     Parameters
     ----------
     seed : int, default 0
         Chooses every question's variant, option order and training seed.
     questions : list of str, optional
-        Question ids to use (default: the whole bank, in order).
-    bank : None, path or dict, optional
+        Question ids to use, each once (default: the whole bank, in order).
+    bank : None, path, dict or Bank, optional
         See :func:`load_bank`.
 
     Examples
@@ -526,22 +1024,30 @@ class Quiz:
 
     def __init__(self, *, seed=0, questions=None, bank=None):
         self._bank = load_bank(bank)
-        self.seed = check_int("seed", seed, low=0, high=2**32 - 1)
-        ids = [q["id"] for q in self._bank["questions"]]
+        self.seed = check_int("seed", seed, low=0, high=MAX_SEED)
+        ids = self._bank.ids
         if questions is None:
             questions = ids
-        if isinstance(questions, str) or not list(questions):
+        if isinstance(questions, str) or not isinstance(questions, (list, tuple)) or not questions:
             raise ValueError(f"questions must be a non-empty list of question ids, got {questions!r}")
         self.question_ids = [check_choice("questions", q, ids) for q in questions]
-        self._draws = {qid: 0 for qid in self.question_ids}
-        self._questions, self._pngs, self._first = {}, {}, {}
-        self._score_html = None
-        self._practice_rng = np.random.default_rng([self.seed, 6])
+        repeated = sorted({q for q in self.question_ids if self.question_ids.count(q) > 1})
+        if repeated:
+            raise ValueError(f"questions must name each question once, got {repeated[0]!r} "
+                             f"{self.question_ids.count(repeated[0])} times")
+        self._draws = {qid: 0 for qid in self.question_ids}     # the variant each question shows
+        self._next_draw = {qid: 1 for qid in self.question_ids}  # the next fresh variant
+        self._questions, self._pngs, self._attempts = {}, {}, {}
+        self._listeners = []
 
     def __repr__(self):
         return f"Quiz(seed={self.seed}): {len(self.question_ids)} questions. {self.score_text()}"
 
-    # the logic
+    @property
+    def bank(self):
+        return self._bank
+
+    # variants
     def question(self, question_id, *, draw=None):
         """The variant of a question this quiz shows now (or the given draw of it)."""
         check_choice("question_id", question_id, self.question_ids)
@@ -552,6 +1058,19 @@ class Quiz:
                                                  bank=self._bank)
         return self._questions[key]
 
+    def new_variant(self, question_id, *, keep=False):
+        """A variant of a question never drawn before by this quiz (another seed, the right option moved).
+
+        ``keep=True`` makes it the quiz's own variant of that question (what
+        :meth:`check`, the answer key and :meth:`export` use); practice does not.
+        """
+        check_choice("question_id", question_id, self.question_ids)
+        draw = self._next_draw[question_id]
+        self._next_draw[question_id] = draw + 1
+        if keep:
+            self._draws[question_id] = draw
+        return self.question(question_id, draw=draw)
+
     def question_png(self, question):
         """PNG of a question's figure, trained and drawn once per variant (None without one)."""
         key = (question.id, question.draw)
@@ -560,101 +1079,105 @@ class Quiz:
                                if question.runs else None)
         return self._pngs[key]
 
-    @property
-    def score(self):
-        """``(correct, answered)``: first answers to each question variant."""
-        return sum(self._first.values()), len(self._first)
+    # tries and score
+    def _own(self, question):
+        if isinstance(question, str):
+            return self.question(question)
+        if not isinstance(question, Question):
+            raise TypeError(f"question must be a question id or a Question, got {question!r}")
+        if question.seed != self.seed or question.id not in self.question_ids:
+            raise ValueError(f"question must be a variant of this quiz (seed {self.seed}), got "
+                             f"{question.id!r} of seed {question.seed}")
+        return question
 
-    def score_text(self):
-        correct, answered = self.score
-        return f"Score: {correct} of {answered} answered correctly at the first try."
+    def attempt(self, question):
+        """The :class:`Attempt` at a question variant (a question id: its current variant)."""
+        question = self._own(question)
+        return self._attempts.get((question.id, question.draw), Attempt())
 
-    def _mark(self, question, answer):
-        feedback = check_answer(question, answer)
-        self._first.setdefault((question.id, question.draw), feedback.correct)
-        if self._score_html is not None:
-            self._score_html.value = f"<b>{html.escape(self.score_text())}</b>"
+    def _record(self, question, feedback):
+        key = (question.id, question.draw)
+        self._attempts[key] = self.attempt(question).after(feedback)
+        for listener in list(self._listeners):
+            listener()
         return replace(feedback, score=self.score_text())
 
-    def check(self, question_id, answer):
-        """Answer a question in code (the text fallback of the buttons).
+    def mark(self, question, answer):
+        """Mark an answer to a variant of this quiz and record it.
+
+        A wrong answer reveals the right one only at the second wrong try (or
+        once it was shown); the score counts first answers.
 
         Returns
         -------
         Feedback
-            Shows as text: right or wrong, why, and the running score.
         """
-        return self._mark(self.question(question_id), answer)
+        question = self._own(question)
+        attempt = self.attempt(question)
+        feedback = check_answer(question, answer,
+                                reveal=attempt.revealed or attempt.wrong_tries >= 1)
+        return self._record(question, feedback)
 
-    # the widgets
-    def _score_widget(self):
-        if self._score_html is None:
-            w = require_ipywidgets()
-            self._score_html = w.HTML(f"<b>{html.escape(self.score_text())}</b>")
-            self._score_html.add_class("quiz-score")
-        return self._score_html
+    def check(self, question_id, answer):
+        """Answer a question's current variant in code (where there are no buttons).
 
-    def _answer_widget(self, question):
-        w = require_ipywidgets()
-        feedback = w.HTML()
-        feedback.add_class("quiz-feedback")
+        Returns
+        -------
+        Feedback
+            Shows as text: right or wrong (the right answer at the second
+            wrong try), why, and the running score.
+        """
+        return self.mark(self.question(question_id), answer)
 
-        def answer(value):
-            try:
-                feedback.value = _feedback_html(self._mark(question, value))
-            except Exception as error:  # a callback has no cell to raise into
-                show_error(feedback, error)
+    def show_answer(self, question):
+        """The right answer and why. Asked for before any answer, it counts as a wrong first answer.
 
-        if question.kind == "numeric":
-            box = w.Text(placeholder="a number", description="answer")
-            button = w.Button(description="Check")
-            button.add_class("quiz-check")
-            button.on_click(lambda _button: answer(box.value))
-            choices = w.HBox([box, button])
-        else:
-            rows = []
-            for letter, text in question.options:
-                button = w.Button(description=letter, layout=w.Layout(width="44px"))
-                button.add_class("quiz-option")
-                button.on_click(lambda _button, letter=letter: answer(letter))
-                rows.append(w.HBox([button, w.HTML(html.escape(text))]))
-            choices = w.VBox(rows)
-        card = w.VBox([choices, feedback, self._score_widget()])
-        card.add_class("quiz-card")
-        card.add_class(f"quiz-q-{question.id}")
-        return card
+        Parameters
+        ----------
+        question : str or Question
+            A question id (its current variant) or a variant of this quiz.
+        """
+        question = self._own(question)
+        return self._record(question, reveal_answer(question))
 
-    def _fallback_text(self, question):
-        example = "a number" if question.kind == "numeric" else "'A'"
-        return question.text() + f"\nAnswer in code: quiz.check({question.id!r}, {example})"
+    @property
+    def score(self):
+        """``(correct, answered)``: first answers to each question variant."""
+        firsts = [a.first_correct for a in self._attempts.values() if a.first_correct is not None]
+        return sum(firsts), len(firsts)
 
+    def score_text(self):
+        correct, answered = self.score
+        if not answered:
+            return "No answers yet: the score counts your first answer to each question."
+        return f"Score: {correct} of {answered} answered correctly at the first try."
+
+    def on_change(self, callback):
+        """Call ``callback()`` after every answer (a score line uses it to redraw)."""
+        if not callable(callback):
+            raise TypeError(f"callback must be callable, got {callback!r}")
+        self._listeners.append(callback)
+
+    # showing (see helpers.quiz_view)
     def ask(self, question_id, *, fresh=False):
-        """Show a question: prompt, figure (trained now), answer buttons with feedback.
+        """Show a question: prompt, figure (trained now), options, and answer buttons.
 
         Parameters
         ----------
         question_id : str
         fresh : bool, default False
-            Show a fresh variant (new training seed, shuffled options), as
-            practice does.
+            Show a fresh variant (new training seed, the right option moved) and
+            make it this quiz's variant of the question.
 
-        Where ipywidgets is missing, the options show as text and
-        ``quiz.check(question_id, answer)`` takes the answer.
+        The prompt, figure and options are static outputs, so they also read
+        where no widget runs (a web page of the notebook). Where ipywidgets is
+        missing, ``quiz.check(question_id, answer)`` takes the answer.
         """
-        from IPython.display import Image, Markdown, display
+        from .quiz_view import show_question
 
         check_choice("question_id", question_id, self.question_ids)
-        if fresh:
-            self._draws[question_id] += 1
-        question = self.question(question_id)
-        display(Markdown(f"**Question {question.number}** · *{question.topic}*\n\n{question.prompt}"))
-        png = self.question_png(question)
-        if png is not None:
-            display(Image(data=png, format="png"))
-        try:
-            display(_Shown(self._answer_widget(question), self._fallback_text(question)))
-        except ImportError:
-            print(self._fallback_text(question))
+        show_question(self, self.new_variant(question_id, keep=True) if fresh
+                      else self.question(question_id))
 
     def practice(self, question_id=None):
         """A practice panel: each click on "New variant" trains and shows a fresh variant.
@@ -662,49 +1185,24 @@ class Quiz:
         Parameters
         ----------
         question_id : str, optional
-            Practise one question; by default each new variant picks a question at random.
+            Practise one question; by default each click picks another question.
 
         Returns
         -------
         object
             Displays as the panel (needs ipywidgets).
         """
+        from .quiz_view import practice_panel
+
         if question_id is not None:
             check_choice("question_id", question_id, self.question_ids)
-        w = require_ipywidgets()
-        pick = w.Dropdown(options=[("any question", "")] + [
-            (f"{self.question(q).number}. {q}", q) for q in self.question_ids],
-            value=question_id or "", description="practise")
-        new = w.Button(description="New variant")
-        new.add_class("quiz-new-variant")
-        prompt, status = w.HTML(), w.HTML()
-        image = w.Image(format="png", layout=w.Layout(max_width="100%"))
-        slot = w.VBox()
-        panel = w.VBox([w.HBox([pick, new, status]), prompt, image, slot])
-        panel.add_class("quiz-practice")
-        shown = _Shown(panel, "")
+        return practice_panel(self, question_id)
 
-        def show_new(_button=None):
-            try:
-                status.value = "training…"
-                qid = pick.value or str(self._practice_rng.choice(self.question_ids))
-                self._draws[qid] += 1
-                question = self.question(qid)
-                prompt.value = (f"<b>Question {question.number}</b> · <i>{html.escape(question.topic)}"
-                                f"</i><p style='max-width:52em'>{html.escape(question.prompt)}</p>")
-                png = self.question_png(question)
-                image.value = png or b""
-                image.layout.display = "" if png else "none"
-                slot.children = [self._answer_widget(question)]
-                shown.text = (self._fallback_text(question)
-                              + f"\nWithout widgets: quiz.ask({qid!r}, fresh=True) draws another.")
-                status.value = ""
-            except Exception as error:  # a callback has no cell to raise into
-                show_error(status, error)
+    def score_line(self):
+        """The quiz's one score line, kept up to date as you answer (text where widgets do not run)."""
+        from .quiz_view import score_line
 
-        new.on_click(show_new)
-        show_new()
-        return shown
+        return score_line(self)
 
     # instructors
     def answer_key(self):
@@ -723,24 +1221,50 @@ class Quiz:
         """
         path = Path(path)
         path.write_text(json.dumps({
-            "format": EXPORT_FORMAT, "seed": self.seed, "bank": self._bank["digest"],
+            "format": EXPORT_FORMAT, "seed": self.seed, "bank": self._bank.digest,
             "questions": [{"id": q, "draw": self._draws[q]} for q in self.question_ids],
         }, indent=1) + "\n")
         return path
 
     @classmethod
     def from_file(cls, path, *, bank=None):
-        """Load a quiz written by :meth:`export` (or :func:`export_quiz`)."""
-        spec = json.loads(Path(path).read_text())
-        if spec.get("format") != EXPORT_FORMAT:
-            raise ValueError(f"path must be a quiz written by Quiz.export, got {str(path)!r}")
-        quiz = cls(seed=spec["seed"], questions=[q["id"] for q in spec["questions"]], bank=bank)
-        if spec.get("bank") != quiz._bank["digest"]:
+        """Load a quiz written by :meth:`export` (or :func:`export_quiz`).
+
+        Raises
+        ------
+        ValueError
+            If the file is not such a quiz, or was tampered with or cut short;
+            the message names the file and the field.
+        FileNotFoundError
+            If ``path`` is not a file.
+        """
+        where = str(path)
+        spec = _parse_json(_read_text(path, "path"), where)
+        _object(where, "", spec, ("format", "seed", "bank", "questions"))
+        if spec["format"] != EXPORT_FORMAT:
+            _fail(where, "format", f"must be {EXPORT_FORMAT!r} (a file written by Quiz.export)",
+                  spec["format"])
+        seed = _int(where, "seed", spec["seed"], low=0, high=MAX_SEED)
+        _str(where, "bank", spec["bank"])
+        bank = load_bank(bank)
+        ids, draws = [], []
+        for i, item in enumerate(_list(where, "questions", spec["questions"])):
+            _object(where, f"questions[{i}]", item, ("id", "draw"))
+            if item["id"] not in bank.ids:
+                _fail(where, f"questions[{i}].id", "is not a question id of the bank", item["id"])
+            if item["id"] in ids:
+                _fail(where, f"questions[{i}].id", f"repeats questions[{ids.index(item['id'])}]",
+                      item["id"])
+            ids.append(item["id"])
+            draws.append(_int(where, f"questions[{i}].draw", item["draw"], low=0, high=MAX_SEED))
+        quiz = cls(seed=seed, questions=ids, bank=bank)
+        if spec["bank"] != bank.digest:
             warnings.warn(f"{path} was written with another version of the question bank: "
                           "its variants may differ from the ones the instructor saw",
                           stacklevel=2)
-        for q in spec["questions"]:
-            quiz._draws[q["id"]] = check_int("draw", q["draw"], low=0)
+        for qid, draw in zip(ids, draws):
+            quiz._draws[qid] = draw
+            quiz._next_draw[qid] = draw + 1
         return quiz
 
 
@@ -758,6 +1282,8 @@ class AnswerKey:
     __repr__ = __str__
 
     def _repr_html_(self):
+        import html
+
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r[k]))}</td>" for k in
                                        ("number", "id", "answer", "explanation")) + "</tr>"
                        for r in self.rows)
@@ -772,8 +1298,9 @@ def answer_key(seed=0, *, path=None, questions=None):
     ----------
     seed : int, default 0
     path : str or Path, optional
-        A file from :func:`export_quiz`; then ``seed`` and ``questions`` are taken from it.
+        A file from :func:`export_quiz`; its seed and questions are used.
     questions : list of str, optional
+        Without ``path`` only.
 
     Returns
     -------
@@ -783,8 +1310,12 @@ def answer_key(seed=0, *, path=None, questions=None):
     --------
     >>> print(answer_key(seed=0))   # doctest: +SKIP
     """
-    quiz = Quiz.from_file(path) if path is not None else Quiz(seed=seed, questions=questions)
-    return quiz.answer_key()
+    if path is not None:
+        if questions is not None:
+            raise ValueError(f"questions must be None with a quiz file (it names its own), "
+                             f"got {questions!r}")
+        return Quiz.from_file(path).answer_key()
+    return Quiz(seed=seed, questions=questions).answer_key()
 
 
 def export_quiz(path, *, seed=0, questions=None):
@@ -801,23 +1332,85 @@ def export_quiz(path, *, seed=0, questions=None):
     return Quiz(seed=seed, questions=questions).export(path)
 
 
-def main(argv=None):
-    """The ``batch-size-quiz`` command: ``key`` prints an answer key, ``export`` writes a quiz."""
+# --- the command line -----------------------------------------------------------
+
+def _seed_arg(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be an integer in [0, {MAX_SEED}], got {text!r}")
+    return value
+
+
+def _questions_arg(text):
+    ids = load_bank().ids
+    names = [name.strip() for name in text.split(",")]
+    if not text.strip() or any(not name for name in names):
+        raise argparse.ArgumentTypeError(f"must be question ids separated by commas, got {text!r}")
+    for name in names:
+        if name not in ids:
+            raise argparse.ArgumentTypeError(f"{name!r} is not a question id; the ids are "
+                                             f"{', '.join(ids)}")
+        if names.count(name) > 1:
+            raise argparse.ArgumentTypeError(f"names {name!r} twice, got {text!r}")
+    return names
+
+
+def _output_arg(text):
+    path = Path(text)
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be a file name, got ''")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"must be a file to write, got {text!r}, a folder")
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"must be in an existing folder, got {text!r}")
+    return path
+
+
+def _parser():
     parser = argparse.ArgumentParser(prog="batch-size-quiz", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{key,export}")
     key = commands.add_parser("key", help="print the answer key of a quiz")
-    key.add_argument("--seed", type=int, default=0, help="the quiz's seed (default 0)")
-    key.add_argument("--from", dest="path", type=Path, help="a quiz file written by export")
+    source = key.add_mutually_exclusive_group()
+    source.add_argument("--seed", type=_seed_arg, help="the quiz's seed (default 0)")
+    source.add_argument("--from", dest="path", type=Path, help="a quiz file written by export")
+    key.add_argument("--questions", type=_questions_arg,
+                     help="comma-separated question ids (default: all; not with --from)")
     export = commands.add_parser("export", help="write a fixed quiz for a class")
-    export.add_argument("path", type=Path, help="the JSON file to write")
-    export.add_argument("--seed", type=int, default=0, help="the quiz's seed (default 0)")
-    export.add_argument("--questions", help="comma-separated question ids (default: all)")
+    export.add_argument("path", type=_output_arg, help="the JSON file to write")
+    export.add_argument("--seed", type=_seed_arg, default=0, help="the quiz's seed (default 0)")
+    export.add_argument("--questions", type=_questions_arg,
+                        help="comma-separated question ids (default: all)")
+    return parser, key, export
+
+
+def main(argv=None):
+    """The ``batch-size-quiz`` command: ``key`` prints an answer key, ``export`` writes a quiz.
+
+    A bad argument or a bad file ends with a usage message and exit status 2.
+    """
+    parser, key, export = _parser()
     args = parser.parse_args(argv)
     if args.command == "key":
-        print(answer_key(args.seed, path=args.path))
+        if args.path is not None and args.questions is not None:
+            key.error("argument --questions: not allowed with argument --from (the file names "
+                      "its questions)")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = answer_key(args.seed or 0, path=args.path, questions=args.questions)
+            except (OSError, ValueError) as error:
+                key.error(f"argument --from: {error}")
+        for warning in caught:
+            print(f"batch-size-quiz: warning: {warning.message}", file=sys.stderr)
+        print(result)
     else:
-        questions = args.questions.split(",") if args.questions else None
-        written = export_quiz(args.path, seed=args.seed, questions=questions)
+        try:
+            written = export_quiz(args.path, seed=args.seed, questions=args.questions)
+        except OSError as error:
+            export.error(f"argument path: cannot write {str(args.path)!r}: {error.strerror or error}")
         print(f"wrote {written}; learners load it with helpers.Quiz.from_file({str(written)!r}); "
               f"the key: batch-size-quiz key --from {written}")
     return 0

@@ -8,22 +8,23 @@ wall time. Runs can be pinned and compared on the same axes.
 
 ipywidgets is imported only when a widget is built (as tqdm's notebook module
 does), so the rest of :mod:`helpers` works without it. Where no widget front
-end exists (nbval, a static render), the explorer displays a text summary of
-its run instead.
+end exists (a static page: GitHub, nbviewer, an HTML export; a terminal), the
+explorer's output carries a picture of its figure and its readout instead.
 
-Training and drawing run in one background thread that always serves the
-latest request: a burst of slider moves trains once, for the last value,
-instead of queueing a training per move. While no cell is running and the
-controls rest, the thread compiles ahead of time what one move of a control
-would otherwise compile (a new batch size or dataset costs an XLA compile of
-about a second; the learning rate, momentum, epochs and seeds never compile):
-the slider's other batch sizes, and the current batch size on the other
-datasets. An error while
-serving a change shows in the widget, and the thread goes on serving.
+Training and drawing run in one background thread (a :class:`helpers._worker.Worker`)
+that always serves the latest request: a burst of slider moves trains once,
+for the last value, instead of queueing a training per move. While no cell is
+running and the controls rest, the thread compiles ahead of time what one move
+of a control would otherwise compile (a new batch size or dataset costs an XLA
+compile of about a second; the learning rate, momentum, epochs and seeds never
+compile): the slider's other batch sizes, and the current batch size on the
+other datasets. An error while serving a change shows in the widget, and the
+thread goes on serving. The drawing itself is :func:`helpers.plots.plot_explorer`.
 """
 
-import atexit
+import base64
 import html
+import re
 import threading
 import time
 import weakref
@@ -33,19 +34,23 @@ import numpy as np
 
 from ._checks import check_choice, check_float, check_int
 from ._display import figure_png, require_ipywidgets, show_error, widget_bundle
+from ._worker import Worker, weakly
 from .data import Dataset, load_blobs, load_digits
-from .plots import (METRIC_LABELS, X_AXES, early_divergence, loss_limits, mark_divergence,
-                    plot_decision_regions, plot_spread, x_values)
-from .style import TEST_STYLE, TRAIN_STYLE, run_colors
-from .training import TrainResult, program_key, train
+from .plots import EXPLORER_DPI, X_AXES, plot_explorer
+from .style import run_colors
+from .training import program_key, train
 
-__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options", "draw_explorer"]
+__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options"]
 
 # The datasets of the dropdown: name -> (loader taking the cluster spread, whether it uses it).
+# The blobs are those of two of the course's sources: bnomial's post "The wrong batch size is
+# all it takes" (800 train / 200 test) and Jason Brownlee's Machine Learning Mastery tutorial
+# on the batch size (500 / 500); lesson 07 cites both.
 DATASETS = {
-    "blobs 800/200 (source A)": (lambda std: load_blobs(cluster_std=std), True),
-    "blobs 500/500 (source B)": (lambda std: load_blobs(train_size=500, cluster_std=std), True),
-    "digits 1000/797 (64 pixels)": (lambda std: load_digits(), False),
+    "bnomial's blobs (800 train, 200 test)": (lambda std: load_blobs(cluster_std=std), True),
+    "Brownlee's blobs (500 train, 500 test)": (lambda std: load_blobs(train_size=500,
+                                                                     cluster_std=std), True),
+    "digits (1000 train, 797 test)": (lambda std: load_digits(), False),
 }
 MOMENTA = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
 LR_EXPONENTS = (-5, 1)  # the learning-rate slider spans 1e-5 ... 10
@@ -132,110 +137,6 @@ class ExplorerRun:
                 f"{outcome}")
 
 
-def _draw_metric(ax, runs, metric, x):
-    """Mean train (solid) and test (dashed) curves of each run, a min-max band over seeds."""
-    mixed = len({run.settings["dataset"] for run in runs}) > 1
-    groups = {}
-    for i, run in enumerate(runs):
-        name = "now" if i == 0 else f"pin {i}"
-        label = run.label + (f", {run.settings['dataset'].split(' (')[0]}" if mixed else "")
-        # A diverged seed stops early: the band is the seeds' common epochs, as before.
-        length = min(r.epochs_run for r in run.results)
-        groups[f"{name}: {label}"] = [_first_epochs(r, length) for r in run.results]
-    colors = run_colors([run.settings["batch_size"] for run in runs])
-    plot_spread(groups, metric=metric, train=True, test=True, x=x, colors=colors, ax=ax)
-    every = [r for run in runs for r in run.results]
-    for run, line_color in zip(runs, colors):
-        if run.diverged_at:
-            result = min((r for r in run.results if r.diverged), key=lambda r: r.diverged_at)
-            mark_divergence(ax, x_values(result, x)[-1], run.diverged_at, line_color,
-                            early=early_divergence(result, x))
-    if metric == "loss":
-        limits = loss_limits(every)
-        ax.set_ylim(*(limits or (0, None)))
-    else:
-        ax.set_ylim(0, 1.02)
-    if any(run.diverged_at for run in runs) and x == "epoch":
-        ax.set_xlim(0, max(run.settings["epochs"] for run in runs) + 1)
-    ax.set_ylabel(METRIC_LABELS[metric])
-    ax.get_legend().remove()
-
-
-def _first_epochs(result, length):
-    """``result`` cut to its first ``length`` epochs, treated as a run that did not diverge."""
-    if result.epochs_run == length and not result.diverged:
-        return result
-    ends = int(result.updates[length - 1])
-    return TrainResult(history={k: v[:length] for k, v in result.history.items()},
-                       batch_loss=result.batch_loss[:ends], epoch_updates=result.epoch_updates[:length],
-                       epoch_seconds=result.epoch_seconds[:length],
-                       seconds=float(np.sum(result.epoch_seconds[:length])),
-                       compile_seconds=result.compile_seconds, config=result.config, diverged_at=None,
-                       model=result.model)
-
-
-def _draw_model_view(ax, run):
-    """Decision regions of seed 0's model over 2-D data; a confusion matrix otherwise."""
-    data, model = run.data, run.results[0].model
-    if run.results[0].diverged:
-        ax.text(0.5, 0.5, "diverged:\nno model to show", ha="center", va="center",
-                transform=ax.transAxes)
-        ax.set_axis_off()
-        return
-    if data.n_features == 2:
-        plot_decision_regions(model, data, ax=ax, title="decision regions (seed 0; test points hollow)")
-        return
-    predicted = np.asarray(model(data.x_test, training=False)).argmax(axis=1)
-    counts = np.zeros((data.n_classes, data.n_classes), dtype=int)
-    np.add.at(counts, (data.y_test, predicted), 1)
-    ax.imshow(counts, cmap="Blues")
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_title(f"test predictions, seed 0 ({data.n_features}-D data: no 2-D boundary)",
-                 fontsize=9)
-
-
-def _legend(ax, runs):
-    """One entry per run in its colour, then what the two line styles mean."""
-    from matplotlib.lines import Line2D
-
-    colors = run_colors([run.settings["batch_size"] for run in runs])
-    handles = [Line2D([], [], color=color, lw=2) for color in colors]
-    names = [("now" if i == 0 else f"pin {i}") + f": {run.label}" for i, run in enumerate(runs)]
-    handles += [Line2D([], [], color="0.3", ls=TRAIN_STYLE), Line2D([], [], color="0.3", ls=TEST_STYLE)]
-    names += ["train", "test"]
-    ax.legend(handles, names, fontsize=8, loc="lower right")
-
-
-def draw_explorer(runs, *, x="epoch"):
-    """Draw the explorer's figure: loss, accuracy and the current model's view.
-
-    Parameters
-    ----------
-    runs : list of ExplorerRun
-        The current run first, then the pinned ones; all share the curve axes.
-    x : {"epoch", "update", "second"}
-
-    Returns
-    -------
-    matplotlib Figure
-        Made without pyplot, so that drawing is safe in the explorer's thread
-        and nothing is shown by the notebook's inline backend behind our back.
-    """
-    from matplotlib.figure import Figure
-
-    check_choice("x", x, X_AXES)
-    fig = Figure(figsize=(13, 3.9))
-    # Fixed margins instead of a layout engine: it saves a tenth of a second per redraw.
-    fig.subplots_adjust(left=0.05, right=0.985, bottom=0.13, top=0.93, wspace=0.22)
-    ax_loss, ax_acc, ax_model = fig.subplots(1, 3, width_ratios=[1, 1, 0.85])
-    _draw_metric(ax_loss, runs, "loss", x)
-    _draw_metric(ax_acc, runs, "accuracy", x)
-    _legend(ax_acc, runs)
-    _draw_model_view(ax_model, runs[0])
-    return fig
-
-
 class _CellActivity:
     """Whether a notebook cell is running, from IPython's pre/post_run_cell events.
 
@@ -280,35 +181,43 @@ IDLE_SECONDS = 1.0  # how long the kernel must be idle before compiling ahead
 RESTING_SECONDS = 2.0  # ... and the controls untouched: a learner moving them is served first
 
 
-_EXPLORERS = weakref.WeakSet()
-
-
-def _close_all():
-    for explorer in list(_EXPLORERS):
-        explorer.close()
-
-
-def _only_warming(explorer):
-    """Let only the explorer in use compile ahead (training is one at a time anyway).
-
-    A re-run cell leaves its old explorer alive; its warm-up must not hold up
-    the new one.
-    """
-    for other in list(_EXPLORERS):
-        if other is not explorer:
-            with other._wakeup:
-                other._warm_queue = []
-
-
-def _register(explorer):
-    if not _EXPLORERS:
-        atexit.unregister(_close_all)  # registered once, however many explorers come and go
-        atexit.register(_close_all)
-    _EXPLORERS.add(explorer)
+CLOSED = "closed: make a new explorer to go on"
 
 
 class _Superseded(Exception):
     """A newer request arrived while training; the stale run is dropped."""
+
+
+
+@dataclass(frozen=True)
+class _Change:
+    """A request to the explorer's worker: redraw, retraining first if ``retrain``."""
+
+    retrain: bool
+    at: float  # time.perf_counter() of the change
+
+    def merged(self, newer):
+        """This unserved change replaced by ``newer``: it retrains if either does."""
+        return _Change(self.retrain or newer.retrain, newer.at)
+
+
+def _quiet():
+    """True when no cell has run for a moment: time to compile ahead."""
+    return _CELLS.idle_for() >= IDLE_SECONDS
+
+
+def _close_widgets(widgets):
+    for widget in widgets:
+        widget.close()
+
+
+def _hide_when_empty(change):
+    change["owner"].layout.display = "" if change["new"] else "none"
+
+
+def _text(html_value):
+    """The text of a little HTML (the explorer's status and error lines)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_value))
 
 
 class Explorer:
@@ -322,13 +231,10 @@ class Explorer:
         moving it does.
     widget : ipywidgets.VBox
         The whole explorer.
-    current : ExplorerRun
-        The run shown now.
-    pinned : list of ExplorerRun
-    latencies : list of float
-        Seconds from each served change to its redrawn figure.
-    trainings : int
-        How many settings were trained and shown (the first run included).
+
+    An explorer that nothing refers to any more (no variable, no cell
+    output) is closed when Python collects it: its thread stops and its
+    widgets close.
     """
 
     def __init__(self, data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9,
@@ -354,25 +260,76 @@ class Explorer:
         if not isinstance(warm_up, bool):
             raise TypeError(f"warm_up must be True or False, got {warm_up!r}")
 
-        self.pinned, self.latencies, self.trainings = [], [], 0
+        # Shared with the worker's thread, and guarded by this lock.
+        self._lock = threading.RLock()
+        self._pinned, self._latencies, self._trainings, self._warmed = [], [], 0, set()
         self._warm_up = warm_up
-        self._warmed, self._warm_queue = set(), []
-        self._pending, self._busy, self._warming = None, False, False
-        self._wakeup = threading.Condition()
-        self._worker = None
-        self._closed = False
-        self._last_change = -float("inf")
-        _register(self)
+        self._worker = Worker(self._serve, warm=self._warm, quiet=_quiet, report=self._report,
+                              merge=_Change.merged, rest=RESTING_SECONDS,
+                              name="batch-size-explorer")
         self._syncing = False
         self._build_widgets(name, std, batch_size, learning_rate, momentum, epochs, seeds, x)
+        # Closes the widgets of an explorer that nothing refers to (the worker closes itself).
+        weakref.finalize(self, _close_widgets, list(self._all_widgets)).atexit = False
         # The first run trains here, in the caller's thread, so that a notebook run
-        # without a widget front end (nbval) still shows real results.
-        self.current = self._train(self.settings())
+        # without a widget front end still shows real results.
+        self._current = self._train(self.settings())
         self._redraw()
-        self._status.value = "Move a control: the curves are re-trained and redrawn."
+        self._status.value = "ready"
         if warm_up:
             _CELLS.attach()
             self._queue_warm_up()
+
+    # --- what the explorer shows (read from any thread) -------------------
+
+    @property
+    def current(self):
+        """The run shown now (an :class:`ExplorerRun`)."""
+        with self._lock:
+            return self._current
+
+    @property
+    def pinned(self):
+        """The pinned runs, newest first (a copy: pin with :meth:`pin`)."""
+        with self._lock:
+            return list(self._pinned)
+
+    @property
+    def latencies(self):
+        """Seconds from each served change to its redrawn figure (a copy)."""
+        with self._lock:
+            return list(self._latencies)
+
+    @property
+    def trainings(self):
+        """How many settings were trained and shown (the first run included)."""
+        with self._lock:
+            return self._trainings
+
+    @property
+    def png(self):
+        """The figure shown now, as PNG bytes."""
+        return self._image.value
+
+    @property
+    def readout(self):
+        """The readout under the figure (HTML): the headline and a table of the runs."""
+        return self._readout.value
+
+    @property
+    def status(self):
+        """The status line: what the explorer is doing, or how long the last redraw took."""
+        return _text(self._status.value)
+
+    @property
+    def error(self):
+        """The text of the error shown to the learner ("" when there is none)."""
+        return _text(self._error.value)
+
+    @property
+    def closed(self):
+        """Whether :meth:`close` was called."""
+        return self._worker.closed
 
     # --- building -------------------------------------------------------
 
@@ -392,56 +349,64 @@ class Explorer:
 
     def _build_widgets(self, name, std, batch_size, learning_rate, momentum, epochs, seeds, x):
         w = require_ipywidgets()
-        style = {"description_width": "110px"}
-        wide = w.Layout(width="420px")
+        style = {"description_width": "100px"}
+        wide = w.Layout(width="380px")
         n_train = self._load(name, std).n_train
         momenta = sorted(set(MOMENTA) | {momentum})
+        slider = dict(continuous_update=False, style=style, layout=wide)
         c = self.controls = {
             "dataset": w.Dropdown(options=list(self._datasets), value=name, description="dataset",
                                   style=style, layout=wide),
+            "cluster_std": w.FloatSlider(value=std, min=min(0.5, std), max=max(5.0, std), step=0.25,
+                                         description="noise (spread)",
+                                         disabled=not self._datasets[name][1], **slider),
             "batch_size": w.SelectionSlider(options=self._batch_options(n_train, batch_size),
-                                            value=batch_size, description="batch size",
-                                            continuous_update=False, style=style, layout=wide),
+                                            value=batch_size, description="batch size", **slider),
             "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0],
                                               max=LR_EXPONENTS[1], step=0.1,
                                               readout_format=".2g", description="learning rate",
-                                              continuous_update=False, style=style, layout=wide),
+                                              **slider),
             "momentum": w.SelectionSlider(options=[(f"{m:g}", m) for m in momenta], value=momentum,
-                                          description="momentum", continuous_update=False,
-                                          style=style, layout=wide),
+                                          description="momentum", **slider),
             "epochs": w.IntSlider(value=epochs, min=1, max=max(300, epochs), description="epochs",
-                                  continuous_update=False, style=style, layout=wide),
+                                  **slider),
             "seeds": w.IntSlider(value=seeds, min=1, max=5 if seeds <= 5 else MAX_SEEDS,
-                                 description="seeds", continuous_update=False, style=style,
-                                 layout=wide),
-            "cluster_std": w.FloatSlider(value=std, min=min(0.5, std), max=max(5.0, std), step=0.25,
-                                         description="noise (spread)", continuous_update=False,
-                                         disabled=not self._datasets[name][1], style=style,
-                                         layout=wide),
+                                 description="seeds", **slider),
             "x": w.ToggleButtons(options=list(X_CHOICES), value=x, description="x-axis",
-                                 style={"description_width": "110px", "button_width": "80px"}),
+                                 style={"description_width": "100px", "button_width": "76px"},
+                                 # flex: ipywidgets 8 stacks its description above the buttons
+                                 layout=w.Layout(width="380px", display="flex")),
         }
+        on_change = weakly(self._on_change)
         for key, control in c.items():
             control.add_class(f"explorer-{key.replace('_', '-')}")
-            control.observe(self._on_change, names="value")
-        self._pin_button = w.Button(description="Pin this run", tooltip="keep it on the axes")
-        self._clear_button = w.Button(description="Clear pins")
-        self._pin_button.on_click(self._on_pin)
-        self._clear_button.on_click(self._on_clear)
+            control.observe(on_change, names="value")
+        button = w.Layout(width="110px")
+        pin = w.Button(description="Pin this run", tooltip="keep it on the axes", layout=button)
+        clear = w.Button(description="Clear pins", layout=button)
+        pin.on_click(weakly(self._on_pin))
+        clear.on_click(weakly(self._on_clear))
         self._status = w.HTML()
         self._readout = w.HTML()
         self._error = w.HTML()
-        self._image = w.Image(format="png", layout=w.Layout(max_width="100%"))
-        self._status.add_class("explorer-status")
-        self._readout.add_class("explorer-readout")
-        self._error.add_class("explorer-error")
-        self._image.add_class("explorer-figure")
-        left = w.VBox([c["dataset"], c["cluster_std"], c["batch_size"], c["learning_rate"]])
-        right = w.VBox([c["momentum"], c["epochs"], c["seeds"], c["x"]])
-        buttons = w.HBox([self._pin_button, self._clear_button, self._status])
-        self.widget = w.VBox([w.HBox([left, right]), buttons, self._error, self._image,
-                              self._readout])
+        # At its own size (not stretched by the box), smaller only on a narrow screen.
+        self._image = w.Image(format="png", layout=w.Layout(max_width="100%",
+                                                               align_self="flex-start"))
+        for widget, name_ in ((self._status, "status"), (self._readout, "readout"),
+                              (self._error, "error"), (self._image, "figure")):
+            widget.add_class(f"explorer-{name_}")
+        self._error.layout.display = "none"  # it takes no room until there is an error
+        self._error.observe(_hide_when_empty, names="value")
+        # Three columns of controls (they wrap on a narrow screen), the figure, the readout:
+        # a laptop screen holds it all.
+        columns = [w.VBox([c["dataset"], c["cluster_std"], c["batch_size"]]),
+                   w.VBox([c["learning_rate"], c["momentum"], c["epochs"]]),
+                   w.VBox([c["seeds"], c["x"], w.HBox([pin, clear, self._status])])]
+        controls = w.HBox(columns, layout=w.Layout(flex_flow="row wrap"))
+        self.widget = w.VBox([controls, self._error, self._image, self._readout])
         self.widget.add_class("explorer")
+        self._all_widgets = [self.widget, controls, *columns, columns[2].children[-1], pin, clear,
+                             *c.values(), self._status, self._readout, self._error, self._image]
 
     @staticmethod
     def _batch_options(n_train, extra=None):
@@ -457,7 +422,7 @@ class Explorer:
                     momentum=float(c["momentum"].value), epochs=int(c["epochs"].value),
                     seeds=int(c["seeds"].value))
 
-    # --- training and drawing --------------------------------------------
+    # --- training and drawing (in the worker's thread) -------------------
 
     def _train(self, settings, *, stale=lambda: False):
         data = self._load(settings["dataset"], settings["cluster_std"])
@@ -469,104 +434,62 @@ class Explorer:
             results.append(train(data, batch_size=settings["batch_size"], epochs=settings["epochs"],
                                  learning_rate=settings["learning_rate"],
                                  momentum=settings["momentum"], seed=seed))
-        self._warmed.add(self._warm_key(data, settings["momentum"], settings["batch_size"]))
+        with self._lock:
+            self._warmed.add(program_key(data, batch_size=settings["batch_size"]))
         if stale():  # a newer change came in while training: do not draw this one
             raise _Superseded()
-        self.trainings += 1
+        with self._lock:
+            self._trainings += 1
         return ExplorerRun(settings, data, results, time.perf_counter() - start)
 
-    def _redraw(self):
-        fig = draw_explorer([self.current] + self.pinned, x=self.controls["x"].value)
-        self._image.value = figure_png(fig)
-        self._readout.value = self._readout_html()
+    def _shown_runs(self):
+        with self._lock:
+            return [self._current] + self._pinned
 
-    def _readout_html(self):
+    def _redraw(self):
+        runs = self._shown_runs()
+        self._image.value = figure_png(plot_explorer(runs, x=self.controls["x"].value),
+                                       dpi=EXPLORER_DPI)
+        self._readout.value = self._readout_html(runs)
+
+    def _readout_html(self, runs):
         rows = []
-        for i, run in enumerate([self.current] + self.pinned):
+        colors = run_colors([run.settings["batch_size"] for run in runs])
+        for i, (run, color) in enumerate(zip(runs, colors)):
             s = run.settings
             outcome = (f"diverged at epoch {run.diverged_at}" if run.diverged_at else
                        f"{run.final('accuracy'):.3f} / {run.final('val_accuracy'):.3f}")
-            cells = ["now" if i == 0 else f"pin {i}", s["dataset"], f"{s['cluster_std']:g}"
-                     if self._datasets[s["dataset"]][1] else "–", s["batch_size"],
-                     f"{s['learning_rate']:.3g}", f"{s['momentum']:g}", s["epochs"], s["seeds"],
-                     run.updates_per_epoch, f"{run.train_seconds:.2f}",
+            cells = [s["dataset"], f"{s['cluster_std']:g}" if self._datasets[s["dataset"]][1]
+                     else "–", s["batch_size"], f"{s['learning_rate']:.3g}", f"{s['momentum']:g}",
+                     s["epochs"], s["seeds"], run.updates_per_epoch, f"{run.train_seconds:.2f}",
                      f"{run.compile_seconds:.2f}", outcome]
-            rows.append("<tr>" + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
-                                         for v in cells) + "</tr>")
+            name = (f"<td style='padding:0 6px;white-space:nowrap'><span style='color:{color}'>"
+                    f"&#9644;</span> {'now' if i == 0 else f'pin {i}'}</td>")
+            rows.append("<tr>" + name + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
+                                                for v in cells) + "</tr>")
         names = ("run", "dataset", "noise", "batch size", "lr", "momentum", "epochs", "seeds",
                  "updates / epoch", "train s / seed", "compile s", "final acc train / test")
         head = "<tr>" + "".join(f"<th style='padding:0 6px'>{n}</th>" for n in names) + "</tr>"
-        return (f"<b>{html.escape(self.current.headline())}</b>"
+        return (f"<b>{html.escape(runs[0].headline())}</b>"
                 f"<table style='font-size:90%'>{head}{''.join(rows)}</table>")
 
-    # --- the background thread -------------------------------------------
+    def _newer_change_waits(self):
+        waiting = self._worker.waiting()
+        return waiting is not None and waiting.retrain
 
-    def _request(self, retrain):
-        """Ask the worker for a redraw; a newer request replaces an unserved one."""
-        if self._closed:
-            self._status.value = "closed: make a new explorer to go on"
-            return
-        _only_warming(self)
-        with self._wakeup:
-            self._last_change = time.monotonic()
-            retrain = retrain or (self._pending is not None and self._pending[0])
-            self._pending = (retrain, time.perf_counter())
-            self._wakeup.notify_all()
-        self._start_worker()
-        self._status.value = "training…" if retrain else "redrawing…"
-
-    def _quiet(self):
-        """True when no cell runs and the controls have rested: time to compile ahead."""
-        return (_CELLS.idle_for() >= IDLE_SECONDS
-                and time.monotonic() - self._last_change >= RESTING_SECONDS)
-
-    def _start_worker(self):
-        with self._wakeup:
-            # A worker that died (it should not: _serve catches every request's error)
-            # is replaced, so that the explorer never stays stuck at "training…".
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._serve, name="batch-size-explorer",
-                                                daemon=True)
-                self._worker.start()
-
-    def _serve(self):
-        while True:
-            with self._wakeup:
-                while not self._closed and self._pending is None and not (
-                        self._warm_queue and self._quiet()):
-                    # While warming waits for an idle kernel, look again now and then.
-                    self._wakeup.wait(0.25 if self._warm_queue else None)
-                if self._closed:
-                    return
-                job, self._pending = self._pending, None
-                warm = None if job else self._warm_queue.pop(0)
-                self._busy, self._warming = job is not None, job is None
-            try:
-                if job:
-                    self._serve_request(*job)
-                else:
-                    self._warm(*warm)
-            except Exception as error:  # one failed request must not end the thread
-                self._report(error)
-            finally:
-                with self._wakeup:
-                    self._busy = self._warming = False
-                    self._wakeup.notify_all()
-
-    def _newer_request_waits(self):
-        with self._wakeup:
-            return self._pending is not None and self._pending[0]
-
-    def _serve_request(self, retrain, requested_at):
+    def _serve(self, change):
         try:
-            if retrain:
-                self.current = self._train(self.settings(), stale=self._newer_request_waits)
+            if change.retrain:
+                run = self._train(self.settings(), stale=self._newer_change_waits)
+                with self._lock:
+                    self._current = run
             self._redraw()
-            latency = time.perf_counter() - requested_at
-            self.latencies.append(latency)
+            latency = time.perf_counter() - change.at
+            with self._lock:
+                self._latencies.append(latency)
             self._error.value = ""
-            self._status.value = f"redrawn {latency:.2f} s after the change"
-            if retrain and self._warm_up:
+            self._status.value = f"redrawn in {latency:.2f} s"
+            if change.retrain and self._warm_up:
                 self._queue_warm_up()
         except _Superseded:
             return
@@ -576,11 +499,6 @@ class Explorer:
     def _report(self, error):
         self._status.value = "error (see below)"
         show_error(self._error, error)
-
-    @staticmethod
-    def _warm_key(data, momentum, batch_size):
-        # Runs with one key share a compiled program, whatever their momentum.
-        return program_key(data, batch_size=batch_size)
 
     def _queue_warm_up(self):
         """Queue for compiling ahead what one move of a control would otherwise compile.
@@ -593,54 +511,60 @@ class Explorer:
         """
         s = self.settings()
         data = self._load(s["dataset"], s["cluster_std"])
-        momentum, size = s["momentum"], s["batch_size"]
+        size = s["batch_size"]
         sizes = [value for _, value in self.controls["batch_size"].options]
         here = sizes.index(size)
         nearest = sorted(range(len(sizes)), key=lambda i: (abs(i - here), i))
-        ahead = [(data, momentum, b) for b in (1, data.n_train, 32) if b in sizes]
-        ahead += [(data, momentum, sizes[i]) for i in nearest if abs(i - here) == 1]
+        ahead = [(data, b) for b in (1, data.n_train, 32) if b in sizes]
+        ahead += [(data, sizes[i]) for i in nearest if abs(i - here) == 1]
         for name in self._datasets:
             other = self._load(name, s["cluster_std"])
-            ahead.append((other, momentum, self._carry_batch_size(size, data.n_train,
-                                                                  other.n_train)))
-        ahead += [(data, momentum, sizes[i]) for i in nearest]
-        queue, keys = [], set(self._warmed)
-        for job in ahead:
-            if self._warm_key(*job) not in keys:
-                keys.add(self._warm_key(*job))
-                queue.append(job)
-        _only_warming(self)
-        with self._wakeup:
-            self._warm_queue = queue
-            self._wakeup.notify_all()
-        if queue:
-            self._start_worker()
+            ahead.append((other, self._carry_batch_size(size, data.n_train, other.n_train)))
+        ahead += [(data, sizes[i]) for i in nearest]
+        with self._lock:
+            keys = set(self._warmed)
+        queue = []
+        for data, batch_size in ahead:
+            key = program_key(data, batch_size=batch_size)
+            if key not in keys:
+                keys.add(key)
+                queue.append((data, batch_size))
+        self._worker.warm_up(queue)
 
-    def _warm(self, data, momentum, batch_size):
-        key = self._warm_key(data, momentum, batch_size)
-        if key in self._warmed:
-            return
+    def _warm(self, job):
+        data, batch_size = job
+        key = program_key(data, batch_size=batch_size)
+        with self._lock:
+            if key in self._warmed:
+                return
         try:
             # One real epoch compiles the epoch program for this batch size.
-            train(data, batch_size=batch_size, epochs=1, learning_rate=0.01, momentum=momentum)
+            train(data, batch_size=batch_size, epochs=1, learning_rate=0.01)
         except Exception as error:  # warming is an optimisation; say so, and keep serving
             show_error(self._error, error)
-        self._warmed.add(key)
+        with self._lock:
+            self._warmed.add(key)
+
+    # --- the worker's thread, from outside --------------------------------
+
+    def _request(self, retrain):
+        """Ask the worker for a redraw; a newer request replaces an unserved one."""
+        if self.closed:
+            self._status.value = CLOSED
+            return
+        self._worker.submit(_Change(retrain, time.perf_counter()))
+        self._status.value = "training…" if retrain else "redrawing…"
 
     def close(self, timeout=15.0):
         """Stop the explorer's background thread; no more trainings or compiles.
 
         A compile in progress cannot be interrupted: this waits up to
         ``timeout`` seconds for it. Python calls this for every explorer at exit,
-        so that the interpreter never stops inside TensorFlow.
+        so that the interpreter never stops inside TensorFlow. The widget stays
+        on the page and says that it is closed.
         """
-        with self._wakeup:
-            self._closed = True
-            self._pending, self._warm_queue = None, []
-            self._wakeup.notify_all()
-        worker = self._worker
-        if worker is not None and worker is not threading.current_thread():
-            worker.join(timeout)
+        self._worker.close(timeout)
+        self._status.value = CLOSED
 
     def wait(self, timeout=120.0, *, warm_up=False):
         """Block until every change so far is served (and, if asked, warming is done).
@@ -650,15 +574,7 @@ class Explorer:
         bool
             False if ``timeout`` seconds passed first.
         """
-        deadline = time.monotonic() + timeout
-        with self._wakeup:
-            while (self._pending is not None or self._busy
-                   or (warm_up and (self._warm_queue or self._warming))):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._wakeup.wait(min(remaining, 0.05))
-        return True
+        return self._worker.wait(timeout, warm_up=warm_up)
 
     # --- controls --------------------------------------------------------
 
@@ -695,59 +611,97 @@ class Explorer:
         finally:
             self._syncing = False
 
-    def _on_pin(self, _button):
+    def _refuse_if_closed(self, what):
+        if self.closed:
+            raise RuntimeError(f"cannot {what}: this explorer is closed; make a new one with "
+                               f"helpers.explore(...)")
+
+    def _button(self, action):
+        """What a button does: ``action``, or the word that the explorer is closed."""
         try:
-            if len(self.pinned) >= MAX_PINS:
-                self.pinned.pop()
-            self.pinned.insert(0, self.current)
-            self._request(retrain=False)
-        except Exception as error:
+            if self.closed:
+                self._status.value = CLOSED
+                return
+            action()
+        except Exception as error:  # a callback has no cell to raise into
             show_error(self._error, error)
+
+    def _on_pin(self, _button):
+        self._button(self.pin)
 
     def _on_clear(self, _button):
-        try:
-            self.pinned.clear()
-            self._request(retrain=False)
-        except Exception as error:
-            show_error(self._error, error)
+        self._button(self.clear_pins)
 
     def pin(self):
-        """Keep the current run on the axes (as the "Pin this run" button does)."""
-        self._on_pin(None)
+        """Keep the current run on the axes (as the "Pin this run" button does).
+
+        At most six runs stay pinned; a seventh pin drops the oldest.
+
+        Raises
+        ------
+        RuntimeError
+            If the explorer is closed.
+        """
+        self._refuse_if_closed("pin")
+        with self._lock:
+            if len(self._pinned) >= MAX_PINS:
+                self._pinned.pop()
+            self._pinned.insert(0, self._current)
+        self._request(retrain=False)
 
     def clear_pins(self):
-        """Remove every pinned run (as the "Clear pins" button does)."""
-        self._on_clear(None)
+        """Remove every pinned run (as the "Clear pins" button does).
+
+        Raises
+        ------
+        RuntimeError
+            If the explorer is closed.
+        """
+        self._refuse_if_closed("clear the pins")
+        with self._lock:
+            self._pinned.clear()
+        self._request(retrain=False)
 
     # --- display ---------------------------------------------------------
 
     def summary(self):
-        """A text account of the current run: what a front end without widgets shows."""
+        """A text account of the current run: what a page without widgets shows under the picture."""
         s = self.current.settings
         return "\n".join([
-            "Batch-size explorer: interactive in Jupyter with ipywidgets. Without a widget "
-            "front end (a static page, nbval) this text stands in for it.",
-            f"Current run: {s['dataset']}"
-            + (f" (noise {s['cluster_std']:g})" if self._datasets[s["dataset"]][1] else "")
+            f"Batch-size explorer. Current run: {s['dataset']}"
+            + (f", noise {s['cluster_std']:g}" if self._datasets[s["dataset"]][1] else "")
             + f", learning rate {s['learning_rate']:.3g}, momentum {s['momentum']:g}",
             self.current.headline(),
-            "To explore without widgets, call helpers.train(data, batch_size=..., epochs=..., "
-            "learning_rate=...) and plot with helpers.plot_learning_curves(...).",
+            STATIC_NOTE,
         ])
+
+    def static_html(self):
+        """The explorer as a page without widgets shows it: its figure, readout and a note."""
+        picture = base64.b64encode(self.png).decode("ascii")
+        return (f"<div class='explorer-static'><img alt='the explorer: loss, accuracy and the "
+                f"model of the current run' style='max-width:100%' "
+                f"src='data:image/png;base64,{picture}'/>"
+                f"<div>{self.readout}</div><p><i>{html.escape(STATIC_NOTE)}</i></p></div>")
 
     def __repr__(self):
         return self.summary()
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return widget_bundle(self.widget, self.summary())
+        return widget_bundle(self.widget, self.summary(), html=self.static_html(), png=self.png)
+
+
+#: Said under the explorer's picture where its widgets cannot run.
+STATIC_NOTE = ("This is a still picture of the explorer. Run the notebook (in Jupyter, Colab "
+               "or Binder) to move its controls; without widgets, train with helpers.train(...) "
+               "and plot with helpers.plot_learning_curves(...).")
 
 
 def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epochs=100, seeds=1,
             x="epoch", warm_up=True):
     """Open the batch-size explorer: controls whose every change re-trains and redraws.
 
-    The explorer trains its first run right away (real training, so a notebook
-    run without widgets still shows honest numbers), then re-trains with
+    The explorer trains its first run right away (real training, so a page
+    without widgets still shows honest numbers), then re-trains with
     :func:`helpers.train` whenever a control changes: 100 epochs at any batch
     size take a fraction of a second, plus about a second to compile a batch
     size or dataset seen for the first time. While no cell runs and
@@ -757,10 +711,11 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
     Parameters
     ----------
     data : None, str or Dataset, optional
-        A dataset of the dropdown (default: the first source's blobs,
-        800 train / 200 test) or your own :class:`helpers.Dataset`, which is
-        added to the dropdown. The noise slider re-makes blobs with another
-        ``cluster_std``; it is disabled for other data.
+        A dataset of the dropdown (default: the blobs of bnomial's post "The
+        wrong batch size is all it takes", 800 train / 200 test) or your own
+        :class:`helpers.Dataset`, which is added to the dropdown. The noise
+        slider re-makes blobs with another ``cluster_std``; it is disabled for
+        other data.
     batch_size : int, default 32
         Starting batch size, in ``[1, n_train]``.
     learning_rate : float, default 0.01
@@ -778,13 +733,16 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
         While no cell is running and the controls have rested for 2 s, compile
         in the background what one move of a control would compile: 1, the
         full set, 32 and the slider's next stops first, then the current batch
-        size on the other datasets, then the other batch sizes, nearest first. After each change, the same for the new
-        setting.
+        size on the other datasets, then the other batch sizes, nearest first.
+        After each change, the same for the new setting.
 
     Returns
     -------
     Explorer
-        Displays as the widget in Jupyter (text elsewhere).
+        Displays as the widget in Jupyter; elsewhere as a picture of its
+        figure with its readout. Keep it (a cell's last expression or a
+        variable) while you use it: an explorer that nothing refers to is
+        closed.
 
     Raises
     ------

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="session")
 def blobs():
-    """The first source's data: 800 train / 200 test."""
+    """The data of bnomial's blog post "The wrong batch size is all it takes": 800 train / 200 test."""
     return helpers.load_blobs()
 
 

@@ -20,7 +20,8 @@ MODEL_B = dict(hidden_units=50, kernel_initializer="he_uniform")
 
 @cache
 def data_a(random_state=2):
-    """The first source's data; other ``random_state`` values are the other draws of lesson 03."""
+    """The data of bnomial's blog post (drawn with ``random_state=2``, as in lessons 01-04 and 08);
+    other ``random_state`` values are the other draws of lesson 03."""
     return helpers.load_blobs(n_samples=1000, train_size=800, cluster_std=2.0, random_state=random_state)
 
 

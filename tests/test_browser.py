@@ -1,9 +1,10 @@
 """Real-browser tests: JupyterLab (and Voilà) in headless Chromium, driven by Playwright.
 
-A JupyterLab server runs on 127.0.0.1 over a temporary copy of notebooks 06 and 07
-(outputs cleared, so only live widgets can satisfy the checks and the committed
-notebooks stay untouched). The tests run the notebooks as a learner does, move the
-explorer's batch-size slider, and answer quiz questions by clicking.
+A JupyterLab server runs on 127.0.0.1 over a temporary copy of notebooks 06 and 07 and
+of the explorer app (outputs cleared, so only live widgets can satisfy the checks and
+the committed notebooks stay untouched). The tests run the notebooks as a learner does,
+move the explorer's batch-size slider, answer quiz questions by clicking, and check that
+the app fits a laptop screen (its screenshots stay in .cache/browser/ to be looked at).
 
 They need Debian's Chromium at /usr/bin/chromium (``.ci/run`` installs it). Without it
 they skip, except in CI (``CI=true``), where a missing browser is a failure.
@@ -31,6 +32,10 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 EXPLORER = "07_explorer.ipynb"
 QUIZ = "06_quiz_reading_curves.ipynb"
+APP = "apps/explorer.ipynb"
+#: Laptop screens the app must fit: the browser's viewport on 1366 x 768 and 1280 x 800
+#: displays, once its tabs and address bar (about 90 pixels) are drawn.
+SCREENS = [(1366, 768 - 90), (1280, 800 - 90)]
 SCREENSHOTS = ROOT / ".cache" / "browser"
 TIMEOUT_MS = 180_000  # TensorFlow's import and the quiz's training happen inside this
 LAB_SETTINGS = {
@@ -65,13 +70,15 @@ def _free_port():
         return s.getsockname()[1]
 
 
-def _copy_without_outputs(name, folder):
-    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+def _copy_without_outputs(path, folder):
+    """Copy ``path`` (under the repository) to the same place under ``folder``, outputs cleared."""
+    nb = nbformat.read(ROOT / path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
     nb.metadata.pop("widgets", None)
-    nbformat.write(nb, folder / name)
+    (folder / path).parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / path)
 
 
 def _stop(process):
@@ -100,8 +107,8 @@ def _stop(process):
 def lab(playwright_api, tmp_path_factory):
     """A JupyterLab server over a copy of the notebooks: yields its base URL and token."""
     folder = tmp_path_factory.mktemp("lab")
-    for name in (EXPLORER, QUIZ):
-        _copy_without_outputs(name, folder)
+    for path in (f"notebooks/{EXPLORER}", f"notebooks/{QUIZ}", APP):
+        _copy_without_outputs(path, folder)
     port, token = _free_port(), secrets.token_hex(16)
     state = folder / ".lab-state"  # no workspace or settings of the machine's user leak in
     for plugin, settings in LAB_SETTINGS.items():
@@ -163,7 +170,7 @@ def page(browser, request):
 
 def _open_and_run_all(page, lab, name):
     base, token = lab
-    page.goto(f"{base}/lab/tree/{name}?token={token}&reset")  # reset: only this notebook open
+    page.goto(f"{base}/lab/tree/notebooks/{name}?token={token}&reset")  # reset: only this notebook open
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
     # Run All does nothing until the kernel is up; the status bar says when it is.
     page.get_by_text(re.compile(r"\| Idle$")).wait_for()
@@ -226,10 +233,47 @@ def test_explorer_in_jupyterlab_follows_the_batch_size_slider(page, lab):
     _check_explorer(page, ".jp-OutputArea")
 
 
-def test_explorer_as_a_voila_app(page, lab):
+def _open_app(page, lab):
     base, token = lab
-    page.goto(f"{base}/voila/render/{EXPLORER}?token={token}")
+    page.goto(f"{base}/voila/render/{APP}?token={token}")
+    _wait_for_text(page, "body .explorer-readout", "batch size 32 → 25 updates per epoch")
+
+
+def test_explorer_as_a_voila_app(page, lab):
+    _open_app(page, lab)
     _check_explorer(page, "body")
+
+
+def _box(page, selector):
+    return page.locator(selector).first.bounding_box()
+
+
+@pytest.mark.parametrize("width, height", SCREENS, ids=[f"{w}x{h}" for w, h in SCREENS])
+def test_the_app_is_only_the_explorer_and_fits_a_laptop_screen(browser, lab, width, height):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        _open_app(page, lab)
+        page.wait_for_function("document.querySelector('.explorer-figure').naturalWidth > 0")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / f"voila-app-{width}x{height}.png"))
+        text = page.locator("body").inner_text()
+        assert "Batch-size explorer" in text and "Pin this run" in text
+        for absent in ("Setup", "Exercises", "Solution", "Open In Colab", "import helpers"):
+            assert absent not in text, f"the app shows {absent!r}"
+        assert page.locator("img[alt='Open In Colab'], img[alt='Launch on Binder']").count() == 0
+        # Controls, figure and readout table: all inside the screen, nothing to scroll to.
+        parts = {name: _box(page, selector) for name, selector in [
+            ("controls", ".explorer .explorer-seeds"), ("batch size", ".explorer-batch-size"),
+            ("figure", ".explorer-figure"), ("readout", ".explorer-readout table")]}
+        for name, box in parts.items():
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (name, box)
+            assert box["y"] >= 0 and box["y"] + box["height"] <= height + 1, (name, box)
+        # The figure is drawn at (nearly) its own size, so its 9-point legend stays legible.
+        assert parts["figure"]["width"] >= 0.9 * min(1200, width - 40), parts["figure"]
+    finally:
+        context.close()
 
 
 def _quiz_seed():
@@ -241,19 +285,24 @@ def test_quiz_in_jupyterlab_marks_answers_and_keeps_score(page, lab):
     seed = _quiz_seed()
     wrong_q, right_q = make_question("flat-curve", seed=seed), make_question("double-the-batch",
                                                                             seed=seed)
-    wrong = next(letter for letter, _ in wrong_q.options if letter != wrong_q.answer)
+    first_try, second_try = [letter for letter, _ in wrong_q.options if letter != wrong_q.answer][:2]
     _open_and_run_all(page, lab, QUIZ)
 
     first = page.locator(".quiz-card.quiz-q-flat-curve").first  # the asked card, not practice's
-    first.get_by_role("button", name=wrong, exact=True).click()
+    first.get_by_role("button", name=first_try, exact=True).click()
     _wait_for_text(page, ".quiz-card.quiz-q-flat-curve .quiz-feedback", "Not quite")
     feedback = first.locator(".quiz-feedback").inner_text()
-    assert f"the answer is {wrong_q.answer_text()}" in feedback and wrong_q.notes[wrong] in feedback
-    assert "Score: 0 of 1" in first.locator(".quiz-score").inner_text()
+    assert wrong_q.option_text(wrong_q.answer) not in feedback  # a first try does not tell
+    assert wrong_q.note(first_try) in feedback and f"{first_try} ✗" in first.inner_text()
+    _wait_for_text(page, ".quiz-score", "Score: 0 of 1")
+    first.get_by_role("button", name=second_try, exact=True).click()  # the second try does
+    _wait_for_text(page, ".quiz-card.quiz-q-flat-curve .quiz-feedback", "the answer is")
+    assert f"the answer is {wrong_q.answer_text()}" in first.locator(".quiz-feedback").inner_text()
+    assert f"{wrong_q.answer} ✓" in first.inner_text()
 
     second = page.locator(".quiz-card.quiz-q-double-the-batch").first
     second.get_by_role("button", name=right_q.answer, exact=True).click()
     _wait_for_text(page, ".quiz-card.quiz-q-double-the-batch .quiz-feedback", "Correct.")
     assert right_q.explanation in second.locator(".quiz-feedback").inner_text()
-    _wait_for_text(page, ".quiz-card.quiz-q-double-the-batch .quiz-score", "Score: 1 of 2")
-    assert "Score: 1 of 2" in first.locator(".quiz-score").inner_text()  # one score, shown twice
+    _wait_for_text(page, ".quiz-score", "Score: 1 of 2")
+    assert page.locator(".quiz-score").count() == 1  # one score line for the whole quiz

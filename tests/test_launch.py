@@ -1,10 +1,17 @@
-"""Launching: badges and Colab install cells follow pyproject's Repository; pins agree everywhere."""
+"""Launching: `make lab`; badges and Colab install cells follow pyproject's Repository; pins agree."""
 
+import json
+import os
+import shlex
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import tomllib
 import types
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nbformat
@@ -16,8 +23,95 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 FORK = "https://github.com/alice/teaching-fork"
-# What Colab ships (checked against tools/colab-requirements.txt below).
-COLAB_TENSORFLOW, COLAB_KERAS = "2.20", "3.13"
+# What Colab's default runtime ships (checked against tools/colab-requirements.txt below).
+COLAB_PYTHON, COLAB_TENSORFLOW, COLAB_KERAS, COLAB_NUMPY = "3.13", "2.20", "3.13", "2.1"
+# The virtual environment running these tests: `make lab VENV=...` would start its JupyterLab.
+VENV = Path(sys.executable).parents[1]
+
+
+# `make lab`: the command it runs, as root and not, with the documented overrides.
+
+def _lab_command(*variables, uid=None, tmp_path=None):
+    """The JupyterLab command `make lab` would run (`make -n`: nothing runs, nothing installs)."""
+    env = dict(os.environ)
+    if uid is not None:  # `id -u` answers `uid`: a stand-in `id` first on PATH
+        fake = tmp_path / "bin"
+        fake.mkdir(exist_ok=True)
+        (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+        (fake / "id").chmod(0o755)
+        env["PATH"] = f"{fake}{os.pathsep}{env['PATH']}"
+    out = subprocess.run(["make", "-n", "lab", f"VENV={VENV}", *variables], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return shlex.split(out.stdout.splitlines()[-1])
+
+
+def test_make_lab_adds_allow_root_for_root_only(tmp_path):
+    as_root = _lab_command(uid=0, tmp_path=tmp_path)
+    as_user = _lab_command(uid=1000, tmp_path=tmp_path)
+    assert as_root[:3] == [str(VENV / "bin" / "jupyter"), "lab", "notebooks/"]
+    assert "--allow-root" in as_root and "--allow-root" not in as_user
+    assert [a for a in as_root if a != "--allow-root"] == as_user
+
+
+def test_make_lab_defaults_and_overrides(tmp_path):
+    default = _lab_command(uid=1000, tmp_path=tmp_path)
+    assert default[3:] == ["--port=8888", "--ip=localhost"]
+    command = _lab_command("PORT=8890", "IP=0.0.0.0", "NO_BROWSER=1",
+                           "LAB_ARGS=--ServerApp.token=abc --notebook-dir=.", uid=1000,
+                           tmp_path=tmp_path)
+    assert command[3:] == ["--port=8890", "--ip=0.0.0.0", "--no-browser",
+                           "--ServerApp.token=abc", "--notebook-dir=."]
+    assert "--no-browser" not in _lab_command("NO_BROWSER=0", uid=1000, tmp_path=tmp_path)
+
+
+@pytest.mark.parametrize("port", ["88a", "", "88 88", "-1"])
+def test_make_lab_rejects_a_bad_port_with_the_value_before_installing(port):
+    out = subprocess.run(["make", "-n", "lab", f"VENV={VENV}", f"PORT={port}"], cwd=ROOT,
+                         capture_output=True, text=True)
+    assert out.returncode != 0 and out.stdout == ""
+    assert f"PORT must be a port number like 8888, got '{port}'" in out.stderr
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_lab(command, tmp_path):
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_make_lab_starts_a_server_that_serves_the_notebooks(tmp_path):
+    # The very command `make lab` runs for this user (as root in Docker and CI: --allow-root).
+    port, token = _free_port(), "launch-test"
+    command = _lab_command(f"PORT={port}", "IP=127.0.0.1", "NO_BROWSER=1",
+                           f"LAB_ARGS=--IdentityProvider.token={token} --ServerApp.port_retries=0")
+    if os.geteuid() == 0:  # without the flag, JupyterLab refuses to start as root
+        refused = _start_lab([a for a in command if a != "--allow-root"], tmp_path)
+        assert refused.wait(timeout=120) != 0 and "--allow-root" in refused.stderr.read()
+    server = _start_lab(command, tmp_path)
+    url = f"http://127.0.0.1:{port}/api/contents?token={token}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, f"JupyterLab exited:\n{server.stderr.read()[-2000:]}"
+            try:
+                with urllib.request.urlopen(url, timeout=5) as response:
+                    listing = json.load(response)
+                break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline, "JupyterLab did not answer within 120 s"
+                time.sleep(0.5)
+        assert {path.name for path in NOTEBOOKS} <= {item["name"] for item in listing["content"]}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/lab?token={token}", timeout=10) as page:
+            assert page.status == 200 and "JupyterLab" in page.read().decode()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +158,8 @@ def test_urls_have_the_forms_colab_and_binder_expect(badges):
         "https://colab.research.google.com/github/o/r/blob/main/notebooks/01_a.ipynb"
     assert badges.binder_url(url) == "https://mybinder.org/v2/gh/o/r/HEAD?urlpath=lab/tree/notebooks"
     assert badges.voila_url(url) == \
-        "https://mybinder.org/v2/gh/o/r/HEAD?urlpath=voila/render/notebooks/07_explorer.ipynb"
+        "https://mybinder.org/v2/gh/o/r/HEAD?urlpath=voila/render/apps/explorer.ipynb"
+    assert (ROOT / badges.APP).exists()
 
 
 @pytest.mark.parametrize("url", ["github.com/o/r", "https://gitlab.com/o/r", "https://github.com/o",
@@ -232,15 +327,19 @@ def test_binder_postbuild_installs_the_package_without_touching_the_pins():
     assert len(installs) == 1 and "--no-deps" in installs[0] and installs[0].endswith(" .")
 
 
-def test_colab_stand_in_pins_colabs_versions():
+def test_colab_stand_in_pins_colabs_versions(load_tool, monkeypatch):
     lines = _lines(ROOT / "tools" / "colab-requirements.txt")
     pins = {Requirement(line).name: Requirement(line).specifier for line in lines}
     assert all(str(spec).startswith("==") for spec in pins.values()), lines
     for name, colab in [("tensorflow-cpu", f"=={COLAB_TENSORFLOW}.*"), ("keras", f"=={COLAB_KERAS}.*"),
-                        ("ipywidgets", "==7.7.1"), ("numpy", "==2.0.*")]:
+                        ("ipywidgets", "==7.7.1"), ("numpy", f"=={COLAB_NUMPY}.*")]:
         assert Requirement(f"x{colab}").specifier.contains(str(pins[name])[2:]), (name, pins[name])
     # Colab's versions must satisfy the package's own requirements, or Colab's pip would replace them.
     for requirement in map(Requirement, PROJECT["dependencies"]):
         if requirement.name in pins:
             pinned = str(pins[requirement.name]).removeprefix("==")
             assert requirement.specifier.contains(pinned), (requirement, pinned)
+    # The stand-in runs Colab's Python, which the package must accept too.
+    monkeypatch.syspath_prepend(str(ROOT / "tools"))  # colab_env imports tools/_venv.py
+    assert load_tool("colab_env").COLAB_PYTHON == COLAB_PYTHON
+    assert Requirement(f"x{PROJECT['requires-python']}").specifier.contains(f"{COLAB_PYTHON}.0")

@@ -9,7 +9,7 @@ from lessons import (SEEDS, data_a, finals, notebook_function, notebook_function
                      tuned_lr)
 
 NOTEBOOK = "03_mini_batch_gradient_descent"
-# The first source's figures (one run each, on an unknown draw): batch size -> (train acc, test acc).
+# The blog post's reported figures (one run each, on an unknown draw): batch size -> (train acc, test acc).
 SOURCE = {1: (0.87, 0.85), 800: (0.93, 0.94), 32: (0.96, 0.94)}
 DRAWS = range(5)
 

@@ -125,6 +125,17 @@ def test_updates_depend_on_the_batch_size_alone(grid):
     assert all(r.updates[-1] < 200 * r.updates_per_epoch for r in grid.runs if r.diverged)
 
 
+def test_cost_table_measures_every_batch_size_the_same_way(data):
+    # Section 4's seconds are wall-clock (printed by benchmarks/bench_step_costs.py, never
+    # asserted here); what is checked is that every row comes from the same kind of run,
+    # one fresh helpers.train run per batch size, none from the sweep's cache.
+    for b, updates in ((4, 25_000), (256, 400), (450, 400)):
+        run = helpers.train(data, batch_size=b, epochs=200, learning_rate=0.01, seed=0, **MODEL)
+        assert int(run.updates[-1]) == updates and len(run.epoch_seconds) == 200
+        assert np.all(run.epoch_seconds > 0)
+    assert 25_000 / 400 == 62.5
+
+
 def test_rerun_comes_from_the_cache(data, cache, grid, monkeypatch):
     trained = []
     monkeypatch.setattr(helpers.replicas, "train_replicas", lambda *a, **k: trained.append(k))

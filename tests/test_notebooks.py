@@ -83,7 +83,7 @@ def test_committed_progress_bars_read_as_finished(path):
         for output in cell.get("outputs", []):
             text = "".join(output.get("data", {}).get("text/plain", ""))
             match = re.search(r"\| *(\d+)/(\d+) ", text)
-            if match and "application/vnd.jupyter.widget-view+json" in output["data"]:
+            if match:
                 assert match[1] == match[2], f"{path.name}: stored bar reads {text!r}; run `make notebooks`"
 
 

@@ -312,3 +312,32 @@ def test_loss_limits_of_runs_that_all_diverged_show_their_climb(small_blobs):
     assert run.diverged and run.diverged_at > 2
     before = run.history["loss"][:-1] + run.history["val_loss"][:-1]
     assert helpers.plots.loss_limits([run]) == pytest.approx((0, 1.1 * max(before)))
+
+
+def test_plain_log_ticks_read_as_plain_numbers():
+    fig, ax = plt.subplots()
+    ax.loglog([4, 800], [2133, 22667])
+    helpers.plain_log_ticks(ax)
+    fig.canvas.draw()
+    x_labels = {t.get_text() for t in ax.get_xticklabels() if t.get_text()}
+    y_labels = [t.get_text() for t in ax.yaxis.get_ticklabels(minor=True) + ax.get_yticklabels()
+                if t.get_text()]
+    assert {"10", "100"} <= x_labels
+    assert "10,000" in y_labels and "5,000" in y_labels        # inside one decade, 2 and 5 labelled
+    assert not any("^" in label or "times" in label for label in [*x_labels, *y_labels])
+    ax.set_ylim(1e-3, 1e3)                                      # six decades: powers of ten only
+    fig.canvas.draw()
+    assert not [t.get_text() for t in ax.yaxis.get_ticklabels(minor=True) if t.get_text()]
+    assert "0.001" in [t.get_text() for t in ax.get_yticklabels()]
+    plt.close(fig)
+
+
+def test_plot_panels_takes_a_shared_y_range(small_blobs):
+    runs = {f"batch {b}": [helpers.train(small_blobs, batch_size=b, epochs=3, learning_rate=0.01)]
+            for b in (4, 60)}
+    fig = helpers.plot_panels(runs, metric="loss", ylim=(0.3, 0.7))
+    assert all(ax.get_ylim() == (0.3, 0.7) for ax in fig.axes if ax.get_visible())
+    plt.close(fig)
+    for bad in ((0.7, 0.3), (0.3,), "0.3,0.7", (0.3, float("nan"))):
+        with pytest.raises((TypeError, ValueError), match="ylim"):
+            helpers.plot_panels(runs, metric="loss", ylim=bad)

@@ -1,8 +1,18 @@
-"""helpers.widgets: the explorer trains for real, serves the latest change, shows its errors."""
+"""helpers.widgets: the explorer trains for real, serves the latest change, shows its errors.
 
+Only the explorer's public face is used: its controls (set as the front end
+sets them), ``pin``/``clear_pins``/``wait``/``close``, what it shows (``png``,
+``readout``, ``status``, ``error``) and what it ran (``current``, ``pinned``,
+``trainings``, ``latencies``). The worker's own rules are in test_worker.py.
+"""
+
+import base64
+import gc
 import logging
 import sys
 import threading
+import time
+import weakref
 
 import numpy as np
 import pytest
@@ -10,19 +20,27 @@ import pytest
 import helpers
 from helpers import widgets
 from helpers._display import WIDGET_VIEW_MIMETYPE
-from helpers.training import _TRAINING_LOCK
-from helpers.widgets import Explorer, batch_size_options, draw_explorer, explore
+from helpers.plots import plot_explorer
+from helpers.widgets import Explorer, batch_size_options, explore
+
+BNOMIAL, BROWNLEE, DIGITS = widgets.DATASETS
 
 
 @pytest.fixture
 def explorer(small_blobs):
     """A small explorer (60 train points, 5 epochs) that does not compile ahead."""
-    return explore(small_blobs, batch_size=4, epochs=5, warm_up=False)
+    explorer = explore(small_blobs, batch_size=4, epochs=5, warm_up=False)
+    yield explorer
+    explorer.close()
 
 
 def change(explorer, name, value):
     explorer.controls[name].value = value
     assert explorer.wait(120), "the explorer did not finish in time"
+
+
+def explorer_threads():
+    return {t for t in threading.enumerate() if t.name == "batch-size-explorer" and t.is_alive()}
 
 
 def test_batch_size_options_are_powers_of_two_then_the_full_set():
@@ -33,47 +51,61 @@ def test_batch_size_options_are_powers_of_two_then_the_full_set():
         batch_size_options(0)
 
 
-def test_first_run_is_real_training_and_has_a_text_fallback(explorer, small_blobs):
+def test_the_dropdown_names_the_data_and_its_source():
+    assert list(widgets.DATASETS) == ["bnomial's blobs (800 train, 200 test)",
+                                      "Brownlee's blobs (500 train, 500 test)",
+                                      "digits (1000 train, 797 test)"]
+    sizes = [widgets.DATASETS[name][0](2.0) for name in widgets.DATASETS]
+    assert [(d.n_train, d.n_test) for d in sizes] == [(800, 200), (500, 500), (1000, 797)]
+
+
+def test_first_run_is_real_training_and_has_static_views(explorer, small_blobs):
     run = explorer.current
     again = helpers.train(small_blobs, batch_size=4, epochs=5, learning_rate=0.01, seed=0)
     assert run.results[0].history == again.history
     assert run.updates_per_epoch == 15 and explorer.trainings == 1
+    assert explorer.png[:8] == b"\x89PNG\r\n\x1a\n"
     bundle = explorer._repr_mimebundle_()
     assert bundle[WIDGET_VIEW_MIMETYPE]["model_id"] == explorer.widget.model_id
+    # Where widgets cannot run: the figure as a picture, the readout as HTML and as text.
+    assert base64.b64decode(bundle["image/png"]) == explorer.png
+    assert bundle["image/png"] in bundle["text/html"] and explorer.readout in bundle["text/html"]
     text = bundle["text/plain"]
     assert "batch size 4 → 15 updates per epoch" in text and "helpers.train" in text
-    assert explorer._image.value[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Run the notebook" in text and "nbval" not in text and "nbval" not in bundle["text/html"]
 
 
 def test_a_control_change_retrains_in_the_background_for_the_new_value(explorer, small_blobs):
-    before = explorer._image.value
+    before = explorer.png
     change(explorer, "batch_size", 60)
     run = explorer.current
     assert run.settings["batch_size"] == 60 and run.updates_per_epoch == 1
     # Trained in the explorer's thread, yet the same run as in this one.
     again = helpers.train(small_blobs, batch_size=60, epochs=5, learning_rate=0.01, seed=0)
     assert run.results[0].history == again.history
-    assert "batch size 60 → 1 updates per epoch" in explorer._readout.value
-    assert explorer._image.value != before
+    assert "batch size 60 → 1 updates per epoch" in explorer.readout
+    assert explorer.png != before
     assert len(explorer.latencies) == 1 and explorer.trainings == 2
-    assert explorer._error.value == ""
+    assert explorer.error == "" and "redrawn" in explorer.status
 
 
 def test_a_burst_of_changes_trains_the_last_value_not_a_backlog(explorer, monkeypatch):
-    calls = []
+    calls, gate = [], threading.Event()
 
-    def counting_train(*args, **kwargs):
+    def held_train(*args, **kwargs):
         calls.append(kwargs["batch_size"])
+        gate.wait(60)  # the first training is held up while the changes arrive
         return helpers.train(*args, **kwargs)
 
-    monkeypatch.setattr(widgets, "train", counting_train)
+    monkeypatch.setattr(widgets, "train", held_train)
     values = [1, 2, 8, 16, 32, 60, 1, 2, 16, 32]
-    with _TRAINING_LOCK:  # hold training up while the changes arrive
-        for value in values:
-            explorer.controls["batch_size"].value = value
+    for value in values:
+        explorer.controls["batch_size"].value = value
+    gate.set()
     assert explorer.wait(120)
     assert explorer.current.settings["batch_size"] == 32
     assert len(calls) <= 2 and calls[-1] == 32
+    assert explorer.trainings <= 3  # the first run, perhaps the first value, then the last
 
 
 def test_more_seeds_give_one_result_per_seed(explorer):
@@ -82,81 +114,72 @@ def test_more_seeds_give_one_result_per_seed(explorer):
     assert "3 seeds" in explorer.current.headline()
 
 
-def test_a_diverging_learning_rate_says_so_instead_of_failing(explorer):
+def test_a_diverging_learning_rate_says_so_and_shows_how(explorer):
     change(explorer, "learning_rate", 10.0)
-    assert explorer.current.diverged_at is not None
-    assert f"diverged at epoch {explorer.current.diverged_at}" in explorer._readout.value
-    assert explorer._error.value == ""
+    run = explorer.current
+    assert run.diverged_at is not None
+    assert f"diverged at epoch {run.diverged_at}" in explorer.readout
+    assert explorer.error == ""
+    fig = plot_explorer([run])
+    # The model panel shows the climb of the loss, update by update, on a log axis.
+    panel = fig.axes[2]
+    assert panel.get_yscale() == "log" and panel.get_xlabel() == "parameter update"
+    assert f"diverged at epoch {run.diverged_at}" in panel.get_title()
+    (batches, tests, guess) = panel.get_lines()
+    assert len(batches.get_xdata()) >= 1 and guess.get_ydata()[0] == pytest.approx(np.log(3))
+    assert max(batches.get_ydata().max(), tests.get_ydata().max()) > 100 * np.log(3)
+    # The curve panels span the planned epochs, not a sliver around epoch 1.
+    assert fig.axes[0].get_xlim()[1] >= run.settings["epochs"]
 
 
-def test_an_exception_in_a_callback_is_shown_to_the_learner(explorer, monkeypatch):
+def test_an_exception_while_training_is_shown_and_the_next_change_clears_it(explorer, monkeypatch):
     def broken_train(*args, **kwargs):
         raise RuntimeError("the trainer broke")
 
     monkeypatch.setattr(widgets, "train", broken_train)
     change(explorer, "epochs", 6)
-    assert "RuntimeError: the trainer broke" in explorer._error.value
-    assert "error" in explorer._status.value
+    assert "RuntimeError: the trainer broke" in explorer.error
+    assert "error" in explorer.status
     monkeypatch.undo()
     change(explorer, "epochs", 7)  # the explorer keeps working, and clears the message
-    assert explorer._error.value == "" and explorer.current.settings["epochs"] == 7
-
-
-def test_an_error_after_training_is_shown_and_the_next_change_still_trains(explorer, monkeypatch):
-    def broken_warm_up():
-        raise RuntimeError("warm-up broke")
-
-    explorer._warm_up = True  # queueing the warm-up runs after the redraw, in the thread
-    monkeypatch.setattr(explorer, "_queue_warm_up", broken_warm_up)
-    change(explorer, "epochs", 6)
-    assert "RuntimeError: warm-up broke" in explorer._error.value
-    assert "error" in explorer._status.value and explorer._worker.is_alive()
-    monkeypatch.undo()
-    explorer._warm_up = False
-    change(explorer, "batch_size", 2)
-    assert explorer.current.settings["batch_size"] == 2 and explorer.trainings == 3
-    assert explorer._error.value == "" and "redrawn" in explorer._status.value
-
-
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
-def test_a_dead_worker_is_replaced_on_the_next_change(explorer, monkeypatch):
-    def dying(*_job):
-        raise SystemExit  # not an Exception: gets past the per-request catch and ends the thread
-
-    monkeypatch.setattr(explorer, "_serve_request", dying)
-    change(explorer, "epochs", 6)
-    explorer._worker.join(10)
-    dead = explorer._worker
-    assert not dead.is_alive() and explorer.trainings == 1
-    monkeypatch.undo()
-    change(explorer, "epochs", 7)
-    assert explorer._worker is not dead and explorer.current.settings["epochs"] == 7
-    assert explorer.trainings == 2
+    assert explorer.error == "" and explorer.current.settings["epochs"] == 7
 
 
 def test_pinned_runs_share_the_axes_and_can_be_cleared(explorer):
     explorer.pin()
     assert explorer.wait(60) and explorer.trainings == 1  # pinning only redraws
     change(explorer, "batch_size", 1)
-    assert len(explorer.pinned) == 1 and "pin 1" in explorer._readout.value
-    fig = draw_explorer([explorer.current] + explorer.pinned)
-    loss_ax = fig.axes[0]
-    labels = [line.get_label() for line in loss_ax.get_lines()]
+    assert len(explorer.pinned) == 1 and "pin 1" in explorer.readout
+    fig = plot_explorer([explorer.current] + explorer.pinned)
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
     assert any(label.startswith("now: batch 1,") for label in labels)
     assert any(label.startswith("pin 1: batch 4,") for label in labels)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend == ["now: batch 1, lr 0.01", "pin 1: batch 4, lr 0.01", "train", "test"]
     explorer.clear_pins()
-    assert explorer.wait(60) and explorer.pinned == [] and "pin 1" not in explorer._readout.value
+    assert explorer.wait(60) and explorer.pinned == [] and "pin 1" not in explorer.readout
+
+
+def test_at_most_six_runs_stay_pinned(explorer):
+    for _ in range(widgets.MAX_PINS + 1):
+        explorer.pin()
+    assert explorer.wait(60) and len(explorer.pinned) == widgets.MAX_PINS
+
+
+def test_the_pinned_list_is_a_copy(explorer):
+    explorer.pinned.append(explorer.current)
+    assert explorer.pinned == []
 
 
 def test_the_x_axis_redraws_without_training(explorer):
-    before = explorer._image.value
+    before = explorer.png
     change(explorer, "x", "update")
-    assert explorer.trainings == 1 and explorer._image.value != before
-    assert draw_explorer([explorer.current], x="update").axes[0].get_xlabel() == "parameter updates"
+    assert explorer.trainings == 1 and explorer.png != before
+    assert plot_explorer([explorer.current], x="update").axes[0].get_xlabel() == "parameter updates"
 
 
 def test_another_dataset_brings_its_own_batch_sizes(explorer):
-    change(explorer, "dataset", "blobs 500/500 (source B)")
+    change(explorer, "dataset", BROWNLEE)
     options = [value for _, value in explorer.controls["batch_size"].options]
     assert options[-1] == 500 and explorer.current.data.n_train == 500
     assert explorer.current.settings["batch_size"] == 4
@@ -169,8 +192,14 @@ def test_data_without_two_features_shows_predictions_instead_of_a_boundary():
     digits = helpers.load_digits(train_size=200)
     explorer = explore(digits, batch_size=200, epochs=3, warm_up=False)
     assert explorer.controls["cluster_std"].disabled
-    title = draw_explorer([explorer.current]).axes[2].get_title()
-    assert "64-D data: no 2-D boundary" in title
+    title = plot_explorer([explorer.current]).axes[2].get_title()
+    assert title == "seed 0's test predictions (64-D data)"
+    explorer.close()
+
+
+def test_plot_explorer_names_what_it_was_given():
+    with pytest.raises(TypeError, match="runs must be a non-empty list of ExplorerRun, got \\[\\]"):
+        plot_explorer([])
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -201,23 +230,18 @@ def test_warm_up_compiles_what_one_move_would_compile_quietly(caplog):
     caplog.set_level(logging.WARNING, logger="tensorflow")
     explorer = explore(tiny, batch_size=8, epochs=2, momentum=0.5)
     assert explorer.wait(300, warm_up=True)
-    keys = {explorer._warm_key(tiny, 0.5, b) for b in batch_size_options(8)}
-    keys |= {explorer._warm_key(tiny, m, 8) for m in widgets.MOMENTA}  # one key: momentum never compiles
-    for name in widgets.DATASETS:  # other shapes, at the batch size the change lands on (full)
-        other = explorer._load(name, 2.0)
-        keys.add(explorer._warm_key(other, 0.5, other.n_train))
-    assert keys <= explorer._warmed
     assert not [r for r in caplog.records if "retracing" in r.getMessage()]
-    # Compiled ahead: no compile time in these runs.
-    change(explorer, "batch_size", 1)
-    assert explorer.current.compile_seconds == 0.0
-    change(explorer, "batch_size", 8)
+    # Compiled ahead: every batch size of the slider, then momentum (one program for all).
+    for size in batch_size_options(8):
+        change(explorer, "batch_size", size)
+        assert explorer.current.compile_seconds == 0.0, size
     change(explorer, "momentum", 0.99)
     assert explorer.current.compile_seconds == 0.0
-    change(explorer, "momentum", 0.5)
-    change(explorer, "dataset", "blobs 500/500 (source B)")
-    assert explorer.current.settings["batch_size"] == 500
-    assert explorer.current.compile_seconds == 0.0
+    # Other data, at the batch size the change lands on (full stays full).
+    for name, n_train in ((BNOMIAL, 800), (BROWNLEE, 500), (DIGITS, 1000)):
+        change(explorer, "dataset", name)
+        assert explorer.current.settings["batch_size"] == n_train
+        assert explorer.current.compile_seconds == 0.0, name
     explorer.close()
 
 
@@ -234,10 +258,70 @@ def test_training_waits_for_the_explorer_thread(small_blobs):
     assert explorer.wait(120)
     assert np.array_equal(results[0].batch_loss, expected.batch_loss)
     assert explorer.current.settings["batch_size"] == 1
+    explorer.close()
 
 
 def test_explorer_is_exported():
     assert helpers.explore is explore and helpers.Explorer is Explorer
+    assert helpers.plot_explorer is plot_explorer
+
+
+# --- lifetime -----------------------------------------------------------------------------
+
+def test_close_stops_the_background_thread_and_refuses_pins(small_blobs):
+    before = explorer_threads()
+    explorer = explore(small_blobs, batch_size=4, epochs=3)  # warms up in the background
+    explorer.controls["batch_size"].value = 8
+    mine = explorer_threads() - before
+    assert mine
+    explorer.close()
+    assert explorer.closed and not any(t.is_alive() for t in mine)
+    trainings = explorer.trainings
+    explorer.controls["batch_size"].value = 16  # as the front end would, after close
+    assert explorer.wait(5) and explorer.trainings == trainings
+    assert "closed" in explorer.status
+    with pytest.raises(RuntimeError, match="cannot pin: this explorer is closed; make a new one"):
+        explorer.pin()
+    with pytest.raises(RuntimeError, match="cannot clear the pins: this explorer is closed"):
+        explorer.clear_pins()
+
+
+def test_an_explorer_dropped_without_close_leaves_no_thread(small_blobs):
+    before = explorer_threads()
+    explorer = explore(small_blobs, batch_size=4, epochs=3)
+    change(explorer, "batch_size", 8)  # its thread has served a change, and warms up
+    mine = explorer_threads() - before
+    assert mine
+    gone = weakref.ref(explorer)
+    widget = explorer.widget
+    del explorer
+    gc.collect()
+    assert gone() is None, "something still holds the explorer"
+    deadline = time.monotonic() + 60  # a compile in progress finishes first
+    while any(t.is_alive() for t in mine) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(t.is_alive() for t in mine)
+    assert widget.comm is None  # and its widgets were closed
+
+
+def test_only_the_newest_explorer_compiles_ahead(small_blobs, monkeypatch):
+    warmed = []
+
+    def recording_train(data, **kwargs):
+        if kwargs["epochs"] == 1:  # a warm-up compile
+            warmed.append(data.n_train)
+        return helpers.train(data, **kwargs)
+
+    monkeypatch.setattr(widgets, "train", recording_train)
+    old = explore(small_blobs, batch_size=4, epochs=2, momentum=0.8)
+    other = helpers.load_blobs(n_samples=90, train_size=50)
+    new = explore(other, batch_size=4, epochs=2, momentum=0.95)  # as a re-run cell makes
+    assert new.wait(300, warm_up=True) and old.wait(30, warm_up=True)
+    # The new explorer warmed its own data; the old one's queue (its own data's batch sizes
+    # first) was dropped, but for a compile that had begun before the new one came.
+    assert 50 in warmed and warmed.count(60) <= 1
+    for explorer in (old, new):
+        explorer.close()
 
 
 # --- claims of notebooks/07_explorer.ipynb (the explorer trains seed 0 when seeds=1) ----------
@@ -246,6 +330,16 @@ def slider_stop(exponent):
     """A stop of the explorer's learning-rate slider: 10 ** (min + k * step)."""
     steps = round((exponent - widgets.LR_EXPONENTS[0]) / 0.1)
     return 10.0 ** (widgets.LR_EXPONENTS[0] + steps * 0.1)
+
+
+def test_lesson_07_learning_rate_10_diverges_in_the_first_epoch_far_above_guessing(blobs):
+    """'At learning rate 10 the run diverged in its first epoch, at every batch size of the
+    slider; the right-hand panel showed how far its loss climbed above the loss of guessing.'"""
+    for size in batch_size_options(blobs.n_train):
+        run = helpers.train(blobs, batch_size=size, epochs=100, learning_rate=10.0, seed=0)
+        losses = np.concatenate([run.batch_loss, run.history["val_loss"]])
+        assert run.diverged_at == 1, size
+        assert losses[np.isfinite(losses)].max() > 100 * np.log(3), size
 
 
 def test_lesson_07_solution_1_batch_1_needs_a_tenth_of_the_learning_rate(blobs):
@@ -274,22 +368,3 @@ def test_lesson_07_solution_3_more_noise_lowers_the_test_accuracy():
     finals = [helpers.train(helpers.load_blobs(cluster_std=std), batch_size=32, epochs=100,
                             learning_rate=0.01, seed=0).final("val_accuracy") for std in (2.0, 4.0)]
     assert finals[1] < finals[0] - 0.1
-
-
-def test_close_stops_the_background_thread(small_blobs):
-    explorer = explore(small_blobs, batch_size=4, epochs=3)  # warms up in the background
-    explorer.controls["batch_size"].value = 8
-    explorer.close()
-    assert not explorer._worker.is_alive()
-    trainings = explorer.trainings
-    explorer.controls["batch_size"].value = 16
-    assert explorer.wait(5) and explorer.trainings == trainings
-    assert "closed" in explorer._status.value
-
-
-def test_only_the_newest_explorer_compiles_ahead(small_blobs):
-    old = explore(small_blobs, batch_size=4, epochs=2, momentum=0.8)
-    new = explore(small_blobs, batch_size=4, epochs=2, momentum=0.95)  # as a re-run cell makes
-    assert old._warm_queue == [] and new._warm_queue
-    for explorer in (old, new):
-        explorer.close()

@@ -54,10 +54,15 @@ def find_python(version, *, override=None):
 
 
 def venv_env(venv):
-    """The process environment with ``venv`` activated (its bin/ first on PATH)."""
+    """The process environment with ``venv`` activated (its bin/ first on PATH).
+
+    PYTHONHOME and PYTHONPATH are dropped: a caller's PYTHONPATH pointing at the
+    working tree would shadow the package installed in ``venv``.
+    """
     env = dict(os.environ, VIRTUAL_ENV=str(venv))
     env["PATH"] = f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     env.pop("PYTHONHOME", None)
+    env.pop("PYTHONPATH", None)
     return env
 
 

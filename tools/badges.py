@@ -38,8 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 # Binder opens the repository's default branch (HEAD).
 BRANCH = "main"
 NOTEBOOK_DIR = "notebooks"
-# The standalone app that the README's Voilà link opens.
+# The lesson whose explorer is also a standalone app, and that app (the README's Voilà link).
 EXPLORER = "07_explorer.ipynb"
+APP = "apps/explorer.ipynb"
 SETUP_TAG = "colab-setup"
 BADGES = ("<!-- badges:start -->", "<!-- badges:end -->")
 LAUNCH = ("<!-- launch:start -->", "<!-- launch:end -->")
@@ -128,10 +129,9 @@ def binder_url(url, notebook=None):
     return f"https://mybinder.org/v2/gh/{github_slug(url)}/HEAD?urlpath=lab/tree/{path}"
 
 
-def voila_url(url, notebook=EXPLORER):
-    """Address that runs one notebook on Binder as a Voilà app (no code shown)."""
-    return (f"https://mybinder.org/v2/gh/{github_slug(url)}/HEAD"
-            f"?urlpath=voila/render/{NOTEBOOK_DIR}/{notebook}")
+def voila_url(url, notebook=APP):
+    """Address that runs one notebook (a path in the repository) on Binder as a Voilà app."""
+    return f"https://mybinder.org/v2/gh/{github_slug(url)}/HEAD?urlpath=voila/render/{notebook}"
 
 
 def notebook_badges(url, notebook, *, branch=BRANCH):

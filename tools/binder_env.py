@@ -8,8 +8,8 @@ engine is available here, so this does the same steps with pip in a fresh
 
 1. ``pip check`` is clean and every pin is installed at exactly its version;
 2. from an empty folder, ``import helpers`` works and trains for two epochs;
-3. JupyterLab serves ``/lab/tree/notebooks`` and Voilà renders the explorer
-   at ``/voila/render/notebooks/07_explorer.ipynb`` (the two Binder links),
+3. JupyterLab serves ``/lab/tree/notebooks`` and Voilà renders the explorer app
+   at ``/voila/render/apps/explorer.ipynb`` (the two Binder links),
    from a real ``jupyter lab`` server of that venv on 127.0.0.1.
 
     python tools/binder_env.py            # fresh venv every time, as Binder builds
@@ -38,7 +38,7 @@ __all__ = ["runtime_python", "pins", "build", "check_pins", "smoke_train", "chec
 VENV = ROOT / ".venv-binder"
 LOG = ROOT / ".cache" / "binder-env.log"
 BINDER = ROOT / "binder"
-EXPLORER = "notebooks/07_explorer.ipynb"
+EXPLORER = "apps/explorer.ipynb"  # the README's Voilà link
 # Voilà's own wording when a cell fails (tracebacks are hidden by default).
 VOILA_ERROR = "There was an error when executing cell"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

@@ -13,7 +13,8 @@ of Colab's packages, and runs the lessons under nbval with that venv's kernel.
     python tools/colab_env.py --rebuild              # start from a fresh venv
 
 The venv is rebuilt only when the pins change. Set COLAB_PYTHON to choose the
-interpreter (default: a Python 3.12, Colab's).
+interpreter (default: a Python 3.13, Colab's). The pins mirror Colab's default
+runtime; docs/testing.md says which one and how to refresh them.
 """
 
 import argparse
@@ -28,13 +29,13 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from _venv import ROOT, BuildError, create_venv, find_python, main_wrapper, run
+from _venv import ROOT, BuildError, create_venv, find_python, main_wrapper, run, venv_env
 
 __all__ = ["COLAB_PYTHON", "LESSONS", "colab_pins", "runner_pins", "build", "install_course",
            "check_versions", "main"]
 
-# Colab's Python (Colab has 3.12). Newer Pythons here cannot hold Colab's NumPy 2.0.x pin.
-COLAB_PYTHON = "3.12"
+# Colab's Python: its default runtime runs 3.13 since late August 2026 (the 2026.07 one ran 3.12).
+COLAB_PYTHON = "3.13"
 # 01: training; 06 and 07: the quiz's and the explorer's widgets under ipywidgets 7.
 LESSONS = ("01", "06", "07")
 VENV = ROOT / ".venv-colab"
@@ -109,8 +110,8 @@ def check_versions():
               "'helpers': helpers.__file__}))")
     # From an empty folder, so the working tree's helpers/ cannot shadow the installed one.
     with tempfile.TemporaryDirectory() as empty:
-        out = subprocess.run([_python(), "-c", script, *names], cwd=empty, capture_output=True,
-                             text=True)
+        out = subprocess.run([_python(), "-c", script, *names], cwd=empty, env=venv_env(VENV),
+                             capture_output=True, text=True)
     if out.returncode != 0:
         raise BuildError(f"importing the course in {VENV.name} failed:\n{out.stderr[-2000:]}")
     found = json.loads(out.stdout)
@@ -148,7 +149,7 @@ def main(argv=None):
     print("Colab stand-in:", ", ".join(f"{k} {v}" for k, v in found.items() if k != "helpers"),
           f"(Python {COLAB_PYTHON})", flush=True)
     # ipykernel 6.17's debugger warns about frozen modules on every kernel start; not ours.
-    env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
+    env = dict(venv_env(VENV), PYDEVD_DISABLE_FILE_VALIDATION="1")
     return subprocess.run([_python(), "-m", "pytest", *map(str, notebooks)], cwd=ROOT,
                           env=env).returncode
 

@@ -2,7 +2,9 @@
 
     python tools/execute_notebooks.py [--empty-cache] notebooks/*.ipynb
 
-The outputs are saved into the files, so the repository shows real plots.
+The outputs are saved into the files, so the repository shows real plots;
+widget outputs are saved as their static views (:func:`keep_static_views`),
+so that every page reads without a kernel.
 ``--empty-cache`` first deletes the sweep cache next to the notebooks, so the
 stored outputs show a learner's first run (every sweep trained, none read back)
 rather than whatever an earlier execution left in ``.cache/sweeps``.
@@ -68,6 +70,24 @@ def fold_solutions(nb):
             cell.metadata[COLLAPSED] = True
 
 
+def keep_static_views(nb):
+    """Save each widget output as its static views, and drop the saved widget state.
+
+    A saved widget can only be redrawn from the saved state, without its
+    kernel: a page that does (nbviewer, an HTML export) shows a dead copy,
+    and one that does not (GitHub) shows an empty output. Renderers pick the
+    widget view whenever the state holds its model, so the text, HTML and
+    pictures a widget output carries beside it (:func:`helpers._display.widget_bundle`)
+    never show. Without the view and the state they do, everywhere; running
+    the cell brings the live widget back. Call after :func:`settle_progress_bars`,
+    which reads the state.
+    """
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
+    nb.metadata.pop("widgets", None)
+
+
 def execute(path, timeout=600):
     path = Path(path)
     nb = nbformat.read(path, as_version=4)
@@ -75,6 +95,7 @@ def execute(path, timeout=600):
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     settle_progress_bars(nb)
+    keep_static_views(nb)
     fold_solutions(nb)
     nbformat.write(nb, path)
     return time.perf_counter() - start
