@@ -108,6 +108,10 @@ def main(argv=None):
     print(header)
     print("-" * len(header), flush=True)
     saved_xdg = os.environ.get("XDG_CACHE_HOME")
+    # matplotlib keeps its font cache under XDG_CACHE_HOME too: keep using the usual one.
+    import matplotlib
+
+    os.environ.setdefault("MPLCONFIGDIR", matplotlib.get_cachedir())
     for path in paths:
         folder = Path(tempfile.mkdtemp(prefix="bench-notebooks-"))
         # The kernel inherits this: its per-user cache (the persistent XLA cache) starts empty.

@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from . import compile_cache
 from ._backend import keras, tf
 from ._checks import check_bool, check_float, check_int
 from .data import Dataset
@@ -139,10 +140,13 @@ class _ReplicaEngine:
         self.optimizer.apply_gradients(zip(grads, variables))
         return losses, self._hits(y, probs, weight)
 
-    def _hits(self, y, probs, weight):
+    def _hits(self, y, probs, weight=None):
         t = self._tf
         predicted = t.cast(t.argmax(probs, axis=-1), y.dtype)
-        return t.reduce_sum(t.cast(t.equal(predicted, y), t.float32) * weight[:, None], axis=0)
+        hits = t.cast(t.equal(predicted, y), t.float32)
+        # No weight for the test split: a constant of ones there would be folded under
+        # a name that depends on the process's history, which the compile cache cannot find.
+        return t.reduce_sum(hits if weight is None else hits * weight[:, None], axis=0)
 
     def _run_chunk(self, x, y, x_test, y_test, order, rates, n_epochs, batch_size):
         """Run ``n_epochs`` (<= ``order.shape[0]``) epochs; return per-epoch logs."""
@@ -158,7 +162,6 @@ class _ReplicaEngine:
         n_test = x_test.shape[0]
         x_val = t.broadcast_to(x_test[:, None, :], (n_test, replicas, n_features))
         y_val = t.broadcast_to(y_test[:, None], (n_test, replicas))
-        ones_val = t.ones((n_test,))
         span = order.shape[0]
         logs = {key: t.TensorArray(t.float32, size=span, element_shape=(replicas,))
                 for key in HISTORY_KEYS}
@@ -184,7 +187,7 @@ class _ReplicaEngine:
             probs = self.model(x_val, training=False)
             val_loss = t.reduce_sum(self._loss(y_val, probs), axis=0) / n_test
             values = dict(loss=loss_sum / n, accuracy=hits / n, val_loss=val_loss,
-                          val_accuracy=self._hits(y_val, probs, ones_val) / n_test)
+                          val_accuracy=self._hits(y_val, probs) / n_test)
             logs = {key: logs[key].write(e, values[key]) for key in HISTORY_KEYS}
             batch_logs = batch_logs.write(e, per_batch.stack())
             e += 1
@@ -203,9 +206,11 @@ class _ReplicaEngine:
             tf_logger.addFilter(_expected_retracing)
             start = time.perf_counter()
             try:
-                self._program(*tensors, order, rates, t.constant(0), batch_size)
+                with compile_cache.stable_names("replicas", self.model.name, key):
+                    self._program(*tensors, order, rates, t.constant(0), batch_size)
             finally:
                 tf_logger.removeFilter(_expected_retracing)
+            compile_cache.seal()
             compile_seconds = time.perf_counter() - start
             self._compiled.add(key)
         start = time.perf_counter()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import compile_cache
 from ._backend import keras, tf
 from ._checks import check_bool, check_float, check_int
 from .data import Dataset
@@ -204,6 +205,7 @@ class _Engine:
         self.model.optimizer.build(self.model.trainable_variables)
         self._optimizer_start = [v.numpy() for v in self.model.optimizer.variables]
         self._tf = tf()
+        self._jit_compile = jit_compile
         self._epoch = self._tf.function(self._run_epoch, jit_compile=jit_compile,
                                     reduce_retracing=False)
         self._compiled = set()
@@ -250,14 +252,19 @@ class _Engine:
         key = tuple(tuple(t.shape) for t in tensors) + (batch_size,)
         if key in self._compiled:
             return 0.0
+        # Keras's metrics, built now as model.fit builds them, not inside the first trace:
+        # every epoch program is then traced alike, and found in the compile cache.
+        self.model._symbolic_build(data_batch=tensors[:2])
         state = self._state()
         start = time.perf_counter()
         tf_logger = logging.getLogger("tensorflow")
         tf_logger.addFilter(_expected_retracing)
         try:
-            self._epoch(*tensors, batch_size)
+            with compile_cache.stable_names("train", self.model.name, self._jit_compile, key):
+                self._epoch(*tensors, batch_size)
         finally:
             tf_logger.removeFilter(_expected_retracing)
+        compile_cache.seal()
         seconds = time.perf_counter() - start
         self._restore(state)
         self._compiled.add(key)
