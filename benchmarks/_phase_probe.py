@@ -27,6 +27,10 @@ seconds split without double counting:
 - ``plot``: the plotting helpers and matplotlib's rendering of figures;
 - ``sweep cache``: reading and writing the sweep's result files;
 - ``other``: the rest of each cell's wall time.
+
+It also counts the programs the kernel compiled and stored in the persistent
+XLA cache (:mod:`helpers.compile_cache`), where there is one: a second run
+that finds every program stores none.
 """
 
 import builtins
@@ -76,7 +80,7 @@ _wrapped = set()
 _counts = {"traces": 0, "trace_names": {}}
 _cells = []
 _cell = {}
-_tracing_timer = [None]  # TensorFlow's graph-building counter, once TensorFlow is in
+_started = [time.time()]
 
 
 def _charge(now):
@@ -148,7 +152,6 @@ def _patch_tf_function():
     from tensorflow.python.eager.polymorphic_function import polymorphic_function, tracing_compilation
 
     counter = tracing_compilation._graph_building_time_counter.get_cell()
-    _tracing_timer[0] = counter
     original = polymorphic_function.Function.__call__
 
     def call(self, *args, **kwargs):
@@ -234,6 +237,7 @@ def _post_cell(result=None):
 
 def install():
     """Start recording: wrap imports now, the named functions as their modules arrive."""
+    _started[0] = time.time()
     builtins.__import__ = _import
     _install_new()
     shell = get_ipython()  # noqa: F821 - run inside IPython
@@ -249,8 +253,17 @@ def _peak_rss_mb():
     return float("nan")
 
 
+def _new_programs():
+    """Programs this kernel compiled and stored in the persistent XLA cache (None: no cache)."""
+    cache = sys.modules.get("helpers.compile_cache")
+    folder = cache.folder() if cache is not None and hasattr(cache, "folder") else None
+    if folder is None:
+        return None
+    return sum(1 for p in folder.glob("*.pb") if p.stat().st_mtime >= _started[0])
+
+
 def report():
     """The phase totals, per-cell times, traces and the kernel's peak RSS, as one JSON line."""
     return json.dumps(dict(phases=_totals, cells=_cells, traces=_counts["traces"],
                            trace_names=_counts["trace_names"], peak_rss_mb=_peak_rss_mb(),
-                           missing=_missing))
+                           new_programs=_new_programs(), missing=_missing))

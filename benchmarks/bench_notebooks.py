@@ -14,7 +14,8 @@ the phases) splits each cell's time into import, set-up, tracing, XLA
 compilation, training, evaluation, the deliberate model.fit demonstrations,
 plotting, sweep-cache I/O and the rest; ``kernel`` is the time outside the
 cells (starting and stopping the kernel). The peak RSS is the kernel's own
-high-water mark (VmHWM). The course total is the sum of the cold runs, each
+high-water mark (VmHWM); ``compiled`` counts the XLA programs the kernel
+compiled and stored in the persistent cache (``-``: no cache). The course total is the sum of the cold runs, each
 with empty caches: an upper bound on running the course in order, where a later
 lesson can reuse an earlier one's compiled programs.
 
@@ -87,7 +88,11 @@ def _row(name, run, r):
     phases = r["phases"]
     return (f"{name:<36} {run:<4} {r['total']:6.1f} {r['kernel']:6.1f} "
             + " ".join(f"{phases[c]:{max(6, len(c))}.1f}" for c in COLUMNS)
-            + f" {r['traces']:6d} {r['peak_rss_mb']:7.0f}")
+            + f" {r['traces']:6d} {_count(r.get('new_programs')):>8} {r['peak_rss_mb']:7.0f}")
+
+
+def _count(value):
+    return "-" if value is None else str(value)
 
 
 def main(argv=None):
@@ -103,7 +108,7 @@ def main(argv=None):
     results, missing = {}, set()
     load_start = _load()
     header = (f"{'notebook':<36} {'run':<4} {'total':>6} {'kernel':>6} "
-              + " ".join(f"{c:>{max(6, len(c))}}" for c in COLUMNS) + f" {'traces':>6} {'peak MB':>7}")
+              + " ".join(f"{c:>{max(6, len(c))}}" for c in COLUMNS) + f" {'traces':>6} {'compiled':>8} {'peak MB':>7}")
     print("seconds per phase, each notebook on a fresh kernel (cold: empty caches; warm: again)\n")
     print(header)
     print("-" * len(header), flush=True)

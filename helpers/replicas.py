@@ -33,7 +33,7 @@ from . import compile_cache
 from ._backend import keras, tf
 from ._checks import check_bool, check_float, check_int
 from .data import Dataset
-from .models import build_mlp
+from .models import initial_weights
 from .training import HISTORY_KEYS, TrainResult, _expected_retracing, _one_at_a_time
 
 __all__ = ["train_replicas", "build_replica_mlp", "CHUNK_EPOCHS"]
@@ -361,9 +361,9 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     rates = np.array([_per_epoch("learning_rate", lr, epochs, check_lr) for lr in all_rates],
                      dtype=np.float32).T     # [epochs, replicas]
 
-    singles = [build_mlp(data.n_features, data.n_classes, hidden_units=hidden_units,
-                         activation=activation, kernel_initializer=kernel_initializer,
-                         seed=s).get_weights() for s in all_seeds]
+    singles = [initial_weights(data.n_features, data.n_classes, hidden_units=hidden_units,
+                               activation=activation, kernel_initializer=kernel_initializer,
+                               seed=s) for s in all_seeds]
     engine = _engine_for(data, padded, hidden_units, activation, momentum)
     engine.start([np.stack(parts) for parts in zip(*singles)])
 
