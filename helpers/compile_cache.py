@@ -17,6 +17,7 @@ turns that on before TensorFlow is imported, in a per-user cache folder:
 - ``BATCH_SIZE_COURSE_XLA_CACHE=0`` turns it off; a ``TF_XLA_FLAGS`` of your
   own is kept (the flag is appended), and one that already names a persistent
   cache folder is left alone.
+- The three most recently used key folders are kept, older ones deleted.
 - Every stored program gets a SHA-256 sidecar once it is written. At start-up
   a program whose bytes no longer match is deleted with a warning naming the
   file, and compiled again when needed; one without a sidecar (its kernel
@@ -35,6 +36,7 @@ import contextlib
 import hashlib
 import os
 import platform
+import shutil
 import sys
 import threading
 import time
@@ -56,6 +58,8 @@ _TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos",
 _SIDECAR = ".sha256"
 _STALE_TEMPORARY_SECONDS = 3600
 _SLOT = 2**20
+#: Key folders kept (the current one included): e.g. two environments used in turn.
+_KEEP = 3
 _state = {"configured": False, "folder": None}
 
 
@@ -188,6 +192,19 @@ def seal():
             pass  # unsealed: deleted at the next start, and compiled again then
 
 
+def _prune(path):
+    """Keep the ``_KEEP`` most recently used key folders beside ``path``; delete the others.
+
+    Each TensorFlow upgrade or changed trainer starts a new folder; without
+    this, old programs would pile up. A process still using a deleted folder
+    only compiles again (TensorFlow recreates the folder to store a program).
+    """
+    others = [p for p in path.parent.iterdir() if p.is_dir() and p != path]
+    others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in others[_KEEP - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def configure():
     """Turn the persistent XLA cache on, if allowed; must run before TensorFlow is imported.
 
@@ -222,6 +239,8 @@ def configure():
         probe = path / f".writable.{os.getpid()}.tmp"
         probe.write_bytes(b"")
         probe.unlink()
+        os.utime(path)
+        _prune(path)
         check(path)
     except OSError as error:
         warnings.warn(f"the compiled-program cache is off: cannot write {path} ({error})",

@@ -124,6 +124,17 @@ def test_switch_and_the_users_flags(tmp_path):
            "got 'sometimes'" in done.stderr
 
 
+def test_old_key_folders_are_deleted_the_recent_ones_kept(tmp_path):
+    root = tmp_path / "cache" / "batch-size-course" / "xla"
+    for age in range(5):
+        old = root / f"tf0.{age}-old"
+        (old / "program.pb").parent.mkdir(parents=True)
+        (old / "program.pb").write_bytes(b"x")
+        os.utime(old, (1e9 - age, 1e9 - age))
+    folder, _ = _run(tmp_path, code=IMPORT).stdout.splitlines()
+    assert sorted(p.name for p in root.iterdir()) == sorted([Path(folder).name, "tf0.0-old", "tf0.1-old"])
+
+
 def test_a_changed_trainer_gets_a_folder_of_its_own(tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(ROOT / "helpers", copy / "helpers", ignore=shutil.ignore_patterns("__pycache__"))
