@@ -231,7 +231,7 @@ def _post_cell(result=None):
     _totals["other"] += max(0.0, wall - spent)
     first = next((line for line in _cell["source"].splitlines()
                   if line.strip() and not line.lstrip().startswith("#")), "")
-    _cells.append(dict(seconds=wall, line=first[:70],
+    _cells.append(dict(seconds=wall, line=first[:70], peak_rss_mb=_peak_rss_mb(),
                        phases={p: _totals[p] - _cell["totals"][p] for p in PHASES}))
 
 

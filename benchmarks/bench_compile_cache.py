@@ -19,7 +19,7 @@ Targets (issue 12, 2 cores): the sweep <= 12 s cold, <= 5 s warm; import
 time is reported separately, as bench_sweep.py does. Wall-clock times are
 noisy when other programs share the CPU; the load average is printed.
 
-    .venv/bin/python benchmarks/bench_compile_cache.py [--repeat 2]
+    .venv/bin/python benchmarks/bench_compile_cache.py [--repeat 2] [--helpers DIR]
 """
 
 import argparse
@@ -54,13 +54,13 @@ print(json.dumps(dict(
     imported=imported, sweep=sweep, sweep_compile=sum(r.compile_seconds for r in result.runs),
     small=small, small_compile=sum(r.compile_seconds for r in pair),
     histories=[r.history for r in result.runs + pair],
-    folder=str(helpers.compile_cache.folder()))))
+    folder=str(getattr(helpers, "compile_cache", None) and helpers.compile_cache.folder()))))
 """
 
 
-def child(cache_home, **env):
+def child(cache_home, root=ROOT, **env):
     environment = {k: v for k, v in os.environ.items() if k != "TF_XLA_FLAGS"}
-    environment.update(PYTHONPATH=str(ROOT), XDG_CACHE_HOME=str(cache_home), **env)
+    environment.update(PYTHONPATH=str(root), XDG_CACHE_HOME=str(cache_home), **env)
     done = subprocess.run([sys.executable, "-c", CHILD], env=environment, capture_output=True,
                           text=True, check=False)
     if done.returncode:
@@ -71,6 +71,9 @@ def child(cache_home, **env):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="rounds of off/cold/warm (default 1)")
+    parser.add_argument("--helpers", type=Path, default=ROOT, metavar="DIR",
+                        help="the folder whose helpers package the processes import (default: this "
+                             "checkout), e.g. an older commit's, to measure before a change")
     args = parser.parse_args(argv)
     load = "/".join(f"{v:.1f}" for v in os.getloadavg())
     print("the source sweep (40 runs x 200 epochs) and batch 1 + batch 32 (100 epochs), "
@@ -83,7 +86,7 @@ def main(argv=None):
     for round_ in range(1, args.repeat + 1):
         with tempfile.TemporaryDirectory() as home:
             for name, env in [("off", dict(BATCH_SIZE_COURSE_XLA_CACHE="0")), ("cold", {}), ("warm", {})]:
-                r = child(Path(home), **env)
+                r = child(Path(home), args.helpers, **env)
                 rows.append((name, r))
                 same &= r["histories"] == rows[0][1]["histories"]
                 print(f"{round_:>5} {name:<5} {r['imported']:>10.1f} {r['sweep']:>9.1f} "

@@ -129,7 +129,8 @@ def main(argv=None):
                 print(_row(path.name, run, report), flush=True)
                 if args.cells:
                     for cell in sorted(report["cells"], key=lambda c: -c["seconds"])[:5]:
-                        print(f"{'':<36}      {cell['seconds']:6.1f}  {cell['line']}")
+                        print(f"{'':<36}      {cell['seconds']:6.1f}  {cell['line']}  "
+                              f"(peak {cell['peak_rss_mb']:.0f} MB after it)")
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             if saved_xdg is None:
