@@ -22,6 +22,7 @@ lesson can reuse an earlier one's compiled programs.
     .venv/bin/python benchmarks/bench_notebooks.py                      # every notebook
     .venv/bin/python benchmarks/bench_notebooks.py notebooks/05_*.ipynb --runs 1
     .venv/bin/python benchmarks/bench_notebooks.py --json results.json --cells
+    .venv/bin/python benchmarks/bench_notebooks.py --compare /tmp/old-checkout   # before/after
 
 Targets (issue 12, on the 2-core machine): each notebook <= 45 s cold and its
 warm run <= 60 % of its cold one; the course <= 4 min cold; kernel peak
@@ -86,7 +87,7 @@ def _load():
 
 def _row(name, run, r):
     phases = r["phases"]
-    return (f"{name:<36} {run:<4} {r['total']:6.1f} {r['kernel']:6.1f} "
+    return (f"{name:<36} {run:<9} {r['total']:6.1f} {r['kernel']:6.1f} "
             + " ".join(f"{phases[c]:{max(6, len(c))}.1f}" for c in COLUMNS)
             + f" {r['traces']:6d} {_count(r.get('new_programs')):>8} {r['peak_rss_mb']:7.0f}")
 
@@ -102,12 +103,16 @@ def main(argv=None):
                         help="1: the cold run only; 2 (default): cold, then warm")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--cells", action="store_true", help="print the five slowest cells of each run")
+    parser.add_argument("--compare", type=Path, metavar="DIR",
+                        help="also run each notebook with the helpers package of DIR (e.g. an older "
+                             "commit's checkout), right before this checkout's, so both see the "
+                             "same load; its rows are marked 'base'")
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     os.environ.setdefault("PYTHONPATH", str(ROOT))
     results, missing = {}, set()
     load_start = _load()
-    header = (f"{'notebook':<36} {'run':<4} {'total':>6} {'kernel':>6} "
+    header = (f"{'notebook':<36} {'run':<9} {'total':>6} {'kernel':>6} "
               + " ".join(f"{c:>{max(6, len(c))}}" for c in COLUMNS) + f" {'traces':>6} {'compiled':>8} {'peak MB':>7}")
     print("seconds per phase, each notebook on a fresh kernel (cold: empty caches; warm: again)\n")
     print(header)
@@ -117,29 +122,41 @@ def main(argv=None):
     import matplotlib
 
     os.environ.setdefault("MPLCONFIGDIR", matplotlib.get_cachedir())
+    own_path = os.environ["PYTHONPATH"]
+    variants = [("base", str(args.compare.resolve())), ("", own_path)] if args.compare else [("", own_path)]
+    base_results = {}
     for path in paths:
-        folder = Path(tempfile.mkdtemp(prefix="bench-notebooks-"))
-        # The kernel inherits this: its per-user cache (the persistent XLA cache) starts empty.
-        os.environ["XDG_CACHE_HOME"] = str(folder / "xdg-cache")
-        try:
-            for run in ("cold", "warm")[:args.runs]:
-                report = run_notebook(path, folder)
-                results.setdefault(path.name, {})[run] = report
-                missing.update(report["missing"])
-                print(_row(path.name, run, report), flush=True)
-                if args.cells:
-                    for cell in sorted(report["cells"], key=lambda c: -c["seconds"])[:5]:
-                        print(f"{'':<36}      {cell['seconds']:6.1f}  {cell['line']}  "
-                              f"(peak {cell['peak_rss_mb']:.0f} MB after it)")
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
-            if saved_xdg is None:
-                os.environ.pop("XDG_CACHE_HOME", None)
-            else:
-                os.environ["XDG_CACHE_HOME"] = saved_xdg
+        for variant, pythonpath in variants:
+            os.environ["PYTHONPATH"] = pythonpath
+            store = base_results if variant else results
+            folder = Path(tempfile.mkdtemp(prefix="bench-notebooks-"))
+            # The kernel inherits this: its per-user cache (the persistent XLA cache) starts empty.
+            os.environ["XDG_CACHE_HOME"] = str(folder / "xdg-cache")
+            try:
+                for run in ("cold", "warm")[:args.runs]:
+                    report = run_notebook(path, folder)
+                    store.setdefault(path.name, {})[run] = report
+                    if not variant:
+                        missing.update(report["missing"])
+                    print(_row(path.name, f"{variant} {run}".strip(), report), flush=True)
+                    if args.cells:
+                        for cell in sorted(report["cells"], key=lambda c: -c["seconds"])[:5]:
+                            print(f"{'':<36}      {cell['seconds']:6.1f}  {cell['line']}  "
+                                  f"(peak {cell['peak_rss_mb']:.0f} MB after it)")
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+                if saved_xdg is None:
+                    os.environ.pop("XDG_CACHE_HOME", None)
+                else:
+                    os.environ["XDG_CACHE_HOME"] = saved_xdg
+    os.environ["PYTHONPATH"] = own_path
 
     cold = {name: r["cold"] for name, r in results.items()}
     course = sum(r["total"] for r in cold.values())
+    if base_results:
+        base_course = sum(r["cold"]["total"] for r in base_results.values())
+        print(f"\nbase ({args.compare}): course, sum of the cold runs: {base_course:.0f} s "
+              f"({base_course / 60:.1f} min)")
     print(f"\ncourse, sum of the cold runs: {course:.0f} s ({course / 60:.1f} min; "
           f"target <= {COURSE_LIMIT_S / 60:.0f} min)")
     print(f"load average (1/5/15 min) at start {load_start}, at end {_load()} on {os.cpu_count()} cores")
@@ -164,7 +181,7 @@ def main(argv=None):
     print(f"  {'course':<36} {'met ' if course_ok else 'MISS'}  {course:.0f} s")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(dict(results=results, course_cold=course,
+        args.json.write_text(json.dumps(dict(results=results, base=base_results, course_cold=course,
                                              load_start=load_start, load_end=_load()), indent=1))
     return 0
 

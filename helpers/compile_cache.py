@@ -44,7 +44,7 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["configure", "folder", "seal", "stable_names", "SWITCH"]
+__all__ = ["configure", "folder", "cache_key", "check", "seal", "stable_names", "SWITCH"]
 
 #: The environment variable that turns the cache off (``0``) or on (``1``, the default).
 SWITCH = "BATCH_SIZE_COURSE_XLA_CACHE"
