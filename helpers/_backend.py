@@ -8,6 +8,8 @@ and errors only.
 
 import os
 
+from . import compile_cache
+
 __all__ = ["keras", "tf", "quiet_tensorflow_logs"]
 
 
@@ -17,8 +19,11 @@ def quiet_tensorflow_logs():
     Must run before TensorFlow is imported. ``TF_ENABLE_ONEDNN_OPTS=0`` turns
     off oneDNN's custom CPU kernels, whose only visible effect here is a log
     line at import (newer TensorFlow prints it whatever the log level); the
-    course's training runs through XLA, which does not use them.
+    course's training runs through XLA, which does not use them. It also turns
+    on the persistent cache of compiled XLA programs
+    (:func:`helpers.compile_cache.configure`).
     """
+    compile_cache.configure()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 

@@ -27,9 +27,10 @@ import time
 
 import numpy as np
 
+from . import compile_cache
 from ._backend import keras, tf
 from ._checks import check_bool, check_int, check_sequence
-from .models import build_mlp
+from .models import initial_weights
 from .pipeline import (HISTORY_KEYS, PROGRAMS, check_architecture, check_dataset, engine_for,
                        first_divergence, momentum_sgd, one_at_a_time, plan_runs, timed_compile)
 
@@ -150,10 +151,13 @@ class _ReplicaEngine:
         self.optimizer.apply_gradients(zip(grads, variables))
         return losses, self._hits(y, probs, weight)
 
-    def _hits(self, y, probs, weight):
+    def _hits(self, y, probs, weight=None):
         t = self._tf
         predicted = t.cast(t.argmax(probs, axis=-1), y.dtype)
-        return t.reduce_sum(t.cast(t.equal(predicted, y), t.float32) * weight[:, None], axis=0)
+        hits = t.cast(t.equal(predicted, y), t.float32)
+        # No weight for the test split: a constant of ones there would be folded under
+        # a name that depends on the process's history, which the compile cache cannot find.
+        return t.reduce_sum(hits if weight is None else hits * weight[:, None], axis=0)
 
     def _run_chunk(self, x, y, x_test, y_test, order, rates, n_epochs, batch_size):
         """Run ``n_epochs`` (<= ``order.shape[0]``) epochs; return per-epoch logs."""
@@ -169,7 +173,6 @@ class _ReplicaEngine:
         n_test = x_test.shape[0]
         x_val = t.broadcast_to(x_test[:, None, :], (n_test, replicas, n_features))
         y_val = t.broadcast_to(y_test[:, None], (n_test, replicas))
-        ones_val = t.ones((n_test,))
         span = order.shape[0]
         logs = {key: t.TensorArray(t.float32, size=span, element_shape=(replicas,))
                 for key in HISTORY_KEYS}
@@ -195,7 +198,7 @@ class _ReplicaEngine:
             probs = self.model(x_val, training=False)
             val_loss = t.reduce_sum(self._loss(y_val, probs), axis=0) / n_test
             values = dict(loss=loss_sum / n, accuracy=hits / n, val_loss=val_loss,
-                          val_accuracy=self._hits(y_val, probs, ones_val) / n_test)
+                          val_accuracy=self._hits(y_val, probs) / n_test)
             logs = {key: logs[key].write(e, values[key]) for key in HISTORY_KEYS}
             batch_logs = batch_logs.write(e, per_batch.stack())
             e += 1
@@ -213,8 +216,10 @@ class _ReplicaEngine:
         if program is None:
             program = self._tf.function(self._run_chunk, jit_compile=True, reduce_retracing=False)
             # Zero epochs: XLA compiles the whole program, no weight moves.
-            compile_seconds = timed_compile(
-                lambda: program(*tensors, order, rates, t.constant(0), batch_size))
+            with compile_cache.stable_names("replicas", self.model.name, key):
+                compile_seconds = timed_compile(
+                    lambda: program(*tensors, order, rates, t.constant(0), batch_size))
+            compile_cache.seal()
             PROGRAMS.put(key, program)
         start = time.perf_counter()
         logs, batch_losses = program(*tensors, order, rates, t.constant(n_epochs), batch_size)
@@ -320,7 +325,7 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
                             np.repeat(plan.learning_rates[:1], padded - wanted, axis=0)])
     rates = rates.astype(np.float32).T     # [epochs, replicas]
 
-    singles = [build_mlp(data.n_features, data.n_classes, **architecture, seed=s).get_weights()
+    singles = [initial_weights(data.n_features, data.n_classes, **architecture, seed=s)
                for s in all_seeds]
     engine = _engine_for(data, padded, architecture["hidden_units"], architecture["activation"])
     engine.start([np.stack(parts) for parts in zip(*singles)], plan.momentum)

@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from . import compile_cache
 from ._backend import keras, tf
 from ._checks import check_bool, check_int
 from .models import build_mlp
@@ -123,9 +124,14 @@ class _Engine:
             return program, 0.0
         program = self._tf.function(self._run_epoch, jit_compile=self.jit_compile,
                                     reduce_retracing=False)
+        # Keras's metrics, built now as model.fit builds them, not inside the first trace:
+        # every epoch program is then traced alike, and found in the persistent compile cache.
+        self.model._symbolic_build(data_batch=tensors[:2])
         # The first call traces and compiles; it also trains, so the state is put back.
         state = self._state()
-        seconds = timed_compile(lambda: program(*tensors, batch_size))
+        with compile_cache.stable_names("train", self.model.name, self.jit_compile, key):
+            seconds = timed_compile(lambda: program(*tensors, batch_size))
+        compile_cache.seal()
         self._restore(state)
         PROGRAMS.put(key, program)
         return program, seconds
