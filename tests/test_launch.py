@@ -31,6 +31,16 @@ VENV = Path(sys.executable).parents[1]
 
 # `make lab`: the command it runs, as root and not, with the documented overrides.
 
+def _make_n_lab(*variables, env=None):
+    """`make -n lab ...` as a user types it, even when these tests run under `make test`
+    (a parent make's MAKEFLAGS/MAKELEVEL would add "Entering directory" lines)."""
+    env = dict(os.environ if env is None else env)
+    for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
+        env.pop(name, None)
+    return subprocess.run(["make", "--no-print-directory", "-n", "lab", f"VENV={VENV}", *variables],
+                          cwd=ROOT, env=env, capture_output=True, text=True)
+
+
 def _lab_command(*variables, uid=None, tmp_path=None):
     """The JupyterLab command `make lab` would run (`make -n`: nothing runs, nothing installs)."""
     env = dict(os.environ)
@@ -40,8 +50,7 @@ def _lab_command(*variables, uid=None, tmp_path=None):
         (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
         (fake / "id").chmod(0o755)
         env["PATH"] = f"{fake}{os.pathsep}{env['PATH']}"
-    out = subprocess.run(["make", "-n", "lab", f"VENV={VENV}", *variables], cwd=ROOT, env=env,
-                         capture_output=True, text=True)
+    out = _make_n_lab(*variables, env=env)
     assert out.returncode == 0, out.stderr
     return shlex.split(out.stdout.splitlines()[-1])
 
@@ -67,8 +76,7 @@ def test_make_lab_defaults_and_overrides(tmp_path):
 
 @pytest.mark.parametrize("port", ["88a", "", "88 88", "-1"])
 def test_make_lab_rejects_a_bad_port_with_the_value_before_installing(port):
-    out = subprocess.run(["make", "-n", "lab", f"VENV={VENV}", f"PORT={port}"], cwd=ROOT,
-                         capture_output=True, text=True)
+    out = _make_n_lab(f"PORT={port}")
     assert out.returncode != 0 and out.stdout == ""
     assert f"PORT must be a port number like 8888, got '{port}'" in out.stderr
 
