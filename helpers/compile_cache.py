@@ -74,7 +74,8 @@ def folder():
     return _state["folder"]
 
 
-def _version(*names):
+def package_version(*names):
+    """The installed version of the first of ``names`` that is installed, else "none"."""
     for name in names:
         try:
             return metadata.version(name)
@@ -111,7 +112,7 @@ def cache_key():
         digest.update(name.encode())
         digest.update((here / name).read_bytes())
     python = "".join(map(str, sys.version_info[:2]))
-    return (f"tf{_version(*_TENSORFLOW_DISTRIBUTIONS)}-keras{_version('keras')}-py{python}-"
+    return (f"tf{package_version(*_TENSORFLOW_DISTRIBUTIONS)}-keras{package_version('keras')}-py{python}-"
             f"{digest.hexdigest()[:16]}")
 
 

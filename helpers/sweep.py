@@ -31,12 +31,12 @@ import tempfile
 import time
 import zlib
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 from ._checks import check_bool, check_choice, check_float, check_int, check_sequence, warn
+from .compile_cache import package_version
 from .pipeline import (HISTORY_KEYS, MAX_EPOCHS, MAX_SEED, MAX_UPDATES, TrainResult,
                        check_architecture, check_dataset, check_learning_rate)
 
@@ -55,15 +55,6 @@ ROW_KEYS = ("batch_size", "learning_rate", "seed", "epochs", "loss", "accuracy",
             "val_accuracy", "updates", "seconds", "diverged_at", "cached")
 
 
-def _version(*packages):
-    for package in packages:
-        try:
-            return metadata.version(package)
-        except metadata.PackageNotFoundError:
-            pass
-    return "unknown"
-
-
 def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_units,
             activation, kernel_initializer, shuffle):
     """The full configuration of one run, as a JSON-safe dict (the cache key).
@@ -73,8 +64,8 @@ def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_u
     optimizer, the schedule of the data, the trainer version and the Keras
     and TensorFlow versions.
     """
-    return dict(trainer=TRAINER_VERSION, keras=_version("keras"),
-                tensorflow=_version("tensorflow", "tensorflow-cpu"), dataset=data.config,
+    return dict(trainer=TRAINER_VERSION, keras=package_version("keras"),
+                tensorflow=package_version("tensorflow", "tensorflow-cpu"), dataset=data.config,
                 n_classes=int(data.n_classes), data_hash=data_digest(data),
                 batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed),
                 epochs=int(epochs), momentum=float(momentum), hidden_units=int(hidden_units),

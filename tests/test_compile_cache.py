@@ -147,8 +147,8 @@ def test_a_changed_trainer_gets_a_folder_of_its_own(tmp_path):
 
     original = key(copy)
     assert original == compile_cache.cache_key()
-    assert original.startswith(f"tf{compile_cache._version(*compile_cache._TENSORFLOW_DISTRIBUTIONS)}-"
-                               f"keras{compile_cache._version('keras')}-")
+    assert original.startswith(f"tf{compile_cache.package_version(*compile_cache._TENSORFLOW_DISTRIBUTIONS)}-"
+                               f"keras{compile_cache.package_version('keras')}-")
     trainer = copy / "helpers" / "training.py"
     trainer.write_text(trainer.read_text() + "\n# changed\n")
     assert key(copy) != original

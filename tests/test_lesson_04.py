@@ -13,9 +13,6 @@ import lessons
 SEEDS = [0, 1, 2]
 RATES = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
 BASE_BATCH, BASE_LR = 32, 0.01
-TARGET = 0.42
-RACE = [4, 8, 16, 32, 64, 128, 256, 800]
-PATH_EPOCHS = (5, 10, 15, 20, 30, 40, 60, 80)
 sweep = dict(cache_dir=None, progress=False)
 
 
