@@ -74,7 +74,7 @@ def estimate_fit(data, batch_size):
     model.compile(optimizer=keras().optimizers.SGD(learning_rate=0.01, momentum=0.9),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=1 + FIT_EPOCHS, verbose=0,
-              validation_data=(data.x_test, data.y_test), callbacks=[clock.as_callback()])
+              validation_data=(data.x_val, data.y_val), callbacks=[clock.as_callback()])
     total = time.perf_counter() - start
     per_epoch = float(np.median(clock.seconds[1:]))
     fixed = total - per_epoch * len(clock.seconds)

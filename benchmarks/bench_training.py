@@ -26,7 +26,7 @@ def time_fit(data, batch_size, epochs):
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     start = time.perf_counter()
     model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs, verbose=0,
-              validation_data=(data.x_test, data.y_test))
+              validation_data=(data.x_val, data.y_val))
     return time.perf_counter() - start
 
 

@@ -107,6 +107,9 @@ def cache_key():
     True
     """
     digest = hashlib.sha256(_cpu_features().encode())
+    # XLA_FLAGS can change the machine code (--xla_cpu_max_isa=AVX2 simulates another CPU):
+    # programs compiled under other flags must not be loaded.
+    digest.update(os.environ.get("XLA_FLAGS", "").encode())
     here = Path(__file__).resolve().parent
     for name in _PROGRAM_SOURCES:
         digest.update(name.encode())

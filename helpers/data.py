@@ -82,7 +82,11 @@ def check_labels(name, values, n_classes):
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A train/test split of a classification problem.
+    """A classification problem split three ways: train, validation and test.
+
+    The course trains on ``x_train``, watches and tunes on ``x_val`` (the
+    ``val_`` keys of a run's history, as in Keras's ``validation_data``), and
+    scores the chosen settings once on ``x_test``.
 
     Attributes
     ----------
@@ -95,6 +99,13 @@ class Dataset:
     n_classes : int
     config : dict
         The arguments that produced the data (JSON-safe).
+    x_val : ndarray of shape (n_val, n_features), float32, or None
+    y_val : ndarray of shape (n_val,), int32, or None
+        The validation split. Training needs one; a dataset made without it
+        gets one with :meth:`with_validation`.
+
+    Every array is the dataset's own read-only copy: writing into one raises
+    ``ValueError``, so nothing can change the data after it was checked.
 
     Raises
     ------
@@ -112,6 +123,8 @@ class Dataset:
     name: str
     n_classes: int
     config: dict = field(default_factory=dict)
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
 
     def __post_init__(self):
         # Checked here, at the door: bad labels or non-finite features would
@@ -126,22 +139,55 @@ class Dataset:
         except (TypeError, ValueError) as error:
             raise TypeError(f"config must be JSON-safe (it is part of cache keys), got "
                             f"{self.config!r}: {error}") from None
-        x_train = check_features("x_train", self.x_train)
-        x_test = check_features("x_test", self.x_test)
-        if x_train.shape[1] != x_test.shape[1]:
-            raise ValueError(f"x_train and x_test must have the same number of features, got "
-                             f"{x_train.shape[1]} and {x_test.shape[1]}")
-        y_train = check_labels("y_train", self.y_train, n_classes)
-        y_test = check_labels("y_test", self.y_test, n_classes)
-        if len(x_train) != len(y_train):
-            raise ValueError(f"x_train and y_train must have the same length, got "
-                             f"{len(x_train)} and {len(y_train)}")
-        if len(x_test) != len(y_test):
-            raise ValueError(f"x_test and y_test must have the same length, got "
-                             f"{len(x_test)} and {len(y_test)}")
-        for name, value in (("x_train", x_train), ("y_train", y_train), ("x_test", x_test),
-                            ("y_test", y_test), ("n_classes", n_classes)):
-            object.__setattr__(self, name, value)
+        if (self.x_val is None) != (self.y_val is None):
+            raise ValueError("x_val and y_val must be given together (a validation split), got "
+                             f"{'x_val' if self.y_val is None else 'y_val'} alone")
+        splits = ("train", "test") + (() if self.x_val is None else ("val",))
+        arrays = {}
+        for split in splits:
+            x = check_features(f"x_{split}", getattr(self, f"x_{split}"))
+            y = check_labels(f"y_{split}", getattr(self, f"y_{split}"), n_classes)
+            if x.shape[1] != arrays.get("x_train", x).shape[1]:
+                raise ValueError(f"x_train and x_{split} must have the same number of features, "
+                                 f"got {arrays['x_train'].shape[1]} and {x.shape[1]}")
+            if len(x) != len(y):
+                raise ValueError(f"x_{split} and y_{split} must have the same length, got "
+                                 f"{len(x)} and {len(y)}")
+            arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
+        for name, value in arrays.items():
+            object.__setattr__(self, name, _read_only(value, getattr(self, name)))
+        object.__setattr__(self, "n_classes", n_classes)
+
+    @property
+    def has_validation(self):
+        return self.x_val is not None
+
+    @property
+    def n_val(self):
+        return 0 if self.x_val is None else len(self.x_val)
+
+    def with_validation(self, size, *, seed=0):
+        """A copy whose validation split is ``size`` training rows drawn at random (``seed``).
+
+        The training split keeps the other rows, in their order; the test split
+        is unchanged.
+
+        >>> data = Dataset([[0.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1], [[1.5]], [1], name="toy",
+        ...                n_classes=2).with_validation(1)
+        >>> data.n_train, data.n_val, data.n_test
+        (3, 1, 1)
+        """
+        if self.has_validation:
+            raise ValueError(f"data already has a validation split of {self.n_val} rows")
+        size = check_int("size", size, low=1, high=self.n_train - 1)
+        seed = check_int("seed", seed, low=0, high=2**32 - 1)
+        held = np.zeros(self.n_train, dtype=bool)
+        held[np.random.default_rng(seed).choice(self.n_train, size, replace=False)] = True
+        config = dict(self.config, validation_size=size, validation_seed=seed)
+        return Dataset(x_train=self.x_train[~held], y_train=self.y_train[~held],
+                       x_test=self.x_test, y_test=self.y_test, name=self.name,
+                       n_classes=self.n_classes, config=config,
+                       x_val=self.x_train[held], y_val=self.y_train[held])
 
     @property
     def n_train(self):
@@ -156,26 +202,36 @@ class Dataset:
         return self.x_train.shape[1]
 
     def __repr__(self):
-        return (f"Dataset({self.name!r}: {self.n_train} train / {self.n_test} test, "
+        val = f" / {self.n_val} validation" if self.has_validation else ""
+        return (f"Dataset({self.name!r}: {self.n_train} train{val} / {self.n_test} test, "
                 f"{self.n_features} features, {self.n_classes} classes)")
 
 
-def _split(x, y, train_size, name, n_classes, config):
-    return Dataset(
-        x_train=np.ascontiguousarray(x[:train_size], dtype=np.float32),
-        y_train=np.ascontiguousarray(y[:train_size], dtype=np.int32),
-        x_test=np.ascontiguousarray(x[train_size:], dtype=np.float32),
-        y_test=np.ascontiguousarray(y[train_size:], dtype=np.int32),
-        name=name, n_classes=n_classes, config=config)
+def _read_only(checked, given):
+    """``checked`` as an array of the dataset's own, that nobody can write into."""
+    if np.may_share_memory(checked, given) or checked.base is not None:
+        checked = checked.copy()
+    checked.setflags(write=False)
+    return checked
+
+
+def _split(x, y, train_size, name, n_classes, config, validation=None):
+    x_val, y_val = validation if validation is not None else (None, None)
+    return Dataset(x_train=x[:train_size], y_train=y[:train_size], x_test=x[train_size:],
+                   y_test=y[train_size:], name=name, n_classes=n_classes, config=config,
+                   x_val=x_val, y_val=y_val)
 
 
 def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0,
-               random_state=2):
-    """Gaussian blobs in 2-D, split into the first ``train_size`` rows and the rest.
+               random_state=2, validation_size=200):
+    """Gaussian blobs in 2-D: the first ``train_size`` rows train, the rest test, plus a validation draw.
 
     Both source experiments use ``make_blobs(n_samples=1000, centers=3,
     n_features=2, cluster_std=2)``: the first splits 800/200, the second
-    500/500 with ``random_state=2``.
+    500/500 with ``random_state=2``. Those points and splits are kept exactly;
+    the validation split is ``validation_size`` more points drawn from the
+    same blobs (same centres and spread, another seed), so that tuning never
+    looks at the test split and the sources' runs stay reproducible.
 
     Parameters
     ----------
@@ -189,6 +245,8 @@ def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0,
         Spread of each blob; larger means more overlap and lower accuracy.
     random_state : int, default 2
         Seed of the data; the same seed gives the same points.
+    validation_size : int, default 200
+        Points in the validation split, drawn apart from the ``n_samples``.
 
     Returns
     -------
@@ -203,8 +261,8 @@ def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0,
     Examples
     --------
     >>> data = load_blobs(train_size=500)
-    >>> data.x_train.shape, data.x_test.shape
-    ((500, 2), (500, 2))
+    >>> data.x_train.shape, data.x_val.shape, data.x_test.shape
+    ((500, 2), (200, 2), (500, 2))
     """
     from sklearn.datasets import make_blobs
 
@@ -213,24 +271,34 @@ def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0,
     centers = check_int("centers", centers, low=2, high=50)
     cluster_std = check_float("cluster_std", cluster_std, low=0.0, low_open=True)
     random_state = check_int("random_state", random_state, low=0, high=2**32 - 1)
-    x, y = make_blobs(n_samples=n_samples, centers=centers, n_features=2,
-                      cluster_std=cluster_std, random_state=random_state)
+    validation_size = check_int("validation_size", validation_size, low=1, high=MAX_SAMPLES)
+    x, y, middles = make_blobs(n_samples=n_samples, centers=centers, n_features=2,
+                               cluster_std=cluster_std, random_state=random_state,
+                               return_centers=True)
+    # The same blobs, another draw: a seed of its own, derived from random_state.
+    val_seed = int(np.random.SeedSequence([random_state, 1]).generate_state(1)[0])
+    x_val, y_val = make_blobs(n_samples=validation_size, centers=middles,
+                              cluster_std=cluster_std, random_state=val_seed)
     config = dict(dataset="blobs", n_samples=n_samples, train_size=train_size,
-                  centers=centers, cluster_std=cluster_std, random_state=random_state)
-    name = f"blobs {train_size}/{n_samples - train_size}, std {cluster_std:g}"
-    return _split(x, y, train_size, name, centers, config)
+                  centers=centers, cluster_std=cluster_std, random_state=random_state,
+                  validation_size=validation_size)
+    name = f"blobs {train_size}/{validation_size}/{n_samples - train_size}, std {cluster_std:g}"
+    return _split(x, y, train_size, name, centers, config, validation=(x_val, y_val))
 
 
-def load_digits(*, train_size=1000, random_state=0):
+def load_digits(*, train_size=1000, validation_size=400, random_state=0):
     """scikit-learn's bundled 8x8 handwritten digits (1797 images, no download).
 
     Pixels are scaled to [0, 1]; the rows are shuffled once with
-    ``random_state`` before the split so both splits see every digit.
+    ``random_state`` before the split so every split sees every digit.
 
     Parameters
     ----------
     train_size : int, default 1000
-        Number of training images; the other ``1797 - train_size`` are the test split.
+        Number of training images.
+    validation_size : int, default 400
+        Number of validation images, the rows after the training ones; the
+        other ``1797 - train_size - validation_size`` are the test split.
     random_state : int, default 0
         Seed of the shuffle before the split.
 
@@ -248,10 +316,17 @@ def load_digits(*, train_size=1000, random_state=0):
 
     bunch = sk_load_digits()
     n = len(bunch.target)
-    train_size = check_int("train_size", train_size, low=1, high=n - 1)
+    train_size = check_int("train_size", train_size, low=1, high=n - 2)
+    validation_size = check_int("validation_size", validation_size, low=1, high=n - train_size - 1)
     random_state = check_int("random_state", random_state, low=0, high=2**32 - 1)
     order = np.random.default_rng(random_state).permutation(n)
     x = bunch.data[order] / 16.0
     y = bunch.target[order]
-    config = dict(dataset="digits", train_size=train_size, random_state=random_state)
-    return _split(x, y, train_size, f"digits {train_size}/{n - train_size}", 10, config)
+    config = dict(dataset="digits", train_size=train_size, validation_size=validation_size,
+                  random_state=random_state)
+    stop = train_size + validation_size
+    name = f"digits {train_size}/{validation_size}/{n - stop}"
+    data = _split(np.concatenate([x[:train_size], x[stop:]]),
+                  np.concatenate([y[:train_size], y[stop:]]), train_size, name, 10, config,
+                  validation=(x[train_size:stop], y[train_size:stop]))
+    return data

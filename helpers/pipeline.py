@@ -39,6 +39,8 @@ __all__ = ["HISTORY_KEYS", "TrainResult", "RunPlan", "plan_runs", "check_dataset
            "one_at_a_time", "MAX_UPDATES", "MAX_EPOCHS"]
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+#: Epochs in the running median that :meth:`TrainResult.jitter` measures noise against.
+JITTER_WINDOW = 9
 MAX_EPOCHS = 100_000
 #: Most per-update losses one call may record (all runs together): 20 million
 #: float64 numbers are 160 MB, about what a laptop's notebook can spare.
@@ -55,16 +57,18 @@ class TrainResult:
     ----------
     history : dict of str -> list of float
         Keras's keys and meaning: ``loss`` and ``accuracy`` averaged over the
-        epoch's batches, ``val_loss`` and ``val_accuracy`` on the test split
-        at the end of each epoch. One value per epoch run.
+        epoch's batches, ``val_loss`` and ``val_accuracy`` on the validation
+        split at the end of each epoch. One value per epoch run.
     batch_loss : ndarray of shape (total_updates,)
         The loss of each update's own batch, before that update.
     epoch_updates : ndarray of shape (epochs_run,)
         Parameter updates made in each epoch.
     epoch_seconds : ndarray of shape (epochs_run,)
-        Wall time of each epoch (compilation excluded).
+        Wall time of each epoch's training (compilation excluded; for
+        :func:`helpers.train` the validation pass is not included, for
+        :func:`helpers.train_replicas` it is, see ``eval_seconds``).
     seconds : float
-        Wall time of the training run, compilation excluded.
+        Sum of ``epoch_seconds``.
     compile_seconds : float
         Time spent tracing and compiling before the run (0 when reused).
     config : dict
@@ -75,6 +79,15 @@ class TrainResult:
         the loss of guessing (``100 * ln(n_classes)``); training stopped there.
     model : keras.Model or None
         The trained model (None for results loaded from a cache).
+    eval_seconds : float or None
+        Wall time of the validation passes after the epochs, measured apart
+        from training by :func:`helpers.train`; None where it is part of
+        ``seconds`` (:func:`helpers.train_replicas` evaluates inside its
+        compiled program).
+    test_loss, test_accuracy : float or None
+        The test split's loss and accuracy after the last epoch, computed
+        only when the run was asked for them (``test=True``): the course
+        scores chosen settings on the test split once.
     """
 
     history: dict
@@ -86,6 +99,9 @@ class TrainResult:
     config: dict
     diverged_at: int | None = None
     model: object = field(default=None, repr=False)
+    eval_seconds: float | None = None
+    test_loss: float | None = None
+    test_accuracy: float | None = None
 
     @property
     def epochs_run(self):
@@ -111,16 +127,25 @@ class TrainResult:
         c = self.config
         return f"{_label_part('batch', c['batch_size'])}, {_label_part('lr', c['learning_rate'])}"
 
-    def jitter(self, key="val_loss"):
-        """Mean absolute change of ``history[key]`` from one epoch to the next.
+    def jitter(self, key="val_loss", *, window=JITTER_WINDOW):
+        """How far ``history[key]`` strays from its own trend: the noise of a curve.
 
-        A smooth curve has a small jitter, a noisy one a large jitter; it is
-        how the course puts a number on "this curve is noisier".
+        The trend is the running median over ``window`` epochs (centred; the
+        ends repeat the first and last values); the jitter is the mean absolute
+        distance of the curve from it. A curve that only falls (or only rises)
+        equals its running median, so a smooth descent, however steep, has a
+        jitter of 0; a curve that zigzags around its trend has a large one.
+        It is how the course puts a number on "this curve is noisier".
         """
+        from scipy.ndimage import median_filter
+
         if key not in self.history:
             raise KeyError(f"key must be one of {sorted(self.history)}, got {key!r}")
+        window = check_int("window", window, low=1)
         values = np.asarray(self.history[key], dtype=float)
-        return float(np.mean(np.abs(np.diff(values)))) if len(values) > 1 else 0.0
+        size = min(window, len(values) - (len(values) % 2 == 0))   # odd, at most the length
+        trend = median_filter(values, size=max(size, 1), mode="nearest")
+        return float(np.mean(np.abs(values - trend)))
 
     def final(self, key):
         """The last recorded value of ``history[key]``."""
@@ -142,7 +167,9 @@ class TrainResult:
                     epoch_updates=self.epoch_updates.astype(int).tolist(),
                     epoch_seconds=self.epoch_seconds.astype(float).tolist(),
                     seconds=float(self.seconds), compile_seconds=float(self.compile_seconds),
-                    config=self.config, diverged_at=self.diverged_at)
+                    config=self.config, diverged_at=self.diverged_at,
+                    eval_seconds=self.eval_seconds, test_loss=self.test_loss,
+                    test_accuracy=self.test_accuracy)
 
     @classmethod
     def from_dict(cls, d):
@@ -161,7 +188,9 @@ class TrainResult:
                      epoch_updates=np.asarray(d["epoch_updates"], dtype=int),
                      epoch_seconds=np.asarray(d["epoch_seconds"], dtype=float),
                      seconds=float(d["seconds"]), compile_seconds=float(d["compile_seconds"]),
-                     config=dict(d["config"]), diverged_at=d["diverged_at"])
+                     config=dict(d["config"]), diverged_at=d["diverged_at"],
+                     **{k: None if d.get(k) is None else float(d[k])
+                        for k in ("eval_seconds", "test_loss", "test_accuracy")})
         epochs = result.epochs_run
         shapes = (result.batch_loss.ndim, result.epoch_updates.shape, result.epoch_seconds.shape)
         if epochs == 0 or any(len(v) != epochs for v in history.values()) \
@@ -193,10 +222,18 @@ def schedule_label(value):
 
 
 def check_dataset(data):
-    """Return ``data`` if it is a :class:`helpers.Dataset` (whose arrays it checked itself)."""
+    """Return ``data`` if it is a :class:`helpers.Dataset` with a validation split.
+
+    Training evaluates the validation split after every epoch, so a dataset
+    without one is refused here (its arrays were checked by the Dataset itself).
+    """
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
                         f"got {type(data).__name__}")
+    if not data.has_validation:
+        raise ValueError(f"data must have a validation split (x_val, y_val) to evaluate after "
+                         f"every epoch, got {data!r}; data.with_validation(size) holds out "
+                         f"`size` training rows for it")
     return data
 
 
@@ -296,15 +333,21 @@ class RunPlan:
                     shuffle=self.shuffle, **extra)
 
     def result(self, k, *, history, batch_loss, epoch_updates, epoch_seconds, compile_seconds,
-               diverged_at, model=None, **extra):
-        """Run ``k``'s :class:`TrainResult`; ``extra`` goes into its config."""
+               diverged_at, model=None, eval_seconds=None, test=(None, None), **extra):
+        """Run ``k``'s :class:`TrainResult`; ``extra`` goes into its config.
+
+        ``test`` is the run's (test loss, test accuracy), if it was asked for.
+        """
         epoch_seconds = np.asarray(epoch_seconds, dtype=float)
         return TrainResult(history={key: [float(v) for v in history[key]] for key in HISTORY_KEYS},
                            batch_loss=np.asarray(batch_loss, dtype=float),
                            epoch_updates=np.asarray(epoch_updates, dtype=int),
                            epoch_seconds=epoch_seconds, seconds=float(epoch_seconds.sum()),
                            compile_seconds=float(compile_seconds), config=self.config(k, **extra),
-                           diverged_at=diverged_at, model=model)
+                           diverged_at=diverged_at, model=model,
+                           eval_seconds=None if eval_seconds is None else float(eval_seconds),
+                           test_loss=None if test[0] is None else float(test[0]),
+                           test_accuracy=None if test[1] is None else float(test[1]))
 
 
 def plan_runs(data, *, batch_size, epochs, learning_rates, seeds, momentum, shuffle, architecture,

@@ -228,10 +228,10 @@ def plot_dataset(data, *, ax=None):
     for k in range(data.n_classes):
         color = class_color(k)
         train = data.x_train[data.y_train == k]
-        test = data.x_test[data.y_test == k]
+        held = (data.x_val[data.y_val == k] if data.has_validation else data.x_test[data.y_test == k])
         ax.scatter(train[:, 0], train[:, 1], s=10, color=color, alpha=0.6, label=f"class {k} (train)")
-        ax.scatter(test[:, 0], test[:, 1], s=14, facecolors="none", edgecolors=color,
-                   label=f"class {k} (test)")
+        ax.scatter(held[:, 0], held[:, 1], s=14, facecolors="none", edgecolors=color,
+                   label=f"class {k} ({'validation' if data.has_validation else 'test'})")
     ax.set_title(data.name)
     ax.set_xlabel("feature 1")
     ax.set_ylabel("feature 2")
@@ -255,7 +255,7 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
         2-D data; the regions span its points with a margin of 1.
     ax : matplotlib Axes, optional
     title : str, optional
-        Default: the run's label and test accuracy.
+        Default: the run's label and validation accuracy.
     resolution : int, default 150
         Grid points per side.
 
@@ -276,7 +276,7 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
         if model is None:
             raise ValueError("model must carry its trained model; a result read from a sweep's "
                              "cache has none (train it with helpers.train)")
-        default_title = (f"{result.label}: test accuracy {result.final('val_accuracy'):.3f}"
+        default_title = (f"{result.label}: validation accuracy {result.final('val_accuracy'):.3f}"
                          if not result.diverged else f"{result.label}: diverged")
     else:
         if not callable(model):
@@ -292,7 +292,7 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
     _, ax = _new_axes(ax)
     plot_dataset(data, ax=ax)
     ax.get_legend().remove()
-    points = np.concatenate([data.x_train, data.x_test])
+    points = np.concatenate([data.x_train, data.x_val if data.has_validation else data.x_test])
     low, high = points.min(axis=0) - 1.0, points.max(axis=0) + 1.0
     # Equal scales with the box fitted to the points: the regions fill the axes.
     ax.set_aspect("equal", adjustable="box")
@@ -313,9 +313,9 @@ def _metric_key(metric):
     return check_choice("metric", metric, tuple(METRIC_LABELS))
 
 
-def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, train=True, colors=None,
-                ax=None):
-    """Draw train (solid) and test (dashed) curves of one metric for several runs.
+def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=True, train=True,
+                colors=None, ax=None):
+    """Draw train (solid) and validation (dashed) curves of one metric for several runs.
 
     Parameters
     ----------
@@ -326,8 +326,8 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, tr
         (and say so in the axis label) when the runs span more than 50x.
     labels : list of str, optional
         Legend entries; default ``result.label``.
-    test : bool, default True
-        Draw the test curve (``val_*``, dashed).
+    validation : bool, default True
+        Draw the validation curve (``val_*``, dashed).
     train : bool, default True
         Draw the training curve (solid).
     colors : list of colours, optional
@@ -343,7 +343,7 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, tr
     Raises
     ------
     TypeError, ValueError
-        On a bad argument, or if ``train`` and ``test`` are both False.
+        On a bad argument, or if ``train`` and ``validation`` are both False.
 
     Examples
     --------
@@ -351,16 +351,16 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, tr
     >>> result = train(load_blobs(), batch_size=32, epochs=5, learning_rate=0.01)
     >>> ax = plot_curves(result, metric="accuracy", x="update")
     >>> ax.get_xlabel(), [line.get_label() for line in ax.lines]
-    ('parameter updates', ['batch 32, lr 0.01 train', 'batch 32, lr 0.01 test'])
+    ('parameter updates', ['batch 32, lr 0.01 train', 'batch 32, lr 0.01 validation'])
     """
     results = _results(results)
     labels = _labels(results, labels)
     _metric_key(metric)
     check_choice("x", x, X_AXES)
-    check_bool("test", test)
+    check_bool("validation", validation)
     check_bool("train", train)
-    if not (train or test):
-        raise ValueError("train and test must not both be False: the plot would be empty")
+    if not (train or validation):
+        raise ValueError("train and validation must not both be False: the plot would be empty")
     colors = _colors([r.config["batch_size"] for r in results], colors)
     _, ax = _new_axes(ax)
     for result, label, color in zip(results, labels, colors):
@@ -371,9 +371,9 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, test=True, tr
         if train:
             ax.plot(xs, result.history[metric], color=color, lw=1.3, ls=TRAIN_STYLE,
                     label=f"{label} train", **marker)
-        if test:
+        if validation:
             ax.plot(xs, result.history["val_" + metric], color=color, lw=1.3, ls=TEST_STYLE,
-                    label=f"{label} test", **marker)
+                    label=f"{label} validation", **marker)
         if result.diverged:
             mark_divergence(ax, xs[-1], result.diverged_at, color, early=early_divergence(result, x))
     if metric == "loss" and (limits := loss_limits(results)) is not None:
@@ -430,7 +430,7 @@ def plot_side_by_side(results, *, x="epoch", labels=None, title=None, colors=Non
             xs = x_values(result, x)
             ax.plot(xs, result.history[metric], color=color, lw=1.2, ls=TRAIN_STYLE, label="train")
             ax.plot(xs, result.history["val_" + metric], color=color, lw=1.2, ls=TEST_STYLE,
-                    label="test")
+                    label="validation")
             if result.diverged:
                 ax.plot(xs[-1:], result.history[metric][-1:], "o", color=color, ms=4)
                 ax.axvline(xs[-1], color=color, ls=":", lw=1)
@@ -496,7 +496,7 @@ def _seed_x(runs, x):
     return np.mean([x_values(r, x) for r in kept], axis=0)
 
 
-def plot_spread(groups, *, metric="accuracy", test=True, train=False, x="epoch", band="range",
+def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="epoch", band="range",
                 colors=None, ax=None):
     """Mean curve and band over repeated runs (seeds) of each configuration.
 
@@ -505,8 +505,8 @@ def plot_spread(groups, *, metric="accuracy", test=True, train=False, x="epoch",
     groups : dict of str -> list of TrainResult
         Label -> the runs of one configuration with different seeds.
     metric : {"loss", "accuracy"}
-    test : bool, default True
-        Draw the test curve (``val_*``, dashed).
+    validation : bool, default True
+        Draw the validation curve (``val_*``, dashed).
     train : bool, default False
         Draw the training curve (solid).
     x : {"epoch", "update", "second"}
@@ -530,16 +530,16 @@ def plot_spread(groups, *, metric="accuracy", test=True, train=False, x="epoch",
         ran different numbers of epochs (they cannot be averaged epoch by epoch).
     """
     _metric_key(metric)
-    check_bool("test", test)
+    check_bool("validation", validation)
     check_bool("train", train)
-    if not (train or test):
-        raise ValueError("train and test must not both be False: the plot would be empty")
+    if not (train or validation):
+        raise ValueError("train and validation must not both be False: the plot would be empty")
     check_choice("x", x, X_AXES)
     check_choice("band", band, ("range", "std"))
     groups = _groups(groups)
     colors = _colors([_group_batch_size(runs) for runs in groups.values()], colors)
     keys = [(key, style) for key, style, wanted in ((metric, TRAIN_STYLE, train),
-                                                    ("val_" + metric, TEST_STYLE, test)) if wanted]
+                                                    ("val_" + metric, TEST_STYLE, validation)) if wanted]
     _, ax = _new_axes(ax)
     for (label, runs), color in zip(groups.items(), colors):
         for n_key, (key, style) in enumerate(keys):
@@ -567,7 +567,8 @@ def plot_spread(groups, *, metric="accuracy", test=True, train=False, x="epoch",
             ax.fill_between(xs, low, high, color=color, alpha=0.2, lw=0)
     kept = [r for runs in groups.values() for r in runs if not r.diverged]
     _finish_x(ax, kept or [r for runs in groups.values() for r in runs], x)
-    splits = "train (solid) and test (dashed)" if train and test else "test" if test else "train"
+    splits = "train (solid) and validation (dashed)" if train and validation \
+        else "validation" if validation else "train"
     ax.set_ylabel(f"{splits} {METRIC_LABELS[metric]}")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
@@ -626,7 +627,7 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
                 continue
             xs = np.arange(1, values.shape[1] + 1)
             ax.plot(xs, values.mean(axis=0), color=color, ls=style, lw=1.2,
-                    label="train" if key == metric else "test")
+                    label="train" if key == metric else "validation")
             ax.fill_between(xs, values.min(axis=0), values.max(axis=0), color=color,
                             alpha=0.2, lw=0)
         note = _diverged_text(diverged, len(runs))
@@ -932,7 +933,7 @@ def plot_step_costs(costs):
     return fig
 
 
-HEATMAP_LABELS = {"val_accuracy": "test accuracy", "val_loss": "test loss",
+HEATMAP_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss",
                   "accuracy": "train accuracy", "loss": "train loss",
                   "seconds": "training seconds per run", "updates": "parameter updates"}
 AXIS_NAMES = {"batch_size": "batch size", "learning_rate": "learning rate", "seed": "seed",
@@ -1162,12 +1163,12 @@ def plot_divergence(result, *, ax=None):
     real = np.isfinite(losses) & (losses > 0)
     ax.plot(updates[real], losses[real], color=color, lw=1, marker="o" if real.sum() < 60 else None,
             ms=3, label="loss of each update's batch")
-    # The test loss after each epoch: with one update per epoch (batch GD) the only climb.
+    # The validation loss after each epoch: with one update per epoch (batch GD) the only climb.
     tests = np.asarray(result.history["val_loss"], dtype=float)
     ends = np.asarray(result.updates[:len(tests)], dtype=float)
     shown = np.isfinite(tests) & (tests > 0)
     ax.plot(ends[shown], tests[shown], color=color, ls="none", marker="s", ms=5, mfc="none",
-            label="test loss after each epoch")
+            label="validation loss after each epoch")
     guess = math.log(_n_classes(result))
     ax.axhline(guess, color=NEUTRAL_COLORS[0], lw=1, ls=":",
                label=f"loss of guessing (ln {_n_classes(result)} = {guess:.2f})")
@@ -1182,7 +1183,7 @@ def plot_divergence(result, *, ax=None):
         notes[-1] += f",\nthen too large to store (update {last + 1:,} of {len(losses):,})"
     if shown.any():
         epoch = int(np.flatnonzero(shown)[-1]) + 1
-        notes.append(f"test loss after epoch {epoch}: {tests[epoch - 1]:.2g}")
+        notes.append(f"validation loss after epoch {epoch}: {tests[epoch - 1]:.2g}")
     if notes:
         ax.text(0.98, 0.04, "\n".join(notes), transform=ax.transAxes, ha="right", va="bottom",
                 color=color, fontsize=9, bbox=dict(facecolor="white", alpha=0.85, lw=0, pad=1))
@@ -1250,7 +1251,7 @@ def _explorer_metric(ax, runs, metric, x):
         length = min(r.epochs_run for r in run.results)
         groups[f"{_run_name(i)}: {label}"] = [_first_epochs(r, length) for r in run.results]
     colors = run_colors([run.settings["batch_size"] for run in runs])
-    plot_spread(groups, metric=metric, train=True, test=True, x=x, colors=colors, ax=ax)
+    plot_spread(groups, metric=metric, train=True, validation=True, x=x, colors=colors, ax=ax)
     every = [r for run in runs for r in run.results]
     for run, line_color in zip(runs, colors):
         if run.diverged_at:
@@ -1276,15 +1277,15 @@ def _explorer_model(ax, run):
         return
     if data.n_features == 2:
         plot_decision_regions(result.model, data, ax=ax,
-                              title="decision regions (seed 0; test points hollow)")
+                              title="decision regions (seed 0; validation points hollow)")
         return
-    predicted = np.asarray(result.model(data.x_test, training=False)).argmax(axis=1)
+    predicted = np.asarray(result.model(data.x_val, training=False)).argmax(axis=1)
     counts = np.zeros((data.n_classes, data.n_classes), dtype=int)
-    np.add.at(counts, (data.y_test, predicted), 1)
+    np.add.at(counts, (data.y_val, predicted), 1)
     ax.imshow(counts, cmap="Blues")
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    ax.set_title(f"seed 0's test predictions ({data.n_features}-D data)", fontsize=9)
+    ax.set_title(f"seed 0's validation predictions ({data.n_features}-D data)", fontsize=9)
 
 
 def _explorer_legend(ax, runs):
@@ -1295,7 +1296,7 @@ def _explorer_legend(ax, runs):
     handles = [Line2D([], [], color=color, lw=2) for color in colors]
     names = [f"{_run_name(i)}: {label}" for i, label in enumerate(_explorer_labels(runs))]
     handles += [Line2D([], [], color="0.3", ls=TRAIN_STYLE), Line2D([], [], color="0.3", ls=TEST_STYLE)]
-    names += ["train", "test"]
+    names += ["train", "validation"]
     ax.legend(handles, names, fontsize=9, loc="upper right", framealpha=0.9)
 
 

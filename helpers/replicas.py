@@ -124,9 +124,9 @@ class _ReplicaEngine:
         self._tf = tf()
 
     @staticmethod
-    def program_key(engine_key, n_train, n_test, batch_size):
+    def program_key(engine_key, n_train, n_val, batch_size):
         """Runs with equal keys share one compiled chunk program."""
-        return (engine_key, n_train, n_test, CHUNK_EPOCHS, batch_size)
+        return (engine_key, n_train, n_val, CHUNK_EPOCHS, batch_size)
 
     def start(self, weights, momentum):
         self.model.set_weights(weights)
@@ -155,11 +155,11 @@ class _ReplicaEngine:
         t = self._tf
         predicted = t.cast(t.argmax(probs, axis=-1), y.dtype)
         hits = t.cast(t.equal(predicted, y), t.float32)
-        # No weight for the test split: a constant of ones there would be folded under
+        # No weight for the validation split: a constant of ones there would be folded under
         # a name that depends on the process's history, which the compile cache cannot find.
         return t.reduce_sum(hits if weight is None else hits * weight[:, None], axis=0)
 
-    def _run_chunk(self, x, y, x_test, y_test, order, rates, n_epochs, batch_size):
+    def _run_chunk(self, x, y, x_valid, y_valid, order, rates, n_epochs, batch_size):
         """Run ``n_epochs`` (<= ``order.shape[0]``) epochs; return per-epoch logs."""
         t = self._tf
         n, n_features = x.shape
@@ -170,9 +170,9 @@ class _ReplicaEngine:
         # zero-weight samples, so one compiled step serves every batch.
         weights = t.reshape(t.concat([t.ones((n,)), t.zeros((padding,))], 0), (steps, batch_size))
         counts = t.constant([batch_size] * (steps - 1) + [batch_size - padding], t.float32)
-        n_test = x_test.shape[0]
-        x_val = t.broadcast_to(x_test[:, None, :], (n_test, replicas, n_features))
-        y_val = t.broadcast_to(y_test[:, None], (n_test, replicas))
+        n_val = x_valid.shape[0]
+        x_val = t.broadcast_to(x_valid[:, None, :], (n_val, replicas, n_features))
+        y_val = t.broadcast_to(y_valid[:, None], (n_val, replicas))
         span = order.shape[0]
         logs = {key: t.TensorArray(t.float32, size=span, element_shape=(replicas,))
                 for key in HISTORY_KEYS}
@@ -196,9 +196,9 @@ class _ReplicaEngine:
                 hits += h
                 per_batch = per_batch.write(i, losses)
             probs = self.model(x_val, training=False)
-            val_loss = t.reduce_sum(self._loss(y_val, probs), axis=0) / n_test
+            val_loss = t.reduce_sum(self._loss(y_val, probs), axis=0) / n_val
             values = dict(loss=loss_sum / n, accuracy=hits / n, val_loss=val_loss,
-                          val_accuracy=self._hits(y_val, probs) / n_test)
+                          val_accuracy=self._hits(y_val, probs) / n_val)
             logs = {key: logs[key].write(e, values[key]) for key in HISTORY_KEYS}
             batch_logs = batch_logs.write(e, per_batch.stack())
             e += 1
@@ -226,6 +226,15 @@ class _ReplicaEngine:
         logs = {k: v.numpy()[:n_epochs] for k, v in logs.items()}
         batch_losses = batch_losses.numpy()[:n_epochs]
         return logs, batch_losses, time.perf_counter() - start, compile_seconds
+
+    def score(self, x, y):
+        """Every replica's (loss, accuracy) on ``x``, ``y`` with its current weights."""
+        t = self._tf
+        probs = self.model(t.broadcast_to(t.constant(x)[:, None, :],
+                                          (x.shape[0], self.replicas, x.shape[1])), training=False)
+        labels = t.broadcast_to(t.constant(y)[:, None], probs.shape[:2])
+        loss = t.reduce_mean(self._loss(labels, probs), axis=0).numpy()
+        return loss, (self._hits(labels, probs) / x.shape[0]).numpy()
 
 
 def _engine_for(data, replicas, hidden_units, activation):
@@ -255,7 +264,7 @@ def _orders(rngs, count, n_train, shuffle):
 @one_at_a_time
 def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=0.9,
                    hidden_units=32, activation="relu", kernel_initializer="glorot_uniform",
-                   shuffle=True, pad_to=8, progress=False):
+                   shuffle=True, pad_to=8, progress=False, test=False):
     """Train ``K`` independent MLPs (one per seed/learning rate) in one compiled program.
 
     Replica ``k`` reproduces ``helpers.train(data, batch_size=batch_size,
@@ -282,13 +291,18 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
         then share one compiled program per batch size.
     progress : bool, default False
         Show a tqdm bar over epochs.
+    test : bool, default False
+        Also score every run on the test split, once, after its last epoch
+        (``test_loss``, ``test_accuracy``), as :func:`helpers.train` does.
 
     Returns
     -------
     list of TrainResult
         One per replica, in the order given, without a model; ``config`` says
         ``trainer="replicas"``. A run's ``seconds``, ``epoch_seconds`` and
-        ``compile_seconds`` are its share of the shared program's wall time:
+        ``compile_seconds`` are its share of the shared program's wall time
+        (training and the validation pass after each epoch, which run in one
+        compiled program; ``eval_seconds`` is None):
         that time divided by the number of real runs in the call (padding
         replicas are not counted), so the runs' seconds add up to the
         program's wall time (a diverged run counts its epochs up to then). A
@@ -311,6 +325,7 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     data = check_dataset(data)
     pad_to = check_int("pad_to", pad_to, low=1, high=64)
     check_bool("progress", progress)
+    check_bool("test", test)
     learning_rates = check_sequence("learning_rates", learning_rates,
                                     "learning rates or schedules (one per run)")
     seeds = check_sequence("seeds", seeds, "ints (one per run)")
@@ -331,7 +346,7 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     engine.start([np.stack(parts) for parts in zip(*singles)], plan.momentum)
 
     t = tf()
-    tensors = tuple(t.constant(a) for a in (data.x_train, data.y_train, data.x_test, data.y_test))
+    tensors = tuple(t.constant(a) for a in (data.x_train, data.y_train, data.x_val, data.y_val))
     rngs = [np.random.default_rng(s) for s in all_seeds]
     logs = {key: np.zeros((0, padded)) for key in HISTORY_KEYS}
     batch_loss, epoch_updates, epoch_seconds = [], [], []
@@ -364,6 +379,9 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
             bar.close()
 
     divergence = first_divergence(logs["loss"], logs["val_loss"], data.n_classes)
+    # A diverged run stopped at its divergence, but its replica trained on with the others:
+    # its test score would be of later weights, so it has none.
+    scores = engine.score(data.x_test, data.y_test) if test else None
     results = []
     for k in range(wanted):
         stop = divergence[k] or len(epoch_updates)
@@ -372,5 +390,6 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
             batch_loss=np.concatenate([b[:, k] for b in batch_loss[:stop]]),
             epoch_updates=epoch_updates[:stop], epoch_seconds=epoch_seconds[:stop],
             compile_seconds=compile_seconds / wanted, diverged_at=divergence[k],
-            jit_compile=True, trainer="replicas"))
+            test=(None, None) if scores is None or divergence[k] is not None
+            else (scores[0][k], scores[1][k]), jit_compile=True, trainer="replicas"))
     return results

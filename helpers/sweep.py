@@ -40,7 +40,7 @@ from .compile_cache import package_version
 from .pipeline import (HISTORY_KEYS, MAX_EPOCHS, MAX_SEED, MAX_UPDATES, TrainResult,
                        check_architecture, check_dataset, check_learning_rate)
 
-__all__ = ["sweep", "SweepResult", "steps_to_target", "run_key", "data_digest",
+__all__ = ["sweep", "SweepResult", "OwnRate", "steps_to_target", "run_key", "data_digest",
            "TRAINER_VERSION", "DEFAULT_CACHE_DIR"]
 
 #: Part of every cache key. Bump it when a change to the trainer changes its numbers
@@ -73,14 +73,14 @@ def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_u
 
 
 def data_digest(data):
-    """A short hash of a dataset's four arrays (values, dtypes and shapes).
+    """A short hash of a dataset's six arrays (values, dtypes and shapes).
 
     The config alone names how the data was made; if loading ever changes
     (a new scaling, another library version), the arrays change and so does
     this hash, and the cache trains again instead of reusing stale runs.
     """
     digest = hashlib.sha256()
-    for array in (data.x_train, data.y_train, data.x_test, data.y_test):
+    for array in (data.x_train, data.y_train, data.x_val, data.y_val, data.x_test, data.y_test):
         array = np.ascontiguousarray(array)
         digest.update(f"{array.dtype.str}{array.shape}".encode())
         digest.update(array.tobytes())
@@ -230,6 +230,33 @@ def _read(path, limit):
     return data.decode("utf-8")
 
 
+@dataclass(frozen=True)
+class OwnRate:
+    """A batch size's own learning rate (:meth:`SweepResult.own_rates`).
+
+    Attributes
+    ----------
+    rate : float
+        The rate with the lowest mean final validation loss over the seeds.
+    loss : float
+        That mean.
+    spread : float
+        The standard deviation of that rate's seeds.
+    band : list of float
+        The rates whose mean is within ``spread`` of ``loss``: the band of good rates.
+    bracketed : bool
+        True if the grid has a rate on each side of ``rate`` (not diverged):
+        the best is inside the grid, not at its edge. A search whose best is
+        at an edge must be widened before its answer means anything.
+    """
+
+    rate: float
+    loss: float
+    spread: float
+    band: list
+    bracketed: bool
+
+
 @dataclass(eq=False)
 class SweepResult:
     """The runs of a sweep, one per configuration, in grid order.
@@ -309,7 +336,7 @@ class SweepResult:
             fraction of seeds that diverged).
         rows, cols : str
             Configuration columns.
-        agg : {"mean", "median", "min", "max"}
+        agg : {"mean", "median", "min", "max", "std"}
         skip_diverged : bool, default False
             Aggregate only the seeds that did not diverge (a diverged run's
             last loss can be astronomically large).
@@ -321,7 +348,7 @@ class SweepResult:
         row_values, col_values : list
         """
         check_choice("value", value, HISTORY_KEYS + ("seconds", "updates", "diverged"))
-        check_choice("agg", agg, ("mean", "median", "min", "max"))
+        check_choice("agg", agg, ("mean", "median", "min", "max", "std"))
         reduce = getattr(np, agg)
         row_values, col_values = self.values(rows), self.values(cols)
         cells = {}
@@ -394,6 +421,37 @@ class SweepResult:
                 good = row >= np.nanmax(row) - within if mode == "max" else \
                     row <= np.nanmin(row) + within
             out[r] = [c for c, ok in zip(col_values, good) if ok]
+        return out
+
+    def own_rates(self, *, per="batch_size"):
+        """Each batch size's own learning rate, as the course defines it, with its band.
+
+        **A batch size's own learning rate** is the rate of the grid with the
+        lowest mean final validation loss over the seeds, after the sweep's
+        fixed number of epochs. Its **band** is every rate whose mean is within
+        the seed spread of the best: the best rate's mean plus the standard
+        deviation of its seeds. A wide band is a flat optimum: any rate in it
+        does about as well, and the single best point is partly luck.
+
+        Returns
+        -------
+        dict
+            ``per`` value -> :class:`OwnRate`, or None where every run diverged.
+        """
+        table, row_values, col_values = self._ranked("val_loss", per, "learning_rate")
+        spread, _, _ = self.grid("val_loss", rows=per, cols="learning_rate", agg="std")
+        out = {}
+        for r, row, spreads in zip(row_values, table, spread):
+            if np.isnan(row).all():
+                out[r] = None
+                continue
+            i = int(np.nanargmin(row))
+            with np.errstate(invalid="ignore"):
+                good = row <= row[i] + spreads[i]
+            out[r] = OwnRate(rate=col_values[i], loss=float(row[i]), spread=float(spreads[i]),
+                             band=[c for c, ok in zip(col_values, good) if ok],
+                             bracketed=0 < i < len(col_values) - 1
+                             and np.isfinite(row[[i - 1, i + 1]]).all())
         return out
 
     def steps_to_target(self, target, *, key="val_loss"):

@@ -7,7 +7,7 @@ from .plots import _labels, _results
 __all__ = ["ResultsTable", "results_table"]
 
 COLUMNS = ("run", "batch size", "learning rate", "updates / epoch", "updates",
-           "train acc", "test acc", "test-loss jitter", "train seconds")
+           "train acc", "val acc", "val-loss jitter", "training seconds", "test acc")
 
 
 class ResultsTable:
@@ -21,10 +21,13 @@ class ResultsTable:
 
     def __init__(self, rows):
         self.rows = rows
+        # The test split is scored only for chosen settings: its column shows when every run has it.
+        self.columns = tuple(c for c in COLUMNS
+                             if c != "test acc" or all(r[c] is not None for r in rows))
 
     def _cells(self, row):
         out = []
-        for column in COLUMNS:
+        for column in self.columns:
             value = row[column]
             if isinstance(value, float):
                 value = f"{value:.3f}" if column != "learning rate" else f"{value:g}"
@@ -32,8 +35,8 @@ class ResultsTable:
         return out
 
     def __str__(self):
-        table = [list(COLUMNS)] + [self._cells(r) for r in self.rows]
-        widths = [max(len(line[i]) for line in table) for i in range(len(COLUMNS))]
+        table = [list(self.columns)] + [self._cells(r) for r in self.rows]
+        widths = [max(len(line[i]) for line in table) for i in range(len(self.columns))]
         lines = ["  ".join(cell.rjust(w) if i else cell.ljust(w)
                            for i, (cell, w) in enumerate(zip(line, widths))) for line in table]
         lines.insert(1, "  ".join("-" * w for w in widths))
@@ -42,7 +45,7 @@ class ResultsTable:
     __repr__ = __str__
 
     def _repr_html_(self):
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in COLUMNS)
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
         body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(r))
                        + "</tr>" for r in self.rows)
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -78,8 +81,9 @@ def results_table(results, *, labels=None):
             "updates / epoch": per_epoch if isinstance(per_epoch, int) else "varies",
             "updates": int(result.updates[-1]),
             "train acc": result.final("accuracy"),
-            "test acc": result.final("val_accuracy"),
-            "test-loss jitter": result.jitter("val_loss"),
-            "train seconds": result.seconds,
+            "val acc": result.final("val_accuracy"),
+            "val-loss jitter": result.jitter("val_loss"),
+            "training seconds": result.seconds,
+            "test acc": result.test_accuracy,
         })
     return ResultsTable(rows)

@@ -71,6 +71,7 @@ def _tiled(data, n):
     reps = -(-n // data.n_train)
     return Dataset(x_train=np.tile(data.x_train, (reps, 1))[:n],
                    y_train=np.tile(data.y_train, reps)[:n], x_test=data.x_test, y_test=data.y_test,
+                   x_val=data.x_val, y_val=data.y_val,
                    name=f"{data.name} x{reps}", n_classes=data.n_classes,
                    config=dict(data.config, tiled_to=n))
 
@@ -85,8 +86,9 @@ def measure_step_costs(data, batch_sizes, *, min_updates=64, fit_updates=40, see
       update's end to the next, all of Keras's work per step included;
     - ``helpers.train``: the second of two epochs of at least ``min_updates``
       updates (the training set repeated for the large batch sizes, so that
-      the epoch's bookkeeping and test evaluation are shared by many
-      updates), divided by its updates.
+      the epoch's bookkeeping is shared by many updates), divided by its
+      updates; the validation pass after the epoch is timed apart and not
+      counted.
 
     The model is the course's MLP (:func:`helpers.build_mlp`), trained with
     SGD at learning rate 0.001 (the rate does not change the cost).

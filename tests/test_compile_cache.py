@@ -62,7 +62,7 @@ def test_a_run_from_the_cache_gives_the_history_of_a_fresh_compile(tmp_path):
     folder = Path(fresh["folder"])
     assert folder.is_relative_to(tmp_path / "cache" / "batch-size-course" / "xla")
     stored = _programs(folder)
-    assert len(stored) == 3   # batch 1, batch 32, the replicas at batch 16
+    assert len(stored) == 4   # batch 1, batch 32, the validation pass, the replicas at batch 16
     assert all((folder / f"{name}.sha256").is_file() for name in stored)
 
     # Another process, the other order (as after a cached sweep): every program is loaded.

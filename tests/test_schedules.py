@@ -61,8 +61,8 @@ def keras_model(data, seed):
 
 def fit(model, data, **kwargs):
     return model.fit(data.x_train, data.y_train, shuffle=False, verbose=0,
-                     validation_data=(data.x_test, data.y_test),
-                     validation_batch_size=data.n_test, **kwargs).history
+                     validation_data=(data.x_val, data.y_val),
+                     validation_batch_size=data.n_val, **kwargs).history
 
 
 def assert_same_run(history, model, result):

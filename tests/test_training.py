@@ -16,8 +16,8 @@ def fit_history(data, *, batch_size, epochs, seed, jit_compile, learning_rate=0.
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   jit_compile=jit_compile)
     history = model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs,
-                        shuffle=False, verbose=0, validation_data=(data.x_test, data.y_test),
-                        validation_batch_size=data.n_test).history
+                        shuffle=False, verbose=0, validation_data=(data.x_val, data.y_val),
+                        validation_batch_size=data.n_val).history
     return history, model.get_weights()
 
 
