@@ -4,9 +4,9 @@
 ``model.train_step`` (forward pass, Keras loss, Keras SGD update, Keras
 metrics; only the momentum is read from a variable, so that a new momentum
 needs no new compile) once per batch, then ``model.test_step`` on the validation
-split at the end of every epoch (timed apart from the training). The test split is
-scored once, after the last epoch, only when asked (``test=True``). What changes is the plumbing: all steps of an epoch run
-inside one ``tf.function`` (XLA-compiled by default), looping with
+split at the end of every epoch (timed apart from the training). The test split
+is scored once, after the last epoch, only when asked (``test=True``). What
+changes is the plumbing: all steps of an epoch run inside one ``tf.function`` (XLA-compiled by default), looping with
 ``tf.range`` instead of a Python loop, so a batch-1 epoch of 800 updates
 costs milliseconds instead of a second. Compiled programs are kept and reused
 across runs of the same architecture, so a sweep compiles once per batch size.
