@@ -39,7 +39,7 @@ __all__ = ["HISTORY_KEYS", "TrainResult", "RunPlan", "plan_runs", "check_dataset
            "one_at_a_time", "MAX_UPDATES", "MAX_EPOCHS"]
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
-#: Epochs in the running median that :meth:`TrainResult.jitter` measures noise against.
+#: Epochs over which :meth:`TrainResult.jitter` smooths a curve into its trend.
 JITTER_WINDOW = 9
 MAX_EPOCHS = 100_000
 #: Most per-update losses one call may record (all runs together): 20 million
@@ -128,24 +128,28 @@ class TrainResult:
         return f"{_label_part('batch', c['batch_size'])}, {_label_part('lr', c['learning_rate'])}"
 
     def jitter(self, key="val_loss", *, window=JITTER_WINDOW):
-        """How far ``history[key]`` strays from its own trend: the noise of a curve.
+        """How far ``history[key]`` strays from its own trend, once training has settled.
 
-        The trend is the running median over ``window`` epochs (centred; the
-        ends repeat the first and last values); the jitter is the mean absolute
-        distance of the curve from it. A curve that only falls (or only rises)
-        equals its running median, so a smooth descent, however steep, has a
-        jitter of 0; a curve that zigzags around its trend has a large one.
-        It is how the course puts a number on "this curve is noisier".
+        The trend is the curve smoothed over ``window`` epochs (a local
+        quadratic fit, Savitzky-Golay); the jitter is the mean absolute
+        distance of the curve from it over the second half of the run. A
+        smooth curve follows its trend, so a smooth descent, however steep,
+        has a jitter near 0; a curve that jumps up and down from epoch to
+        epoch has a large one. It is how the course puts a number on "this
+        curve is noisier".
         """
-        from scipy.ndimage import median_filter
+        from scipy.signal import savgol_filter
 
         if key not in self.history:
             raise KeyError(f"key must be one of {sorted(self.history)}, got {key!r}")
-        window = check_int("window", window, low=1)
+        window = check_int("window", window, low=3)
         values = np.asarray(self.history[key], dtype=float)
         size = min(window, len(values) - (len(values) % 2 == 0))   # odd, at most the length
-        trend = median_filter(values, size=max(size, 1), mode="nearest")
-        return float(np.mean(np.abs(values - trend)))
+        if size < 3:
+            return 0.0
+        trend = savgol_filter(values, size, polyorder=2, mode="interp")
+        half = len(values) // 2
+        return float(np.mean(np.abs(values - trend)[half:]))
 
     def final(self, key):
         """The last recorded value of ``history[key]``."""

@@ -18,8 +18,8 @@ def blobs():
 
 @pytest.fixture(scope="session")
 def small_blobs():
-    """A small 3-class problem: 60 train / 40 test."""
-    return helpers.load_blobs(n_samples=100, train_size=60)
+    """A small 3-class problem: 60 train / 30 validation / 40 test."""
+    return helpers.load_blobs(n_samples=100, train_size=60, validation_size=30)
 
 
 @pytest.fixture(scope="session")

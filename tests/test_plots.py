@@ -134,9 +134,10 @@ def test_batch_loss_shows_the_first_epochs_only(runs):
     assert len(ax.lines[0].get_xdata()) == 60 and ax.lines[0].get_xdata()[-1] == pytest.approx(1.0)
 
 
-def test_curves_can_draw_the_test_curve_alone(runs):
+def test_curves_can_draw_the_validation_curve_alone(runs):
     ax = helpers.plot_curves(runs[:2], train=False)
-    assert [line.get_label() for line in ax.lines] == ["batch 1, lr 0.01 test", "batch 60, lr 0.01 test"]
+    assert [line.get_label() for line in ax.lines] == ["batch 1, lr 0.01 validation",
+                                                        "batch 60, lr 0.01 validation"]
 
 
 def test_divergence_is_marked(small_blobs):
@@ -194,11 +195,11 @@ def test_spread_colours_each_group_by_its_batch_size_and_can_be_overridden(runs)
         helpers.plot_curves(runs[0], colors=["nope"])
 
 
-def test_spread_can_draw_train_and_test_against_updates(runs):
+def test_spread_can_draw_train_and_validation_against_updates(runs):
     ax = helpers.plot_spread({"b1": [runs[0], runs[2]]}, train=True, x="update")
     assert [line.get_linestyle() for line in ax.lines] == ["-", "--"]
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), runs[0].updates)
-    assert ax.get_ylabel() == "train (solid) and test (dashed) accuracy"
+    assert ax.get_ylabel() == "train (solid) and validation (dashed) accuracy"
 
 
 def test_log_axes_say_so(runs):
@@ -233,8 +234,8 @@ def test_batch_loss_next_to_a_diverged_run_is_capped(runs, diverged):
 
 def test_decision_regions_of_a_run(small_blobs, runs):
     ax = helpers.plot_decision_regions(runs[1], small_blobs)
-    assert ax.get_title().startswith("batch 60, lr 0.01: test accuracy")
-    assert len(ax.collections) >= 1 + 2 * small_blobs.n_classes   # regions + train/test points
+    assert ax.get_title().startswith("batch 60, lr 0.01: validation accuracy")
+    assert len(ax.collections) >= 1 + 2 * small_blobs.n_classes   # regions + train/validation points
     with pytest.raises(ValueError, match="must carry its trained model"):
         helpers.plot_decision_regions(helpers.TrainResult.from_dict(runs[1].to_dict()), small_blobs)
     with pytest.raises(ValueError, match="data must have 2 features to draw decision regions, got 64"):
