@@ -101,7 +101,9 @@ def test_a_given_model_of_another_architecture_compiles_once(tiny):
     first = helpers.train(tiny, model=model, batch_size=6, epochs=2, learning_rate=0.05)
     second = helpers.train(tiny, model=model, batch_size=6, epochs=2, learning_rate=0.05)
     assert first.compile_seconds > 0 and second.compile_seconds == 0
-    assert second.history["loss"][0] < first.history["loss"][0]     # it went on training
+    # It went on training from where the first run stopped: restarted from the same weights,
+    # with the same seed's shuffles, its first epoch would repeat the first run's bit for bit.
+    assert second.history["loss"][0] != first.history["loss"][0]
     # Compiled again by its owner, it gets a new engine rather than a stale one.
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     third = helpers.train(tiny, model=model, batch_size=6, epochs=1, learning_rate=0.05)
