@@ -176,9 +176,15 @@ def program_key(data, *, batch_size, hidden_units=32, activation="relu", jit_com
 
 
 def is_compiled(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
-    """Whether a run of this shape would find its epoch program compiled (no wait)."""
+    """Whether a run of this shape would find its programs compiled (no wait).
+
+    A run needs two: its epoch program (one per batch size) and the validation
+    pass (one per size of the validation split, shared by every batch size).
+    """
+    engine_key = _engine_key(data.n_features, data.n_classes, hidden_units, activation, jit_compile)
     return program_key(data, batch_size=batch_size, hidden_units=hidden_units,
-                       activation=activation, jit_compile=jit_compile) in PROGRAMS
+                       activation=activation, jit_compile=jit_compile) in PROGRAMS \
+        and _Engine.evaluation_key(engine_key, data.n_val) in PROGRAMS
 
 
 def _course_engine(data, hidden_units, activation, jit_compile):

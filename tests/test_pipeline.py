@@ -75,7 +75,9 @@ def test_program_key_is_the_key_the_engine_files_its_program_under(tiny):
     before = set(pipeline.PROGRAMS.keys())
     assert not is_compiled(tiny, batch_size=4)
     helpers.train(tiny, batch_size=4, epochs=1, learning_rate=0.01)
-    assert set(pipeline.PROGRAMS.keys()) - before == {program_key(tiny, batch_size=4)}
+    evaluation = helpers.training._Engine.evaluation_key(program_key(tiny, batch_size=4)[0], tiny.n_val)
+    assert set(pipeline.PROGRAMS.keys()) - before <= {program_key(tiny, batch_size=4), evaluation}
+    assert {program_key(tiny, batch_size=4), evaluation} <= set(pipeline.PROGRAMS.keys())
     assert is_compiled(tiny, batch_size=4) and not is_compiled(tiny, batch_size=5)
     assert not is_compiled(tiny, batch_size=4, jit_compile=False)
 
