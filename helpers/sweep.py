@@ -450,8 +450,8 @@ class SweepResult:
                 good = row <= row[i] + spreads[i]
             out[r] = OwnRate(rate=col_values[i], loss=float(row[i]), spread=float(spreads[i]),
                              band=[c for c, ok in zip(col_values, good) if ok],
-                             bracketed=0 < i < len(col_values) - 1
-                             and np.isfinite(row[[i - 1, i + 1]]).all())
+                             bracketed=bool(0 < i < len(col_values) - 1
+                                            and np.isfinite(row[[i - 1, i + 1]]).all()))
         return out
 
     def steps_to_target(self, target, *, key="val_loss"):

@@ -414,3 +414,34 @@ def test_warnings_point_at_the_callers_line(small_blobs, tmp_path, monkeypatch):
         with pytest.raises(KeyboardInterrupt):
             helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
     assert caught[0].filename == __file__
+
+
+# --- the course's one definition of a batch size's own learning rate -----------
+
+def test_own_rates_pick_the_lowest_mean_validation_loss_with_its_band(small_blobs):
+    grid = helpers.sweep(small_blobs, batch_sizes=[10, 60], learning_rates=[0.003, 0.03, 0.3, 3.0],
+                         seeds=[0, 1, 2], epochs=8, cache_dir=None, progress=False)
+    own = grid.own_rates()
+    for b in (10, 60):
+        means, _, rates = grid.grid("val_loss", agg="mean")
+        row = means[grid.values("batch_size").index(b)]
+        finite = np.where(np.isfinite(row), row, np.inf)
+        assert own[b].rate == rates[int(np.argmin(finite))]
+        assert own[b].loss == pytest.approx(np.min(finite))
+        losses = [r.history["val_loss"][-1] for r in grid.select(batch_size=b, learning_rate=own[b].rate)]
+        assert own[b].spread == pytest.approx(np.std(losses))
+        # The band: every rate whose mean is within one seed spread of the best, the best included.
+        assert own[b].band == [r for r, m in zip(rates, row) if m <= own[b].loss + own[b].spread]
+        assert own[b].rate in own[b].band
+        index = rates.index(own[b].rate)
+        assert own[b].bracketed == (0 < index < len(rates) - 1 and np.isfinite(row[[index - 1, index + 1]]).all())
+    # A grid cut at its best rate is not bracketed: the search must be widened.
+    edge = helpers.sweep(small_blobs, batch_sizes=[10], learning_rates=[0.003, own[10].rate], seeds=[0, 1, 2],
+                         epochs=8, cache_dir=None, progress=False).own_rates()[10]
+    assert not edge.bracketed
+
+
+def test_own_rates_of_a_batch_size_whose_every_run_diverged_is_none(small_blobs):
+    grid = helpers.sweep(small_blobs, batch_sizes=[10], learning_rates=[500.0], seeds=[0], epochs=3,
+                         cache_dir=None, progress=False)
+    assert grid.own_rates() == {10: None}

@@ -201,3 +201,31 @@ def test_architecture_arguments_are_refused_together_with_a_model(small_blobs, n
     with pytest.raises(ValueError, match=rf"{name} has no effect with model=.*got {name}={value!r}"):
         helpers.train(small_blobs, model=model, batch_size=20, epochs=1, learning_rate=0.01,
                       **{name: value})
+
+
+def test_the_test_split_is_scored_once_only_when_asked(small_blobs):
+    plain = helpers.train(small_blobs, batch_size=10, epochs=3, learning_rate=0.05, seed=3)
+    assert plain.test_loss is None and plain.test_accuracy is None
+    scored = helpers.train(small_blobs, batch_size=10, epochs=3, learning_rate=0.05, seed=3, test=True)
+    assert scored.history == plain.history                 # scoring the test split trains nothing
+    probs = scored.model(small_blobs.x_test, training=False)
+    expected = keras().losses.sparse_categorical_crossentropy(small_blobs.y_test, probs).numpy().mean()
+    assert scored.test_loss == pytest.approx(expected, rel=1e-5)
+    assert scored.test_accuracy == pytest.approx(np.mean(np.argmax(probs, 1) == small_blobs.y_test))
+    # The sweeps' engine gives each run the same score.
+    replicas = helpers.train_replicas(small_blobs, batch_size=10, epochs=3, learning_rates=[0.05, 0.05],
+                                      seeds=[3, 4], test=True)
+    assert replicas[0].test_loss == pytest.approx(scored.test_loss, abs=1e-5)
+    assert replicas[0].test_accuracy == pytest.approx(scored.test_accuracy)
+    assert replicas[1].test_loss != replicas[0].test_loss
+    assert helpers.TrainResult.from_dict(scored.to_dict()).test_loss == scored.test_loss
+    with pytest.raises(TypeError, match="test must be True or False, got 'yes'"):
+        helpers.train(small_blobs, batch_size=10, epochs=1, learning_rate=0.05, test="yes")
+
+
+def test_seconds_are_training_and_the_validation_pass_is_timed_apart(small_blobs):
+    run = helpers.train(small_blobs, batch_size=10, epochs=3, learning_rate=0.05)
+    assert run.seconds == pytest.approx(run.epoch_seconds.sum()) and run.seconds > 0
+    assert run.eval_seconds > 0
+    replicas = helpers.train_replicas(small_blobs, batch_size=10, epochs=3, learning_rates=[0.05], seeds=[0])
+    assert replicas[0].eval_seconds is None                # part of the shared program's seconds
