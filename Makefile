@@ -18,6 +18,9 @@
 #   make student     write student/: the notebooks with exercise solutions removed
 #                    (badges pointing at a student repository: make student REPO=... [BRANCH=...])
 #   make test-student run every student copy whole (make test runs the parts that differ)
+#   make test-isa    run the tests of the lessons' claims (and the quiz's) with XLA compiling for
+#                    another CPU: ISA=SSE4_2 (default), AVX, AVX2 or AVX512 (XLA_FLAGS'
+#                    --xla_cpu_max_isa; a learner's laptop may pick other instructions than yours)
 #   make test-colab  run lessons 01, 06 and 07 under Colab's versions (builds .venv-colab)
 #   make test-binder build Binder's environment in a fresh .venv-binder and serve the course
 
@@ -44,7 +47,7 @@ $(error PORT must be a port number like 8888, got '$(PORT)')
 endif
 endif
 
-.PHONY: lab app test notebooks benchmarks pins venv clean badges student test-student test-colab test-binder
+.PHONY: lab app test notebooks benchmarks pins venv clean badges student test-student test-isa test-colab test-binder
 
 venv: $(STAMP)
 
@@ -85,6 +88,16 @@ student: $(STAMP)
 
 test-student: $(STAMP)
 	STUDENT_FULL_RUN=1 $(PY) -m pytest tests/test_student.py
+
+ISA ?= SSE4_2
+ifneq ($(filter test-isa,$(MAKECMDGOALS)),)
+ifeq ($(filter SSE4_2 AVX AVX2 AVX512,$(ISA)),)
+$(error ISA must be one of SSE4_2 AVX AVX2 AVX512, got '$(ISA)')
+endif
+endif
+
+test-isa: $(STAMP)
+	XLA_FLAGS="$(strip $(XLA_FLAGS) --xla_cpu_max_isa=$(ISA))" $(PY) -m pytest tests/test_lesson_0*.py tests/test_quiz.py
 
 test-colab: $(STAMP)
 	$(PY) tools/colab_env.py
