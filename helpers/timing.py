@@ -51,6 +51,19 @@ class StepCosts:
         return "\n".join(lines)
 
 
+#: Epochs of :func:`helpers.train` per batch size in :func:`measure_step_costs`; the first compiles.
+TRAIN_EPOCHS = 4
+
+
+def seconds_per_step(ends):
+    """The median time between consecutive step ends, leaving out the first step (it traces).
+
+    The median, not the mean: on a busy machine a few steps wait for the
+    processor, and the mean would count those pauses as the cost of a step.
+    """
+    return float(np.median(np.diff(np.asarray(ends, dtype=float))[1:]))
+
+
 def _step_timer():
     """A Keras callback that keeps the time from each batch's end to the next one's."""
     k = keras()
@@ -82,13 +95,14 @@ def measure_step_costs(data, batch_sizes, *, min_updates=64, fit_updates=40, see
     Neither count includes tracing and compiling, which happen once:
 
     - ``model.fit``: one epoch of ``fit_updates`` updates (the training set
-      repeated as needed), without validation data; the mean time from one
-      update's end to the next, all of Keras's work per step included;
-    - ``helpers.train``: the second of two epochs of at least ``min_updates``
-      updates (the training set repeated for the large batch sizes, so that
-      the epoch's bookkeeping is shared by many updates), divided by its
-      updates; the validation pass after the epoch is timed apart and not
-      counted.
+      repeated as needed), without validation data; the median time from one
+      update's end to the next, all of Keras's work per step included (the
+      median, so that a pause of a busy machine does not count);
+    - ``helpers.train``: the fastest of the epochs after the first of
+      ``TRAIN_EPOCHS`` epochs of at least ``min_updates`` updates each (the
+      training set repeated for the large batch sizes, so that the epoch's
+      bookkeeping is shared by many updates), divided by its updates; the
+      validation pass after each epoch is timed apart and not counted.
 
     The model is the course's MLP (:func:`helpers.build_mlp`), trained with
     SGD at learning rate 0.001 (the rate does not change the cost).
@@ -140,10 +154,10 @@ def measure_step_costs(data, batch_sizes, *, min_updates=64, fit_updates=40, see
             model.fit(steps.x_train, steps.y_train, batch_size=b, epochs=1, shuffle=False,
                       verbose=0, callbacks=[timer])
         compile_cache.seal()
-        fit.append(float(np.mean(np.diff(timer.ends)[1:])))  # the first step traces
+        fit.append(seconds_per_step(timer.ends))
 
         tiled = _tiled(data, max(data.n_train, min_updates * b))
-        run = train(tiled, batch_size=b, epochs=2, learning_rate=0.001, seed=seed)
-        compiled.append(run.epoch_seconds[-1] / run.epoch_updates[-1])
+        run = train(tiled, batch_size=b, epochs=TRAIN_EPOCHS, learning_rate=0.001, seed=seed)
+        compiled.append(min(np.asarray(run.epoch_seconds[1:]) / np.asarray(run.epoch_updates[1:])))
     return StepCosts(batch_sizes=batch_sizes,
                      seconds_per_update={"model.fit": np.array(fit), "helpers.train": np.array(compiled)})

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from helpers.timing import StepCosts, measure_step_costs
+from helpers.timing import StepCosts, measure_step_costs, seconds_per_step
 
 
 def test_both_ways_are_measured_at_every_batch_size(small_blobs):
@@ -24,3 +24,8 @@ def test_both_ways_are_measured_at_every_batch_size(small_blobs):
 def test_bad_batch_sizes_are_named(small_blobs, batch_sizes, error, pattern):
     with pytest.raises(error, match=pattern):
         measure_step_costs(small_blobs, batch_sizes)
+
+
+def test_a_pause_of_a_busy_machine_does_not_count_as_the_cost_of_a_step():
+    ends = np.cumsum([5.0, 1.0, 1.0, 1.0, 40.0, 1.0, 1.0])   # the first step traces; one step waited
+    assert seconds_per_step(ends) == 1.0
