@@ -1,11 +1,12 @@
 # The course's commands. Each target installs what it needs into .venv first.
 #   make lab         open the course in JupyterLab (as root too: adds --allow-root), with
 #                    overrides as make variables:
-#                      PORT=8890         the port (default 8888; JupyterLab tries the next
-#                                        ones if it is taken)
+#                      PORT=8890         the port, 1-65535 (default 8888; JupyterLab tries
+#                                        the next ones if it is taken)
 #                      IP=0.0.0.0        the address to listen on (default localhost; 0.0.0.0
 #                                        to reach it from outside a container)
-#                      NO_BROWSER=1      do not open a browser (e.g. on a server, in Docker)
+#                      NO_BROWSER=1      do not open a browser (e.g. on a server, in Docker);
+#                                        1/yes/true/on, or 0/no/false/off (the default)
 #                      LAB_ARGS="..."    any other JupyterLab options, passed on as they are
 #                    e.g. make lab PORT=8890 IP=0.0.0.0 NO_BROWSER=1
 #   make app         serve the explorer as a page of its own (Voilà), apps/explorer.ipynb
@@ -36,14 +37,31 @@ NO_BROWSER ?=
 LAB_ARGS ?=
 # JupyterLab refuses to start as root (Docker, WSL, cloud shells) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+# The spellings of yes and no that NO_BROWSER takes.
+_YES := 1 y yes true on Y Yes YES True TRUE On ON
+_NO := 0 n no false off N No NO False FALSE Off OFF
 LAB_COMMAND := $(VENV)/bin/jupyter lab notebooks/ --port=$(PORT) --ip=$(IP) \
-	$(if $(filter-out 0,$(NO_BROWSER)),--no-browser) $(ALLOW_ROOT) $(LAB_ARGS)
+	$(if $(filter $(_YES),$(NO_BROWSER)),--no-browser) $(ALLOW_ROOT) $(LAB_ARGS)
 
-# A bad PORT is reported before anything is installed.
+# A bad PORT or NO_BROWSER is reported before anything is installed.
 _digits = $(subst 0,,$(subst 1,,$(subst 2,,$(subst 3,,$(subst 4,,$(subst 5,,$(subst 6,,$(subst 7,,$(subst 8,,$(subst 9,,$(1)))))))))))
+_spaced = $(subst 0,0 ,$(subst 1,1 ,$(subst 2,2 ,$(subst 3,3 ,$(subst 4,4 ,$(subst 5,5 ,$(subst 6,6 ,$(subst 7,7 ,$(subst 8,8 ,$(subst 9,9 ,$(1)))))))))))
+_PORT_ERROR := PORT must be a port number in 1-65535 like 8888, got '$(PORT)'
 ifneq ($(filter lab,$(MAKECMDGOALS)),)
 ifneq ($(words $(PORT))$(call _digits,$(PORT)),1)
-$(error PORT must be a port number like 8888, got '$(PORT)')
+$(error $(_PORT_ERROR))
+endif
+# Digits only from here on, so the shell sees a number; no leading 0, at most 5 digits.
+ifneq ($(filter 0%,$(PORT))$(word 6,$(call _spaced,$(PORT))),)
+$(error $(_PORT_ERROR))
+endif
+ifneq ($(shell test $(PORT) -le 65535 && echo ok),ok)
+$(error $(_PORT_ERROR))
+endif
+ifneq ($(words $(NO_BROWSER)),0)
+ifneq ($(words $(NO_BROWSER))$(filter $(_YES) $(_NO),$(NO_BROWSER)),1$(NO_BROWSER))
+$(error NO_BROWSER must be 1 (do not open a browser) or 0, got '$(NO_BROWSER)')
+endif
 endif
 endif
 

@@ -11,7 +11,7 @@ import sys
 import warnings
 
 __all__ = ["check_int", "check_float", "check_choice", "check_bool", "check_str", "check_sequence",
-           "warn"]
+           "check_numbers", "warn"]
 
 
 def _range_text(low, high, *, low_open=False, high_open=False):
@@ -89,6 +89,24 @@ def check_sequence(name, values, what):
     if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be a sequence of {what}, got {values!r}")
     return list(values)
+
+
+def check_numbers(name, values):
+    """Return ``values`` as a 1-D float array if it is a flat sequence of numbers.
+
+    A str, a scalar or a list of words is refused naming ``name``, not with
+    NumPy's "could not convert string to float".
+    """
+    import numpy as np
+
+    values = check_sequence(name, values, "numbers")
+    try:
+        array = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a sequence of numbers, got {values!r}") from None
+    if array.ndim != 1:
+        raise ValueError(f"{name} must be a flat sequence of numbers, got shape {array.shape}")
+    return array
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__))

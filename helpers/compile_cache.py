@@ -18,11 +18,21 @@ turns that on before TensorFlow is imported, in a per-user cache folder:
   own is kept (the flag is appended), and one that already names a persistent
   cache folder is left alone.
 - The three most recently used key folders are kept, older ones deleted.
-- Every stored program gets a SHA-256 sidecar once it is written. At start-up
-  a program whose bytes no longer match is deleted with a warning naming the
-  file, and compiled again when needed; one without a sidecar (its kernel
-  stopped before sealing it) is deleted quietly. A damaged file never reaches
-  TensorFlow, which would fail the compilation instead of redoing it.
+  Nothing is deleted at import: the clean-up runs before the process's
+  first compile (:func:`before_compile`).
+- Before every compile the folder is checked, because TensorFlow fails a
+  compilation (for the rest of the process) on a stored program it cannot
+  read, and blocks forever on a named pipe: anything at a program's path that
+  is not a plain file (a folder, a pipe, a link to ``/dev/zero``) is removed
+  without being opened; a plain file must be a whole TensorFlow cache entry
+  whose own key matches its file name (so two swapped programs, a truncated
+  one or random bytes are caught) and, once sealed, match its SHA-256 sidecar.
+  A bad one is deleted with a warning naming the file, and compiled again.
+  A file that is still being written by another process (fresh, no sidecar)
+  is left to it; two processes compiling the same program at once agree.
+- The cache stays off, with one warning, when its folder cannot be written
+  or its disk has less than 64 MB free; a disk that fills up later turns it
+  off at the next compile (new programs are then not kept).
 
 TensorFlow names a traced program by a process-wide counter, and the stored
 programs are looked up by that name, so a program traced after a different
@@ -37,6 +47,7 @@ import hashlib
 import os
 import platform
 import shutil
+import stat
 import sys
 import threading
 import time
@@ -44,7 +55,8 @@ import warnings
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["configure", "folder", "cache_key", "check", "seal", "stable_names", "SWITCH"]
+__all__ = ["configure", "folder", "cache_key", "check", "seal", "stable_names", "before_compile",
+           "SWITCH"]
 
 #: The environment variable that turns the cache off (``0``) or on (``1``, the default).
 SWITCH = "BATCH_SIZE_COURSE_XLA_CACHE"
@@ -57,10 +69,17 @@ _TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos",
                              "tf-nightly", "tf-nightly-cpu")
 _SIDECAR = ".sha256"
 _STALE_TEMPORARY_SECONDS = 3600
+#: An unsealed program older than this was left by a process that stopped (not being written).
+_WRITING_SECONDS = 120
+#: Free disk space below which the cache stays off (one program is about 0.4 MB).
+_MIN_FREE = 64 * 2**20
+#: A stored program larger than this is not one of the course's (they are well under 10 MB).
+_MAX_PROGRAM = 512 * 2**20
 _SLOT = 2**20
 #: Key folders kept (the current one included): e.g. two environments used in turn.
 _KEEP = 3
-_state = {"configured": False, "folder": None}
+_state = {"configured": False, "folder": None, "prepared": False, "full": False}
+_verified = {}   # path -> (inode, size, mtime) of a file checked whole and sealed
 
 
 def folder():
@@ -129,7 +148,11 @@ def _switch():
 
 
 def _entries(path):
-    return sorted(p for p in path.glob("*.pb") if p.is_file())
+    """The paths named like stored programs, whatever they are (never opened here)."""
+    try:
+        return sorted(p for p in path.iterdir() if p.name.endswith(".pb"))
+    except OSError:
+        return []
 
 
 def _digest(path):
@@ -137,37 +160,150 @@ def _digest(path):
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
+def _varint(data, at):
+    value, shift = 0, 0
+    while True:
+        if at >= len(data) or shift > 63:
+            raise ValueError("a number runs past the end")
+        byte = data[at]
+        value |= (byte & 0x7F) << shift
+        at, shift = at + 1, shift + 7
+        if not byte & 0x80:
+            return value, at
+
+
+def _fields(data):
+    """The top-level (number, value) fields of a protobuf message; ValueError if it is not whole."""
+    at, out = 0, []
+    while at < len(data):
+        tag, at = _varint(data, at)
+        number, kind = tag >> 3, tag & 7
+        if kind == 0:
+            value, at = _varint(data, at)
+        elif kind == 2:
+            length, at = _varint(data, at)
+            if at + length > len(data):
+                raise ValueError("a field runs past the end (cut short?)")
+            value, at = data[at:at + length], at + length
+        else:
+            raise ValueError(f"field {number} has wire type {kind}, which a cache entry never uses")
+        out.append((number, value))
+    return out
+
+
+def _entry_problem(path, data):
+    """Why ``data`` is not TensorFlow's cache entry for ``path``'s name, or None.
+
+    TensorFlow's ``XlaSerializedCacheEntry``: 1 the key (1 signature
+    fingerprint, 2 cluster fingerprint, 3 device type, 4 prefix), 2 the HLO
+    module, 3 the compiled executable. The file name is
+    ``<prefix>__<signature>__<cluster>__<device>.pb``, so a file that holds
+    another program's entry is caught by its key.
+    """
+    try:
+        fields = dict(_fields(data))
+        key = dict(_fields(fields[1]))
+        name = "__".join(([key[4].decode()] if key.get(4) else []) +
+                         [str(key[1]), str(key[2]), key[3].decode()]) + ".pb"
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as error:
+        return f"it is not a TensorFlow cache entry ({error})"
+    if name != path.name:
+        return f"it holds the entry of another program ({name})"
+    if not fields.get(2) or not fields.get(3):
+        return "its compiled program or its HLO module is missing"
+    return None
+
+
+def _remove(entry):
+    """Remove what sits at ``entry`` without opening it (a folder with what it holds)."""
+    if entry.is_dir() and not entry.is_symlink():
+        shutil.rmtree(entry, ignore_errors=True)
+    else:
+        entry.unlink(missing_ok=True)
+
+
+def _check_entry(entry, now):
+    """Check one path named like a program; return a reason to delete it, "" to keep it."""
+    info = entry.lstat()
+    if not stat.S_ISREG(info.st_mode):
+        kind = ("a folder" if stat.S_ISDIR(info.st_mode) else "a named pipe" if stat.S_ISFIFO(info.st_mode)
+                else "a link" if stat.S_ISLNK(info.st_mode) else "a special file")
+        return f"it is {kind}, not a file"
+    stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
+    if _verified.get(entry) == stamp:
+        return ""
+    sidecar = entry.with_name(entry.name + _SIDECAR)
+    try:
+        expected = sidecar.read_text().strip()
+    except OSError:
+        expected = None
+    if info.st_size > _MAX_PROGRAM:
+        return f"it holds {info.st_size:,} bytes, more than a program of the course"
+    data = entry.read_bytes()
+    problem = _entry_problem(entry, data)
+    if problem is not None:
+        if expected is None and now - info.st_mtime < _WRITING_SECONDS:
+            return ""   # another process is writing it: left to that process
+        return problem if expected is not None else "unsealed"
+    digest = hashlib.sha256(data).hexdigest()
+    if expected is not None and digest != expected:
+        return "its bytes no longer match its SHA-256 sidecar"
+    if expected is None:
+        # Only a whole entry is sealed: a process that sealed another's half-written
+        # file would make the finished one look damaged.
+        _write_sidecar(sidecar, digest)
+    if (entry.lstat().st_ino, entry.lstat().st_size, entry.lstat().st_mtime_ns) == stamp:
+        _verified[entry] = stamp
+    return ""
+
+
+def _write_sidecar(sidecar, digest):
+    temporary = sidecar.with_name(f"{sidecar.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(digest)
+        os.replace(temporary, sidecar)
+    except OSError:
+        temporary.unlink(missing_ok=True)   # a full disk leaves no temporary file behind
+
+
 def check(path):
     """Delete the stored programs of ``path`` that cannot be trusted; return how many.
 
-    A program whose SHA-256 no longer matches its sidecar is deleted with a
-    warning that names the file; one without a sidecar is deleted quietly;
-    so are leftover temporary files older than an hour.
+    Anything at a program's path that is not a plain file is removed without
+    being opened; a plain file that is not TensorFlow's entry for its name,
+    or whose bytes no longer match its sidecar, is deleted with a warning that
+    names the file. An unsealed whole entry is sealed; an unsealed partial
+    one is left to the process writing it, or deleted quietly once it is
+    old. Leftover temporary files older than an hour are deleted.
     """
-    removed = 0
+    path = Path(path)
+    removed, now = 0, time.time()
     for entry in _entries(path):
-        sidecar = entry.with_name(entry.name + _SIDECAR)
         try:
-            expected = sidecar.read_text().strip()
+            reason = _check_entry(entry, now)
+        except OSError as error:
+            reason = f"it cannot be read ({error})"
+        if not reason:
+            continue
+        if reason != "unsealed":
+            warnings.warn(f"compiled-program cache file {entry} is damaged ({reason}); deleted, "
+                          f"it will be compiled again", RuntimeWarning, stacklevel=2)
+        _verified.pop(entry, None)
+        try:
+            _remove(entry)
+            entry.with_name(entry.name + _SIDECAR).unlink(missing_ok=True)
         except OSError:
-            expected = None
+            pass
+        removed += 1
+    try:
+        others = list(path.iterdir())
+    except OSError:
+        others = []
+    for other in others:
         try:
-            damaged = expected is not None and _digest(entry) != expected
-        except OSError:
-            damaged = True
-        if expected is None or damaged:
-            if damaged:
-                warnings.warn(f"compiled-program cache file {entry} is damaged; deleted, "
-                              f"it will be compiled again", RuntimeWarning, stacklevel=2)
-            entry.unlink(missing_ok=True)
-            sidecar.unlink(missing_ok=True)
-            removed += 1
-    now = time.time()
-    for other in path.iterdir():
-        try:
-            orphan = other.name.endswith(_SIDECAR) and not other.with_name(
-                other.name.removesuffix(_SIDECAR)).exists()
-            stale = other.suffix == ".tmp" and now - other.stat().st_mtime > _STALE_TEMPORARY_SECONDS
+            orphan = other.name.endswith(_SIDECAR) and not os.path.lexists(
+                other.with_name(other.name.removesuffix(_SIDECAR)))
+            stale = other.suffix == ".tmp" and now - other.lstat().st_mtime > _STALE_TEMPORARY_SECONDS
             if orphan or stale:
                 other.unlink(missing_ok=True)
         except OSError:
@@ -176,24 +312,71 @@ def check(path):
 
 
 def seal():
-    """Write the SHA-256 sidecar of every stored program that has none yet.
+    """Check and seal the stored programs: each whole one gets its SHA-256 sidecar.
 
     The trainers call it after compiling, and it runs when Python exits, for
     programs compiled elsewhere (``model.fit``). Without a cache it does nothing.
     """
     path = folder()
+    if path is not None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")   # damage is reported before the next compile
+            check(path)
+
+
+def _space_problem(path):
+    """Why ``path`` cannot take new programs (unwritable, disk nearly full), or None."""
+    if not os.access(path, os.W_OK | os.X_OK):
+        return "the folder cannot be written"
+    try:
+        free = shutil.disk_usage(path).free
+    except OSError as error:
+        return f"its free space cannot be read ({error})"
+    if free < _MIN_FREE:
+        return f"its disk has {free / 2**20:.1f} MB free, less than {_MIN_FREE // 2**20} MB"
+    return None
+
+
+def before_compile():
+    """Make the cache safe for the compile about to run (the trainers call it first).
+
+    On the process's first compile, old key folders and stale temporary files
+    are deleted (never at import). Every time, the stored programs are checked
+    (:func:`check`): TensorFlow would fail on a bad one, or block on a pipe.
+    When the disk is nearly full, the programs compiled from then on are
+    deleted after each compile (:func:`after_compile`), with one warning.
+    """
+    path = folder()
     if path is None:
         return
-    for entry in _entries(path):
-        sidecar = entry.with_name(entry.name + _SIDECAR)
-        if sidecar.exists():
-            continue
+    if not _state["prepared"]:
+        _state["prepared"] = True
         try:
-            temporary = sidecar.with_name(f"{sidecar.name}.{os.getpid()}.tmp")
-            temporary.write_text(_digest(entry))
-            os.replace(temporary, sidecar)
+            path.mkdir(parents=True, exist_ok=True)
+            os.utime(path)
+            _prune(path)
         except OSError:
-            pass  # unsealed: deleted at the next start, and compiled again then
+            pass
+    check(path)
+    problem = _space_problem(path)
+    if problem and not _state["full"]:
+        warnings.warn(f"the compiled-program cache stops keeping new programs: {path}: {problem}; "
+                      f"training goes on, compiling as without the cache", RuntimeWarning, stacklevel=2)
+    _state["full"] = bool(problem)
+    _state["before"] = {p.name for p in _entries(path)}
+
+
+def after_compile():
+    """Seal what the compile stored, or, with the disk nearly full, delete it again."""
+    path = folder()
+    if path is None:
+        return
+    if _state["full"]:
+        for entry in _entries(path):
+            if entry.name not in _state.get("before", ()):
+                entry.unlink(missing_ok=True)
+        return
+    seal()
 
 
 def _prune(path):
@@ -215,8 +398,12 @@ def configure():
     Returns the cache folder, or None when the cache is off: turned off by
     ``BATCH_SIZE_COURSE_XLA_CACHE=0``, TensorFlow already imported (its flags
     are read then), a ``TF_XLA_FLAGS`` that names a cache folder of its own,
-    or a cache folder that cannot be written (or whose path holds a space,
-    which ``TF_XLA_FLAGS`` cannot carry). Runs once per process.
+    a cache folder that cannot be written or whose disk has less than 64 MB
+    free, or a path that holds both ``'`` and ``"`` (a path with spaces or one
+    kind of quote is quoted in ``TF_XLA_FLAGS``). All but the switch and a
+    folder of the user's own say so in a warning. Creates the folder,
+    deletes nothing.
+    Runs once per process.
 
     Raises
     ------
@@ -226,37 +413,53 @@ def configure():
     """
     if _state["configured"]:
         return _state["folder"]
-    if not _switch() or "tensorflow" in sys.modules:
-        _state["configured"] = True
-        return None
+    switch = _switch()
     _state["configured"] = True
-    flags = os.environ.get("TF_XLA_FLAGS", "")
-    if _FLAG in flags:
+    if not switch:
         return None
     import platformdirs
 
     path = Path(platformdirs.user_cache_dir("batch-size-course", appauthor=False)) / "xla" / cache_key()
-    if any(c.isspace() or c in "\"'" for c in str(path)):
+    flags = os.environ.get("TF_XLA_FLAGS", "")
+    if _FLAG in flags:
+        # A folder of the user's own is left alone; ours, inherited from a parent process, is on.
+        if f"{_FLAG}={_quoted(path)}" in flags:
+            _state["folder"] = path
+            atexit.register(seal)
+        return _state["folder"]
+    if "tensorflow" in sys.modules:
+        warnings.warn("the compiled-program cache is off: TensorFlow was imported before helpers, "
+                      "and reads its flags at import; import helpers first (or restart the kernel)",
+                      RuntimeWarning, stacklevel=3)
+        return None
+    if '"' in str(path) and "'" in str(path):
+        warnings.warn(f"the compiled-program cache is off: its folder {path} holds both kinds of "
+                      f"quote, which TF_XLA_FLAGS cannot carry", RuntimeWarning, stacklevel=3)
         return None
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / f".writable.{os.getpid()}.tmp"
-        probe.write_bytes(b"")
-        probe.unlink()
-        os.utime(path)
-        _prune(path)
-        check(path)
+        problem = _space_problem(path)
     except OSError as error:
-        warnings.warn(f"the compiled-program cache is off: cannot write {path} ({error})",
-                      RuntimeWarning, stacklevel=2)
+        problem = f"cannot make it ({error})"
+    if problem:
+        warnings.warn(f"the compiled-program cache is off: {path}: {problem}",
+                      RuntimeWarning, stacklevel=3)
         return None
-    os.environ["TF_XLA_FLAGS"] = f"{flags} {_FLAG}={path}".strip()
+    os.environ["TF_XLA_FLAGS"] = f"{flags} {_FLAG}={_quoted(path)}".strip()
     # Loading a stored program logs a harmless CPU-feature mismatch ("+prefer-no-gather")
     # as an error, which a notebook would show under every cell that trains.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     _state["folder"] = path
     atexit.register(seal)
     return path
+
+
+def _quoted(path):
+    """``path`` as TF_XLA_FLAGS takes it: quoted when it holds a space or a quote."""
+    text = str(path)
+    if not any(c.isspace() or c in "\"'" for c in text):
+        return text
+    return f"'{text}'" if '"' in text else f'"{text}"'
 
 
 _local = threading.local()

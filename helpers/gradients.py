@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._backend import keras, tf
-from ._checks import check_int, check_sequence
+from ._checks import check_int, check_numbers, check_sequence
 from .data import check_features, check_labels
 from .pipeline import check_model, quiet_retracing
 
@@ -113,7 +113,16 @@ def per_example_gradients(model, x, y, *, chunk=500):
         with quiet_retracing():
             jac = jacobian(t.constant(xc), t.constant(yc))
         parts.append(np.concatenate([j.numpy().reshape(len(xc), -1) for j in jac], axis=1))
-    return np.concatenate(parts).astype(np.float64)
+    return _finite_gradients(model, np.concatenate(parts).astype(np.float64))
+
+
+def _finite_gradients(model, grads):
+    """``grads``, refused if any is NaN or infinite (a model whose weights diverged)."""
+    if not np.isfinite(grads).all():
+        raise ValueError(f"model's gradients are not finite ({np.count_nonzero(~np.isfinite(grads))} "
+                         f"NaN or infinite values), got {model.name!r}: are its weights NaN or "
+                         f"infinite, e.g. after a run that diverged?")
+    return grads
 
 
 def batch_gradient(model, x, y):
@@ -131,7 +140,7 @@ def batch_gradient(model, x, y):
     _, gradient = _functions(model)
     with quiet_retracing():
         grads = gradient(t.constant(x), t.constant(y))
-    return np.concatenate([g.numpy().ravel() for g in grads]).astype(np.float64)
+    return _finite_gradients(model, np.concatenate([g.numpy().ravel() for g in grads]).astype(np.float64))
 
 
 def _check_grads(grads):
@@ -139,6 +148,11 @@ def _check_grads(grads):
     if grads.ndim != 2 or grads.shape[0] < 2:
         raise ValueError(f"grads must be an (n, n_weights) array with n >= 2 (from "
                          f"per_example_gradients), got shape {grads.shape}")
+    bad = ~np.isfinite(grads)
+    if bad.any():
+        row, column = np.argwhere(bad)[0]
+        raise ValueError(f"grads must be finite, got {bad.sum()} value(s) that are not, the first "
+                         f"{grads[row, column]} at row {row}, column {column}")
     return grads
 
 
@@ -293,7 +307,9 @@ def fit_steps_to_batch(batch_sizes, steps):
     batch_sizes, steps : sequences of numbers, same length >= 2
         A NaN in ``steps`` (what :meth:`helpers.SweepResult.steps_to_target`
         gives a batch size that never reached the target) leaves that batch
-        size out of the fit; at least two must remain.
+        size out of the fit; at least two must remain. Batch sizes must not
+        repeat, and the steps must fall as the batch size grows (counts
+        that rise, which would fit a negative ``B_crit``, are refused).
 
     Returns
     -------
@@ -304,9 +320,9 @@ def fit_steps_to_batch(batch_sizes, steps):
     >>> [round(v, 6) for v in fit_steps_to_batch([1, 10, 100], [1010, 110, 20])]
     [10.0, 100.0]
     """
-    b = np.asarray(batch_sizes, dtype=float)
-    s = np.asarray(steps, dtype=float)
-    if b.shape != s.shape or b.ndim != 1 or len(b) < 2:
+    b = check_numbers("batch_sizes", batch_sizes)
+    s = check_numbers("steps", steps)
+    if b.shape != s.shape or len(b) < 2:
         raise ValueError(f"batch_sizes and steps must be 1-D of the same length >= 2, "
                          f"got shapes {b.shape} and {s.shape}")
     if not np.all(np.isfinite(b) & (b > 0)):
@@ -320,9 +336,17 @@ def fit_steps_to_batch(batch_sizes, steps):
     if reached.sum() < 2:
         raise ValueError(f"steps must hold at least 2 counts that are not NaN (batch sizes that "
                          f"reached the target) to fit, got {s.tolist()!r}")
+    if len(np.unique(b)) != len(b):
+        raise ValueError(f"batch_sizes must not repeat a batch size, got {b.tolist()!r}; "
+                         f"average the steps of repeated runs first")
     b, s = b[reached], s[reached]
     # steps is linear in 1/B: steps = S_min + (S_min * B_crit) / B. Relative
     # errors are weighed equally, or the smallest batches' large counts would rule.
     design = np.stack([np.ones_like(b), 1.0 / b], axis=1) / s[:, None]
     (s_min, slope), *_ = np.linalg.lstsq(design, np.ones_like(s), rcond=None)
+    if slope < 0:
+        raise ValueError(f"steps must fall as the batch size grows (or level off), as "
+                         f"steps = S_min * (1 + B_crit / B) assumes, got steps {s.tolist()!r} at "
+                         f"batch sizes {b.tolist()!r}, which rise and fit S_min = {s_min:.3g}, "
+                         f"B_crit = {slope / s_min:.2f}")
     return float(s_min), float(slope / s_min)

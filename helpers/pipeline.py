@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import compile_cache
 from ._backend import keras
 from ._checks import check_bool, check_choice, check_float, check_int
 from .data import Dataset
@@ -286,7 +287,12 @@ def _per_epoch(name, value, epochs, check):
     values = []
     for epoch in range(epochs):
         try:
-            values.append(check(name, value(epoch)))
+            given = value(epoch)
+        except Exception as error:   # the schedule's own: passed on whole, with where it came from
+            error.add_note(f"raised by the schedule {name}({epoch}), called by helpers for epoch {epoch}")
+            raise
+        try:
+            values.append(check(name, given))
         except (TypeError, ValueError) as error:
             raise type(error)(f"{name}({epoch}) returned a bad value: {error}") from None
     return values
@@ -526,11 +532,19 @@ def quiet_retracing():
 
 
 def timed_compile(call):
-    """Run ``call()`` (a first call that traces and compiles), return its seconds."""
+    """Run ``call()`` (a first call that traces and compiles), return its seconds.
+
+    The persistent compile cache is checked first and sealed after
+    (:func:`helpers.compile_cache.before_compile`): TensorFlow would fail on a
+    damaged stored program, or block on a pipe in its place.
+    """
+    compile_cache.before_compile()
     start = time.perf_counter()
     with quiet_retracing():
         call()
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    compile_cache.after_compile()
+    return seconds
 
 
 # Engines share variables between runs, so two trainings must not overlap (the

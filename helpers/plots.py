@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from ._checks import check_bool, check_choice, check_float, check_int, check_str
+from ._checks import (check_bool, check_choice, check_float, check_int, check_numbers, check_sequence,
+                      check_str)
 from .data import Dataset
 from .style import NEUTRAL_COLORS, TEST_STYLE, TRAIN_STYLE, batch_color, class_color, run_colors
 from .training import TrainResult
@@ -36,20 +37,28 @@ GUESS_MULTIPLE = 2.5
 def _results(results):
     if isinstance(results, TrainResult):
         return [results]
-    results = list(results)
+    given = results
+    if isinstance(results, (str, bytes, dict)) or not hasattr(results, "__iter__"):
+        results = None
+    else:
+        results = list(results)
     if not results or not all(isinstance(r, TrainResult) for r in results):
         raise TypeError(f"results must be a TrainResult or a non-empty list of them, "
-                        f"got {results!r}")
+                        f"got {given!r}")
     return results
 
 
-def _labels(results, labels):
+def _labels(items, labels, what="result", default=None):
+    """One str label per item: ``labels`` checked, else ``default`` (else each item's ``label``)."""
     if labels is None:
-        return [r.label for r in results]
-    labels = list(labels)
-    if len(labels) != len(results):
-        raise ValueError(f"labels must have one entry per result ({len(results)}), "
+        return [r.label for r in items] if default is None else default
+    labels = check_sequence("labels", labels, f"str, one per {what}")
+    if len(labels) != len(items):
+        raise ValueError(f"labels must have one entry per {what} ({len(items)}), "
                          f"got {len(labels)}")
+    for i, label in enumerate(labels):
+        if not isinstance(label, str):
+            raise TypeError(f"labels[{i}] must be a str, got {label!r}")
     return labels
 
 
@@ -730,9 +739,7 @@ def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
     traces = [traces] if isinstance(traces, UpdateTrace) else list(traces)
     if not traces or not all(isinstance(t, UpdateTrace) for t in traces):
         raise TypeError(f"traces must be an UpdateTrace or a non-empty list of them, got {traces!r}")
-    labels = [t.label for t in traces] if labels is None else list(labels)
-    if len(labels) != len(traces):
-        raise ValueError(f"labels must have one entry per trace ({len(traces)}), got {len(labels)}")
+    labels = _labels(traces, labels, "trace")
     colors = _colors([t.batch_size for t in traces], colors)
     _, ax = _new_axes(ax)
     for trace, label, color in zip(traces, labels, colors):
@@ -776,10 +783,8 @@ def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
     ['batch size 1', 'batch size 32', 'batch size 800']
     """
     n_train = check_int("n_train", n_train, low=1)
-    if isinstance(batch_sizes, (str, bytes)) or not hasattr(batch_sizes, "__iter__"):
-        raise TypeError(f"batch_sizes must be a sequence of ints, got {batch_sizes!r}")
     batch_sizes = [check_int(f"batch_sizes[{i}]", b, low=1, high=n_train)
-                   for i, b in enumerate(batch_sizes)]
+                   for i, b in enumerate(check_sequence("batch_sizes", batch_sizes, "ints"))]
     if not batch_sizes:
         raise ValueError("batch_sizes must hold at least one batch size, got an empty sequence")
     _, ax = _new_axes(ax, figsize=(10, 0.9 + 0.75 * len(batch_sizes)))
@@ -841,19 +846,17 @@ def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minim
     """
     if not callable(loss):
         raise TypeError(f"loss must be a function of the weights, got {loss!r}")
-    paths = [np.asarray(p, dtype=float) for p in paths]
+    paths = [np.asarray(p, dtype=float) for p in check_sequence("paths", paths, "arrays")]
     if not paths or any(p.ndim != 2 or p.shape[1] != 2 or len(p) < 2 for p in paths):
         raise ValueError(f"paths must be a non-empty list of arrays of shape (steps + 1, 2), "
                          f"got shapes {[p.shape for p in paths]}")
-    batch_sizes = [check_int(f"batch_sizes[{i}]", b, low=1) for i, b in enumerate(batch_sizes)]
+    batch_sizes = [check_int(f"batch_sizes[{i}]", b, low=1)
+                   for i, b in enumerate(check_sequence("batch_sizes", batch_sizes, "ints"))]
     if len(batch_sizes) != len(paths):
         raise ValueError(f"batch_sizes must have one entry per path ({len(paths)}), "
                          f"got {len(batch_sizes)}")
-    if labels is None:
-        labels = [f"batch {b}: {len(p) - 1:,} updates" for b, p in zip(batch_sizes, paths)]
-    labels = list(labels)
-    if len(labels) != len(paths):
-        raise ValueError(f"labels must have one entry per path ({len(paths)}), got {len(labels)}")
+    labels = _labels(paths, labels, "path",
+                     [f"batch {b}: {len(p) - 1:,} updates" for b, p in zip(batch_sizes, paths)])
     levels = check_int("levels", levels, low=2, high=100)
     check_str("titles", titles, optional=True)
     everything = np.concatenate(paths)
@@ -941,7 +944,28 @@ AXIS_NAMES = {"batch_size": "batch size", "learning_rate": "learning rate", "see
 
 
 def _cell_text(value, fmt):
-    return "" if not np.isfinite(value) else fmt.format(value)
+    return "" if not np.isfinite(value) else fmt(value)
+
+
+def _cell_format(fmt):
+    """A function of a number from ``fmt``: ``"{:.2f}"``, ``"%.2f"`` or a bare ``".2f"``.
+
+    Refused: a format that fails on a number, or that writes the same text
+    for every number (``"%.2f"`` read as a ``str.format`` format would).
+    """
+    styles = [fmt.format] if "{" in fmt else [lambda v: fmt % v, lambda v: format(v, fmt)]
+    problem = None
+    for write in styles:
+        try:
+            samples = {write(v) for v in (0.125, 0.5, 123.0)}
+        except (TypeError, ValueError, KeyError, IndexError) as error:
+            problem = problem or f" ({error})"
+            continue
+        if len(samples) > 1:
+            return write
+        problem = f", which writes {samples.pop()!r} for every number"
+    raise ValueError(f"fmt must format one number, like '{{:.2f}}', '%.2f' or '.2f', got {fmt!r}"
+                     f"{problem}")
 
 
 def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learning_rate",
@@ -963,7 +987,9 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     log : bool, default False
         Logarithmic colours, for values spanning orders of magnitude (seconds, updates).
     fmt : str, optional
-        Format of the cell labels; default 3 decimals, or 3 significant digits with ``log``.
+        Format of the cell labels, in either Python style (``"{:.2f}"`` or
+        ``"%.2f"``, or a bare ``".2f"``); default 3 decimals, or 3
+        significant digits with ``log``.
     ax : matplotlib Axes, optional
 
     Returns
@@ -992,12 +1018,14 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     check_choice("cols", cols, tuple(AXIS_NAMES))
     check_bool("log", log)
     check_str("fmt", fmt, optional=True)
+    if fmt is not None:
+        _cell_format(fmt)   # a bad format fails before anything is drawn
     # Cells show the seeds that did not diverge (a diverged run's last loss can
     # be astronomical); the best cell is judged on every seed, as SweepResult.best does.
     table, row_values, col_values = result.grid(value, rows=rows, cols=cols, agg=agg)
     shown, _, _ = result.grid(value, rows=rows, cols=cols, agg=agg, skip_diverged=True)
     diverged, _, _ = result.grid("diverged", rows=rows, cols=cols, agg="mean")
-    fmt = fmt or ("{:.3g}" if log else "{:.3f}")
+    fmt = _cell_format(fmt or ("{:.3g}" if log else "{:.3f}"))
     _, ax = _new_axes(ax)
     norm = LogNorm() if log else None
     cmap = colormaps["viridis"].with_extremes(bad="0.85")
@@ -1089,9 +1117,9 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
     -------
     matplotlib Axes
     """
-    b = np.asarray(batch_sizes, dtype=float)
-    s = np.asarray(steps, dtype=float)
-    if b.shape != s.shape or b.ndim != 1 or not len(b):
+    b = check_numbers("batch_sizes", batch_sizes)
+    s = check_numbers("steps", steps)
+    if b.shape != s.shape or not len(b):
         raise ValueError(f"batch_sizes and steps must be 1-D of the same length, "
                          f"got shapes {b.shape} and {s.shape}")
     # Both axes are logarithmic.

@@ -149,6 +149,12 @@ def _parse_json(text, where):
     except json.JSONDecodeError as error:
         raise ValueError(f"{where}: not valid JSON ({error.msg} at line {error.lineno}, column "
                          f"{error.colno}); is the file complete?") from None
+    except RecursionError:
+        raise ValueError(_TOO_DEEP.format(where=where)) from None
+
+
+_TOO_DEEP = ("{where}: nested too deeply (lists or objects inside one another thousands of levels "
+             "down); a question bank or quiz file is only a few levels deep")
 
 
 def _read_text(path, what):
@@ -565,7 +571,11 @@ def load_bank(bank=None):
     if isinstance(bank, (str, Path)):
         return _bank_from_text(_read_text(bank, "bank"), str(bank))
     if isinstance(bank, dict):
-        return _bank(bank, "bank", _digest(json.dumps(bank, sort_keys=True, default=repr)))
+        try:
+            text = json.dumps(bank, sort_keys=True, default=repr)
+        except RecursionError:
+            raise ValueError(_TOO_DEEP.format(where="bank")) from None
+        return _bank(bank, "bank", _digest(text))
     raise TypeError(f"bank must be None, a path, a dict or a Bank, got {type(bank).__name__}")
 
 
@@ -1402,7 +1412,8 @@ def main(argv=None):
             try:
                 result = answer_key(args.seed or 0, path=args.path, questions=args.questions)
             except (OSError, ValueError) as error:
-                key.error(f"argument --from: {error}")
+                # Only a file given with --from is the user's to fix; anything else is named as it is.
+                key.error(f"argument --from: {error}" if args.path is not None else str(error))
         for warning in caught:
             print(f"batch-size-quiz: warning: {warning.message}", file=sys.stderr)
         print(result)
@@ -1411,6 +1422,8 @@ def main(argv=None):
             written = export_quiz(args.path, seed=args.seed, questions=args.questions)
         except OSError as error:
             export.error(f"argument path: cannot write {str(args.path)!r}: {error.strerror or error}")
+        except ValueError as error:
+            export.error(str(error))
         print(f"wrote {written}; learners load it with helpers.Quiz.from_file({str(written)!r}); "
               f"the key: batch-size-quiz key --from {written}")
     return 0

@@ -51,6 +51,8 @@ TRAINER_VERSION = "replicas-4"
 #: Relative to the working directory (``notebooks/`` when a notebook runs).
 DEFAULT_CACHE_DIR = Path(".cache") / "sweeps"
 _FORMAT = 2
+#: Age after which a temporary file in the cache folder is a killed writer's leftover.
+_STALE_SECONDS = 3600
 ROW_KEYS = ("batch_size", "learning_rate", "seed", "epochs", "loss", "accuracy", "val_loss",
             "val_accuracy", "updates", "seconds", "diverged_at", "cached")
 
@@ -125,6 +127,21 @@ class _Cache:
         except OSError as error:
             raise ValueError(f"cache_dir must be a folder this process can write, got "
                              f"{str(self.folder)!r} ({error})") from None
+        self._clean()
+
+    def _clean(self):
+        """Delete the temporary files of writers that were killed (older than an hour).
+
+        A file being written now is milliseconds old: another sweep writing to
+        the same folder keeps its own.
+        """
+        now = time.time()
+        for leftover in [*self.folder.glob("*.tmp"), *self.folder.glob("*.probe")]:
+            try:
+                if leftover.is_file() and now - leftover.stat().st_mtime > _STALE_SECONDS:
+                    leftover.unlink()
+            except OSError:
+                pass   # gone already, or not ours to delete: it costs only its bytes
 
     def path(self, key):
         return self.folder / f"{_digest(key)}.json.gz"
@@ -497,6 +514,21 @@ def _check_seed(name, value):
     return check_int(name, value, low=0, high=MAX_SEED)
 
 
+def _check_cache_dir(cache_dir):
+    """``cache_dir`` as a Path with ``~`` expanded, or None; an empty path is refused."""
+    if cache_dir is None:
+        return None
+    if not isinstance(cache_dir, (str, os.PathLike)):
+        raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
+    text = os.fspath(cache_dir)
+    if isinstance(text, bytes):
+        raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
+    if not text.strip():
+        raise ValueError(f"cache_dir must name a folder (or be None to cache nothing), got "
+                         f"{text!r}; '.' is the working directory")
+    return Path(os.path.expanduser(text))
+
+
 def _check_covers(name, mapping, batch_sizes):
     missing = [b for b in batch_sizes if b not in mapping]
     if missing:
@@ -525,9 +557,11 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     momentum, hidden_units, activation, kernel_initializer, shuffle
         As in :func:`helpers.train`.
     cache_dir : str or Path or None, default ``.cache/sweeps``
-        Folder of the run cache, relative to the working directory; None
-        caches nothing (every run is trained). It is made if missing, and
-        must be a folder this process can write.
+        Folder of the run cache, relative to the working directory (``~``
+        is the home folder); None caches nothing (every run is trained). It
+        is made if missing, and must be a folder this process can write. An
+        empty path is refused: ``"."`` is the working directory. Temporary
+        files that a killed sweep left there (older than an hour) are deleted.
     replicas : int, default 8
         Runs of one batch size trained together in one compiled program (see
         :func:`helpers.train_replicas`; a smaller last group is padded, so every
@@ -583,8 +617,7 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     replicas = check_int("replicas", replicas, low=1, high=64)
     check_bool("shuffle", shuffle)
     check_bool("progress", progress)
-    if cache_dir is not None and not isinstance(cache_dir, (str, os.PathLike)):
-        raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
+    cache_dir = _check_cache_dir(cache_dir)
     updates = sum(epochs_of[b] * math.ceil(n_train / b) * len(rates_of[b]) * len(seeds)
                   for b in batch_sizes)
     if updates > MAX_UPDATES:
@@ -608,6 +641,7 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
         from tqdm.auto import tqdm
 
         bar = tqdm(total=len(todo), desc="sweep", unit="run")
+    unsaved = []   # trained runs not yet in the cache
     try:
         for b in batch_sizes:
             mine = [i for i in todo if configs[i][0] == b]
@@ -619,12 +653,20 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
                                          learning_rates=[configs[i][1] for i in group],
                                          seeds=[configs[i][2] for i in group], pad_to=replicas,
                                          **model)
+                # Every run of the group is kept before any is written, so a Ctrl-C
+                # during the writing loses none of them.
                 for i, result in zip(group, results):
                     runs[i] = result
-                    cache.save(keys[i], result)
+                unsaved[:] = group
+                while unsaved:
+                    cache.save(keys[unsaved[0]], runs[unsaved[0]])
+                    unsaved.pop(0)
                 if bar is not None:
                     bar.update(len(group))
     except KeyboardInterrupt:
+        # Finish writing the runs that had trained (milliseconds each), then say so truly.
+        for i in unsaved:
+            cache.save(keys[i], runs[i])
         done = sum(run is not None for run in runs)
         where = f"cached in {cache.folder}; run the sweep again to resume" if cache.folder else \
             "not cached (cache_dir=None)"

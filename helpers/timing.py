@@ -150,10 +150,11 @@ def measure_step_costs(data, batch_sizes, *, min_updates=64, fit_updates=40, see
     for b in batch_sizes:
         steps = _tiled(data, fit_updates * b)
         timer = _step_timer()
+        compile_cache.before_compile()
         with compile_cache.stable_names("step costs, model.fit", b, steps.x_train.shape):
             model.fit(steps.x_train, steps.y_train, batch_size=b, epochs=1, shuffle=False,
                       verbose=0, callbacks=[timer])
-        compile_cache.seal()
+        compile_cache.after_compile()
         fit.append(seconds_per_step(timer.ends))
 
         tiled = _tiled(data, max(data.n_train, min_updates * b))

@@ -15,7 +15,6 @@ The checks, the schedules, the divergence rule and the result are those of
 :mod:`helpers.pipeline`, shared with :func:`helpers.train_replicas`.
 """
 
-import math
 import re
 import time
 
@@ -45,7 +44,7 @@ def updates_per_epoch(n_train, batch_size):
     """
     n_train = check_int("n_train", n_train, low=1)
     batch_size = check_int("batch_size", batch_size, low=1, high=n_train)
-    return math.ceil(n_train / batch_size)
+    return -(-n_train // batch_size)   # in integers: n_train / batch_size in floats rounds past 2**53
 
 
 class _Engine:
@@ -135,7 +134,6 @@ class _Engine:
         state = self._state()
         with compile_cache.stable_names(*names, self.model.name, self.jit_compile, key):
             seconds = timed_compile(lambda: program(*args))
-        compile_cache.seal()
         self._restore(state)
         PROGRAMS.put(key, program)
         return program, seconds
@@ -259,6 +257,17 @@ def _check_model_fits(model, data):
     if outputs != data.n_classes:
         raise ValueError(f"model must output one probability per class ({data.n_classes}, "
                          f"data.n_classes), got {model.name!r} with {outputs} outputs")
+    if not model.trainable_weights:
+        raise ValueError(f"model must have trainable weights, got {model.name!r}, which has none "
+                         f"(trainable=False?); SGD would have nothing to update")
+    # The loss reads the outputs as probabilities: logits or sigmoids train on nonsense.
+    probabilities = np.asarray(model(data.x_train[:16], training=False), dtype=np.float64)
+    sums = probabilities.sum(axis=1)
+    if not (np.all(probabilities >= 0) and np.all(probabilities <= 1)
+            and np.allclose(sums, 1.0, atol=1e-3)):
+        raise ValueError(f"model must output class probabilities (each in [0, 1], each row summing "
+                         f"to 1, e.g. a softmax last layer), got {model.name!r}, whose outputs on "
+                         f"the first rows of x_train sum to {sums.min():.3g}..{sums.max():.3g}")
 
 
 def _batch_losses(running, batch_size, n_train):

@@ -35,7 +35,8 @@ class FromData:
 
 
 ROWS = FromData(lambda d: d.x_train)   # the valid features, to spoil one value of
-FUNCTIONS = {"Dataset": helpers.Dataset, "train_replicas": helpers.train_replicas,
+FUNCTIONS = {"Dataset": helpers.Dataset, "plot_loss_paths": helpers.plot_loss_paths,
+             "train_replicas": helpers.train_replicas,
              "per_example_gradients": helpers.per_example_gradients,
              "loss_after_each_update": loss_after_each_update,
              "measure_step_costs": helpers.measure_step_costs,
@@ -197,6 +198,30 @@ CASES = [
      r"steps must all be finite and > 0 .* got \[100\.0, -1\.0, 3\.0\]"),
     ("fit_steps_to_batch", dict(batch_sizes=[0, 2, 4]), ValueError,
      r"batch_sizes must all be finite and > 0, got \[0\.0, 2\.0, 4\.0\]"),
+    ("fit_steps_to_batch", dict(batch_sizes="abc"), TypeError, r"batch_sizes must be a sequence of numbers, got 'abc'"),
+    ("fit_steps_to_batch", dict(steps=["1010", "110", "x"]), TypeError,
+     r"steps must be a sequence of numbers, got \['1010', '110', 'x'\]"),
+    # plots and tables (issue 19): a str for a sequence, non-str labels, formats, empty inputs.
+    ("plot_curves", dict(labels="ab"), TypeError, r"labels must be a sequence of str, one per result, got 'ab'"),
+    ("plot_curves", dict(labels=[1]), TypeError, r"labels\[0\] must be a str, got 1"),
+    ("plot_curves", dict(results="abc"), TypeError, r"results must be a TrainResult or a non-empty list .* got 'abc'"),
+    ("plot_curves", dict(results={"a": 1}), TypeError, r"results must be a TrainResult .* got \{'a': 1\}"),
+    ("plot_side_by_side", dict(labels="a"), TypeError, r"labels must be a sequence of str, one per result, got 'a'"),
+    ("results_table", dict(labels="a"), TypeError, r"labels must be a sequence of str, one per result, got 'a'"),
+    ("results_table", dict(labels=[7]), TypeError, r"labels\[0\] must be a str, got 7"),
+    ("results_table", dict(results=[]), TypeError, r"results must be a TrainResult or a non-empty list"),
+    ("plot_loss_paths", dict(labels="ab"), TypeError, r"labels must be a sequence of str, one per path, got 'ab'"),
+    ("plot_loss_paths", dict(batch_sizes=4), TypeError, r"batch_sizes must be a sequence of ints, got 4"),
+    ("plot_loss_paths", dict(paths="ab"), TypeError, r"paths must be a sequence of arrays, got 'ab'"),
+    ("plot_epoch_split", dict(batch_sizes="32"), TypeError, r"batch_sizes must be a sequence of ints, got '32'"),
+    ("plot_epoch_split", dict(batch_sizes=[]), ValueError, r"batch_sizes must hold at least one batch size"),
+    ("plot_heatmap", dict(fmt="abc"), ValueError, r"fmt must format one number, like .* got 'abc' \("),
+    ("plot_heatmap", dict(fmt="{!s:.0}"), ValueError, r"fmt must format one number, like .* got '\{!s:.0\}', "
+                                                      r"which writes '' for every number"),
+    ("plot_heatmap", dict(fmt="{:.2q}"), ValueError, r"fmt must format one number, .* got '\{:.2q\}' \(Unknown"),
+    ("plot_heatmap", dict(fmt="{x}"), ValueError, r"fmt must format one number, .* got '\{x\}'"),
+    ("plot_steps_to_target", dict(batch_sizes="ab"), TypeError, r"batch_sizes must be a sequence of numbers, got 'ab'"),
+    ("plot_steps_to_target", dict(steps=100), TypeError, r"steps must be a sequence of numbers, got 100"),
 ]
 
 
@@ -226,6 +251,10 @@ def _valid_arguments(name, small_blobs, run):
         "plot_dataset": dict(data=data),
         "plot_heatmap": dict(result=helpers.SweepResult(runs=[run], cached=[False], seconds=0.0)),
         "plot_steps_to_target": dict(batch_sizes=[1, 10], steps=[100, 20]),
+        "results_table": dict(results=run),
+        "plot_loss_paths": dict(loss=lambda w: (w ** 2).sum(axis=-1), paths=[[[1, 1], [0.5, 0.5]]],
+                                batch_sizes=[1]),
+        "plot_epoch_split": dict(n_train=10, batch_sizes=[1, 10]),
     }.get(name, {})
 
 

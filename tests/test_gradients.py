@@ -129,3 +129,41 @@ def test_plots(small_blobs, trained):
     assert ax.get_yscale() == "log" and len(ax.lines) == 5
     with pytest.raises(TypeError, match="error must be a GradientError"):
         helpers.plot_gradient_error(grads)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_gradients_that_are_not_finite_are_refused(bad):
+    grads = np.ones((4, 3))
+    grads[2, 1] = bad
+    for call in (lambda: gradient_noise(grads), lambda: minibatch_gradient_error(grads, [2])):
+        with pytest.raises(ValueError, match=r"grads must be finite, got 1 value.* at row 2, column 1"):
+            call()
+
+
+def test_per_example_gradients_of_a_model_with_nan_weights_are_refused(small_blobs):
+    model = helpers.build_mlp(small_blobs.n_features, small_blobs.n_classes)
+    weights = model.get_weights()
+    weights[0][0, 0] = np.nan
+    model.set_weights(weights)
+    x, y = small_blobs.x_train, small_blobs.y_train
+    for call in (lambda: per_example_gradients(model, x, y), lambda: batch_gradient(model, x, y)):
+        with pytest.raises(ValueError, match=r"model's gradients are not finite"):
+            call()
+
+
+@pytest.mark.parametrize("sizes, steps, message", [
+    ([1, 10], [10, 100], r"steps must fall as the batch size grows.*B_crit = -0.91"),
+    ([1, 10, 100], [100, 1000, 10000], r"steps must fall as the batch size grows"),
+    ([4, 4, 8], [100, 90, 60], r"batch_sizes must not repeat a batch size, got \[4.0, 4.0, 8.0\]"),
+    ([4, 8, 8], [100, 60, np.nan], r"batch_sizes must not repeat a batch size"),
+])
+def test_fit_steps_to_batch_refuses_what_the_model_cannot_fit(sizes, steps, message):
+    with pytest.raises(ValueError, match=message):
+        fit_steps_to_batch(sizes, steps)
+
+
+def test_fit_steps_to_batch_keeps_a_flat_tail():
+    # Past B_crit the counts level off and wobble: that is the model, not an error.
+    b = np.array([2, 8, 32, 128, 512])
+    s_min, b_crit = fit_steps_to_batch(b, [620, 170, 60, 31, 33])
+    assert s_min > 0 and b_crit > 0

@@ -74,11 +74,31 @@ def test_make_lab_defaults_and_overrides(tmp_path):
     assert "--no-browser" not in _lab_command("NO_BROWSER=0", uid=1000, tmp_path=tmp_path)
 
 
-@pytest.mark.parametrize("port", ["88a", "", "88 88", "-1"])
+@pytest.mark.parametrize("port", ["88a", "", "88 88", "-1", "0", "65536", "99999", "0080",
+                                  "123456789012345678901234567890"])
 def test_make_lab_rejects_a_bad_port_with_the_value_before_installing(port):
     out = _make_n_lab(f"PORT={port}")
     assert out.returncode != 0 and out.stdout == ""
-    assert f"PORT must be a port number like 8888, got '{port}'" in out.stderr
+    assert f"PORT must be a port number in 1-65535 like 8888, got '{port}'" in out.stderr
+
+
+@pytest.mark.parametrize("port", ["1", "80", "8888", "65535"])
+def test_make_lab_takes_every_port_in_range(port, tmp_path):
+    assert f"--port={port}" in _lab_command(f"PORT={port}", uid=1000, tmp_path=tmp_path)
+
+
+@pytest.mark.parametrize("value, no_browser", [
+    ("1", True), ("yes", True), ("true", True), ("True", True), ("on", True),
+    ("0", False), ("no", False), ("false", False), ("FALSE", False), ("off", False), ("", False)])
+def test_no_browser_means_what_it_says(value, no_browser, tmp_path):
+    command = _lab_command(f"NO_BROWSER={value}", uid=1000, tmp_path=tmp_path)
+    assert ("--no-browser" in command) is no_browser
+
+
+def test_a_bad_no_browser_is_refused_with_the_value():
+    out = _make_n_lab("NO_BROWSER=sometimes")
+    assert out.returncode != 0 and out.stdout == ""
+    assert "NO_BROWSER must be 1 (do not open a browser) or 0, got 'sometimes'" in out.stderr
 
 
 def _free_port():
@@ -279,11 +299,22 @@ def test_branch_option_moves_the_colab_links_only(badges, tmp_path, capsys):
         badges.main(["--check", "--branch", "main", "--root", str(tmp_path)])
 
 
-@pytest.mark.parametrize("branch", ["", "my branch", "main?x", "a#b"])
+@pytest.mark.parametrize("branch", ["", "my branch", "main?x", "a#b", "..", ".", "a/../b", "a..b",
+                                    ".hidden", "a/.b", "dev.lock", "dev/", "/dev", "a//b", "dev.",
+                                    "a@{1}", "@"])
 def test_a_bad_branch_is_rejected_with_the_value(badges, tmp_path, capsys, branch):
     _fake_course(tmp_path, FORK)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     assert badges.main(["--branch", branch, "--root", str(tmp_path)]) == 2
     assert f"branch must be a Git branch name like 'main', got {branch!r}" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("branch", ["main", "spring-term", "release/2.1", "v1.0", "feature_x"])
+def test_good_branch_names_pass(badges, branch):
+    assert badges.check_branch(branch) == branch
+    with pytest.raises(ValueError, match="got '-dev'"):   # argparse takes it for an option first
+        badges.check_branch("-dev")
 
 
 def test_check_reports_stale_files_and_writes_nothing(badges, tmp_path, capsys):

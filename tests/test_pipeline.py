@@ -170,3 +170,23 @@ def test_a_result_that_does_not_add_up_is_refused(small_blobs):
                   dict(diverged_at=1), dict(history={**stored["history"], "loss": [0.5]})):
         with pytest.raises(ValueError, match=r"disagree|diverged_at"):
             helpers.TrainResult.from_dict({**stored, **spoil})
+
+
+def test_a_schedules_own_error_keeps_its_type_and_traceback(small_blobs):
+    def broken_schedule(epoch):
+        if epoch == 1:
+            return {}["no such stage"]
+        return 0.01
+
+    with pytest.raises(KeyError) as caught:
+        helpers.train(small_blobs, batch_size=20, epochs=3, learning_rate=broken_schedule)
+    frames = [entry.name for entry in caught.traceback]
+    assert "broken_schedule" in frames
+    assert any("learning_rate(1)" in note for note in getattr(caught.value, "__notes__", []))
+
+    def bad_value(epoch):
+        raise ValueError("my own check failed")
+
+    with pytest.raises(ValueError, match="my own check failed") as caught:
+        helpers.train(small_blobs, batch_size=bad_value, epochs=2, learning_rate=0.01)
+    assert "bad_value" in [entry.name for entry in caught.traceback]

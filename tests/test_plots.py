@@ -342,3 +342,11 @@ def test_plot_panels_takes_a_shared_y_range(small_blobs):
     for bad in ((0.7, 0.3), (0.3,), "0.3,0.7", (0.3, float("nan"))):
         with pytest.raises((TypeError, ValueError), match="ylim"):
             helpers.plot_panels(runs, metric="loss", ylim=bad)
+
+
+@pytest.mark.parametrize("fmt", ["%.2f", "{:.2f}", ".2f"])
+def test_heatmap_cells_take_either_format_style(runs, fmt):
+    grid = helpers.SweepResult(runs=runs[:2], cached=[False, False], seconds=0.0)
+    ax = helpers.plot_heatmap(grid, "val_accuracy", fmt=fmt)
+    texts = sorted(t.get_text() for t in ax.texts)
+    assert texts == sorted(f"{r.final('val_accuracy'):.2f}" for r in runs[:2])

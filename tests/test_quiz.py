@@ -1181,3 +1181,39 @@ def test_flat_and_rising_curves(seed):
 
 def test_quiz_is_exported():
     assert helpers.Quiz is Quiz
+
+
+@pytest.mark.parametrize("deep", ["[" * 100_000 + "]" * 100_000, '{"a":' * 100_000 + "1" + "}" * 100_000])
+def test_deeply_nested_json_is_refused_with_the_file_named(tmp_path, deep):
+    path = tmp_path / "deep.json"
+    path.write_text(deep)
+    for load in (load_bank, Quiz.from_file):
+        with pytest.raises(ValueError, match=rf"^{re.escape(str(path))}: nested too deeply"):
+            load(path)
+
+
+def test_a_deeply_nested_bank_dict_is_refused():
+    deep = {}
+    for _ in range(100_000):
+        deep = {"a": deep}
+    with pytest.raises(ValueError, match=r"bank: nested too deeply"):
+        load_bank(deep)
+
+
+def test_the_command_blames_from_only_when_it_was_given(tmp_path, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("helpers/quiz_bank.json: questions[0].answer must be a number")
+
+    monkeypatch.setattr(quizmod, "answer_key", broken)
+    with pytest.raises(SystemExit) as stop:
+        main(["key", "--seed", "2"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --from" not in err
+    assert "batch-size-quiz key: error: helpers/quiz_bank.json: questions[0].answer" in err
+    monkeypatch.setattr(quizmod, "export_quiz", broken)
+    with pytest.raises(SystemExit) as stop:
+        main(["export", str(tmp_path / "q.json")])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "Traceback" not in err
+    assert "batch-size-quiz export: error: helpers/quiz_bank.json: questions[0].answer" in err

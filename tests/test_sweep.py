@@ -170,7 +170,8 @@ def test_progress_bar_counts_the_runs_trained(small_blobs, tmp_path, monkeypatch
     assert bar.total == 4 and sum(bar.updates) == 4      # only the runs not in the cache
 
 
-def test_interrupted_sweep_keeps_finished_runs_and_resumes(small_blobs, tmp_path, monkeypatch):
+def _interrupt_the_second_group(monkeypatch):
+    """Make the second call of train_replicas a Ctrl-C."""
     real = helpers.replicas.train_replicas
     calls = []
 
@@ -181,21 +182,30 @@ def test_interrupted_sweep_keeps_finished_runs_and_resumes(small_blobs, tmp_path
         return real(*args, **kwargs)
 
     monkeypatch.setattr(helpers.replicas, "train_replicas", interrupted_on_second_group)
-    with pytest.warns(RuntimeWarning, match=r"interrupted: 4 of 8 runs finished, cached in"):
-        with pytest.raises(KeyboardInterrupt):
-            helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=4, **GRID)
-    assert len(list(tmp_path.glob("*.json.gz"))) == 4
 
-    resumed = []
+
+def _resume_trains_the_second_group_only(data, folder, monkeypatch):
+    real, resumed = helpers.replicas.train_replicas, []
 
     def counting(*args, **kwargs):
         resumed.append(kwargs["batch_size"])
         return real(*args, **kwargs)
 
     monkeypatch.setattr(helpers.replicas, "train_replicas", counting)
-    result = helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=4, **GRID)
+    result = helpers.sweep(data, cache_dir=folder, replicas=4, **GRID)
     assert resumed == [60], "only the unfinished group is trained"
     assert result.cached == [True] * 4 + [False] * 4
+
+
+def test_interrupted_sweep_keeps_finished_runs_and_resumes(small_blobs, tmp_path, monkeypatch):
+    real = helpers.replicas.train_replicas
+    _interrupt_the_second_group(monkeypatch)
+    with pytest.warns(RuntimeWarning, match=r"interrupted: 4 of 8 runs finished, cached in"):
+        with pytest.raises(KeyboardInterrupt):
+            helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=4, **GRID)
+    assert len(list(tmp_path.glob("*.json.gz"))) == 4
+    monkeypatch.setattr(helpers.replicas, "train_replicas", real)
+    _resume_trains_the_second_group_only(small_blobs, tmp_path, monkeypatch)
 
 
 def test_corrupt_or_foreign_cache_file_is_trained_again_with_a_warning(small_blobs, tmp_path,
@@ -445,3 +455,62 @@ def test_own_rates_of_a_batch_size_whose_every_run_diverged_is_none(small_blobs)
     grid = helpers.sweep(small_blobs, batch_sizes=[10], learning_rates=[500.0], seeds=[0], epochs=3,
                          cache_dir=None, progress=False)
     assert grid.own_rates() == {10: None}
+
+
+def test_ctrl_c_while_a_group_is_written_keeps_every_finished_run(small_blobs, tmp_path,
+                                                                  monkeypatch):
+    # The interrupt lands while the second file of the first group is being renamed into place.
+    real_replace, renames = os.replace, []
+
+    def interrupted_replace(source, target):
+        renames.append(target)
+        if len(renames) == 2:
+            raise KeyboardInterrupt
+        return real_replace(source, target)
+
+    monkeypatch.setattr(os, "replace", interrupted_replace)
+    with pytest.warns(RuntimeWarning, match=r"interrupted: 4 of 8 runs finished, cached in"):
+        with pytest.raises(KeyboardInterrupt):
+            helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=4, **GRID)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert len(list(tmp_path.glob("*.json.gz"))) == 4
+    assert list(tmp_path.glob("*.tmp")) == []
+
+    _resume_trains_the_second_group_only(small_blobs, tmp_path, monkeypatch)
+
+
+def test_the_count_of_an_interrupted_sweep_without_a_cache(small_blobs, monkeypatch):
+    _interrupt_the_second_group(monkeypatch)
+    with pytest.warns(RuntimeWarning, match=r"interrupted: 4 of 8 runs finished, not cached"):
+        with pytest.raises(KeyboardInterrupt):
+            helpers.sweep(small_blobs, cache_dir=None, replicas=4, **GRID)
+
+
+def test_leftover_temporary_files_are_cleaned(small_blobs, tmp_path):
+    old, fresh = tmp_path / "tmpk2j3.tmp", tmp_path / "tmpnew.tmp"   # a killed run's, a live one's
+    probe = tmp_path / "tmpq9.probe"
+    for path in (old, fresh, probe):
+        path.write_bytes(b"half a file")
+    for path in (old, probe):
+        os.utime(path, (1e9, 1e9))
+    helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
+    assert not old.exists() and not probe.exists()
+    assert fresh.exists()
+    assert len(list(tmp_path.glob("*.json.gz"))) == 1
+
+
+def test_an_empty_cache_dir_is_refused(small_blobs, tmp_path, monkeypatch, counting):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"cache_dir must name a folder \(or be None to cache "
+                                         r"nothing\), got ''; '.' is the working directory"):
+        helpers.sweep(small_blobs, cache_dir="", **ONE_RUN)
+    assert counting == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_cache_dir_in_the_home_folder(small_blobs, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+    result = helpers.sweep(small_blobs, cache_dir="~/sweeps", **ONE_RUN)
+    assert result.cache_dir == tmp_path / "home" / "sweeps"
+    assert len(list((tmp_path / "home" / "sweeps").glob("*.json.gz"))) == 1
+    assert not (tmp_path / "~").exists()

@@ -231,3 +231,40 @@ def test_seconds_are_training_and_the_validation_pass_is_timed_apart(small_blobs
     assert run.eval_seconds > 0
     replicas = helpers.train_replicas(small_blobs, batch_size=10, epochs=3, learning_rates=[0.05], seeds=[0])
     assert replicas[0].eval_seconds is None                # part of the shared program's seconds
+
+
+def test_updates_per_epoch_is_exact_for_huge_counts():
+    # ceil(n / b) in floats rounds 10**18 / 3 to 333333333333333312.
+    assert helpers.updates_per_epoch(10**18, 3) == 333333333333333334
+    assert helpers.updates_per_epoch(10**18 + 1, 10**18) == 2
+
+
+def _dense_model(*layers, name="no_softmax"):
+    k = keras()
+    return k.Sequential([k.Input(shape=(2,)), *layers], name=name)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda k: _dense_model(k.layers.Dense(8, activation="relu"), k.layers.Dense(3)),
+     r"model must output class probabilities \(each in \[0, 1\], each row summing to 1, e.g. a "
+     r"softmax last layer\), got 'no_softmax'"),
+    (lambda k: _dense_model(k.layers.Dense(3, activation="sigmoid")),
+     r"model must output class probabilities .*got 'no_softmax'"),
+    (lambda k: _dense_model(k.layers.Dense(4, activation="softmax")),
+     r"model must output one probability per class \(3, data.n_classes\), got 'no_softmax' with 4"),
+])
+def test_a_model_that_does_not_output_probabilities_is_refused(small_blobs, make, message):
+    model = make(keras())
+    with pytest.raises(ValueError, match=message):
+        helpers.train(small_blobs, model=model, batch_size=20, epochs=1, learning_rate=0.01)
+
+
+def test_a_model_with_no_trainable_weights_is_refused(small_blobs):
+    k = keras()
+    frozen = helpers.build_mlp(small_blobs.n_features, small_blobs.n_classes)
+    frozen.trainable = False
+    softmax_only = _dense_model(k.layers.Dense(3, activation="softmax", trainable=False))
+    for model in (frozen, softmax_only):
+        with pytest.raises(ValueError, match=rf"model must have trainable weights, got "
+                                             rf"{model.name!r}, which has none"):
+            helpers.train(small_blobs, model=model, batch_size=20, epochs=1, learning_rate=0.01)

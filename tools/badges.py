@@ -104,15 +104,29 @@ def repository_branch(root=ROOT):
     return check_branch(tool.get("batch-size-course", {}).get("colab-branch", BRANCH))
 
 
+def _follows_git_rules(branch):
+    """Git's own rules for a branch name (``git check-ref-format --branch``) on top of ``_BRANCH``.
+
+    No part may start with ``.`` or end with ``.lock``, no ``..``, and the name
+    may not start with ``-``, end with ``.``, or be ``@``.
+    """
+    parts = branch.split("/")
+    return not (branch.startswith("-") or branch.endswith(".") or branch == "@" or ".." in branch
+                or any(p.startswith(".") or p.endswith(".lock") for p in parts))
+
+
 def check_branch(branch):
     """Return ``branch`` if it is a Git branch name that can stand in a Colab address.
 
     Raises
     ------
     ValueError
-        If it is empty or holds characters such as spaces, ``?`` or ``#``.
+        If it is empty, holds characters such as spaces, ``?`` or ``#``, or
+        breaks Git's rules (``..``, a part starting with ``.``, ``.lock`` at
+        the end of a part, ...): checked before any file is rewritten.
     """
-    if not isinstance(branch, str) or _BRANCH.fullmatch(branch) is None:
+    if not isinstance(branch, str) or _BRANCH.fullmatch(branch) is None \
+            or not _follows_git_rules(branch):
         raise ValueError(f"branch must be a Git branch name like {BRANCH!r}, got {branch!r}")
     return branch
 
