@@ -1149,7 +1149,7 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
     ax.set_ylabel("updates to reach the target" + LOG)
     ax.grid(alpha=0.3, which="both")
     # Below the axes: the data run corner to corner, so no corner inside is free.
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2, frameon=False)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.2), frameon=False)
     return ax
 
 
