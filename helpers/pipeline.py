@@ -89,6 +89,10 @@ class TrainResult:
         The test split's loss and accuracy after the last epoch, computed
         only when the run was asked for them (``test=True``): the course
         scores chosen settings on the test split once.
+    val_loss_by_update : ndarray of shape (total_updates,) or None
+        The validation loss after each update, NaN after those where it was
+        not computed; only from ``train_replicas(..., eval_every=k)`` (every
+        k-th update and every epoch end), None otherwise.
     """
 
     history: dict
@@ -103,6 +107,7 @@ class TrainResult:
     eval_seconds: float | None = None
     test_loss: float | None = None
     test_accuracy: float | None = None
+    val_loss_by_update: np.ndarray | None = None
 
     @property
     def epochs_run(self):
@@ -174,7 +179,9 @@ class TrainResult:
                     seconds=float(self.seconds), compile_seconds=float(self.compile_seconds),
                     config=self.config, diverged_at=self.diverged_at,
                     eval_seconds=self.eval_seconds, test_loss=self.test_loss,
-                    test_accuracy=self.test_accuracy)
+                    test_accuracy=self.test_accuracy,
+                    **({} if self.val_loss_by_update is None else dict(val_loss_by_update=[
+                        None if np.isnan(v) else float(v) for v in self.val_loss_by_update])))
 
     @classmethod
     def from_dict(cls, d):
@@ -196,6 +203,12 @@ class TrainResult:
                      config=dict(d["config"]), diverged_at=d["diverged_at"],
                      **{k: None if d.get(k) is None else float(d[k])
                         for k in ("eval_seconds", "test_loss", "test_accuracy")})
+        if d.get("val_loss_by_update") is not None:
+            result.val_loss_by_update = np.array(
+                [np.nan if v is None else v for v in d["val_loss_by_update"]], dtype=float)
+            if result.val_loss_by_update.shape != result.batch_loss.shape:
+                raise ValueError(f"the result's parts disagree: {len(result.val_loss_by_update)} "
+                                 f"validation losses by update, {len(result.batch_loss)} updates")
         epochs = result.epochs_run
         shapes = (result.batch_loss.ndim, result.epoch_updates.shape, result.epoch_seconds.shape)
         if epochs == 0 or any(len(v) != epochs for v in history.values()) \

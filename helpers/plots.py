@@ -1100,7 +1100,8 @@ def plot_gradient_error(error, *, ax=None):
     return ax
 
 
-def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simple=None, ax=None):
+def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simple=None, spread=None,
+                         ax=None):
     """Updates needed to reach a target against batch size, log-log.
 
     Parameters
@@ -1111,6 +1112,9 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
         A fit ``steps = s_min * (1 + b_crit / B)`` to draw, with ``b_crit`` marked.
     b_simple : float, optional
         The measured gradient noise scale, marked for comparison.
+    spread : pair of sequences (low, high), optional
+        Each point's error bar, e.g. the smallest and largest count over the
+        seeds; the y-axis is then fitted to the bars.
     ax : matplotlib Axes, optional
 
     Returns
@@ -1134,30 +1138,46 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
     if not reached.any():
         raise ValueError(f"steps must hold at least one finite count (NaN: never reached), "
                          f"got {list(steps)!r}")
+    if spread is not None:
+        bars = np.asarray(spread, dtype=float)
+        if bars.shape != (2, len(s)) or np.any(bars[0][reached] > s[reached]) \
+                or np.any(bars[1][reached] < s[reached]):
+            raise ValueError(f"spread must be (low, high) sequences around steps, each as long as "
+                             f"steps, got {spread!r}")
     _, ax = _new_axes(ax)
     fine = np.geomspace(b.min(), b.max(), 200)
     # Perfect scaling from the smallest batch size that reached the target.
     first = int(np.argmax(reached))
     ax.plot(fine, s[first] * b[first] / fine, color="0.6", ls="--", lw=1.2,
             label="perfect scaling: twice the batch, half the updates")
-    ax.plot(b[reached], s[reached], "o", color="C3",
-            label="measured (best learning rate of each batch size)")
+    if spread is None:
+        ax.plot(b[reached], s[reached], "o", color="C3",
+                label="measured (best learning rate of each batch size)")
+    else:
+        ax.errorbar(b[reached], s[reached], yerr=[s[reached] - bars[0][reached],
+                                                  bars[1][reached] - s[reached]],
+                    fmt="o", color="C3", capsize=3,
+                    label="measured: mean over seeds, bars from the lowest to the highest")
+        ax.set_ylim(0.7 * bars[0][reached].min(), 1.4 * bars[1][reached].max())
     for size in b[~reached]:
         ax.annotate("never\nreached", (size, 0.03), xycoords=("data", "axes fraction"),
                     ha="center", fontsize=7, color="0.4")
     if s_min is not None and b_crit is not None:
         ax.plot(fine, s_min * (1 + b_crit / fine), "C0-", lw=1.5,
-                label=rf"fit $S_{{min}}(1 + B_{{crit}}/B)$, $B_{{crit}}$ = {b_crit:.0f}")
-        ax.axvline(b_crit, color="C0", ls=":", lw=1.2)
+                label=r"fit $S_{min}(1 + B_{crit}/B)$")
+        ax.axvline(b_crit, color="C0", ls=":", lw=1.2,
+                   label=rf"critical batch size $B_{{crit}}$ = {b_crit:.0f} (from the fit)")
     if b_simple is not None:
-        ax.axvline(b_simple, color="C2", ls="-.", lw=1.2, label=f"$B_{{simple}}$ = {b_simple:.0f}")
+        ax.axvline(b_simple, color="C2", ls="-.", lw=1.2,
+                   label=rf"gradient noise scale $B_{{simple}}$ = {b_simple:.0f}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     plain_log_ticks(ax)
     ax.set_xlabel("batch size B" + LOG)
     ax.set_ylabel("updates to reach the target" + LOG)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    # Below the axes: the data run corner to corner, so no corner inside is free.
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.2), frameon=False)
     return ax
 
 

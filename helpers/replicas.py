@@ -159,8 +159,16 @@ class _ReplicaEngine:
         # a name that depends on the process's history, which the compile cache cannot find.
         return t.reduce_sum(hits if weight is None else hits * weight[:, None], axis=0)
 
-    def _run_chunk(self, x, y, x_valid, y_valid, order, rates, n_epochs, batch_size):
-        """Run ``n_epochs`` (<= ``order.shape[0]``) epochs; return per-epoch logs."""
+    def _run_chunk(self, x, y, x_valid, y_valid, order, rates, n_epochs, batch_size, eval_every=0,
+                   start=0):
+        """Run ``n_epochs`` (<= ``order.shape[0]``) epochs; return per-epoch logs.
+
+        With ``eval_every`` (a Python int, so a program of its own), the
+        validation loss is also computed after every update whose number
+        (counted from the run's start: ``start`` updates came before this
+        chunk) is a multiple of ``eval_every``, NaN after the others; it is
+        returned as a third value of shape ``[epochs, steps, replicas]``.
+        """
         t = self._tf
         n, n_features = x.shape
         replicas = order.shape[1]
@@ -177,6 +185,12 @@ class _ReplicaEngine:
         logs = {key: t.TensorArray(t.float32, size=span, element_shape=(replicas,))
                 for key in HISTORY_KEYS}
         batch_logs = t.TensorArray(t.float32, size=span, element_shape=(steps, replicas))
+        val_logs = t.TensorArray(t.float32, size=span, element_shape=(steps, replicas))
+
+        def validation_loss():
+            probs = self.model(x_val, training=False)
+            return probs, t.reduce_sum(self._loss(y_val, probs), axis=0) / n_val
+
         # A plain while (not `for e in tf.range(n_epochs)`): autograph would give
         # the loop a maximum_iterations, which XLA treats as a compile-time
         # constant, recompiling the program for every chunk length.
@@ -189,28 +203,47 @@ class _ReplicaEngine:
             loss_sum = t.zeros((replicas,))
             hits = t.zeros((replicas,))
             per_batch = t.TensorArray(t.float32, size=steps, element_shape=(replicas,))
+            per_val = t.TensorArray(t.float32, size=steps, element_shape=(replicas,))
             for i in t.range(steps):
                 losses, h = self._step(xs[i], ys[i], weights[i], counts[i])
                 # Keras's loss tracker weights each batch's mean by its size.
                 loss_sum += losses * counts[i]
                 hits += h
                 per_batch = per_batch.write(i, losses)
-            probs = self.model(x_val, training=False)
-            val_loss = t.reduce_sum(self._loss(y_val, probs), axis=0) / n_val
+                if eval_every:
+                    due = (start + e * steps + i + 1) % eval_every == 0
+                    per_val = per_val.write(i, t.cond(
+                        due, lambda: validation_loss()[1],
+                        lambda: t.fill((replicas,), t.constant(np.nan, t.float32))))
+            probs, val_loss = validation_loss()
             values = dict(loss=loss_sum / n, accuracy=hits / n, val_loss=val_loss,
                           val_accuracy=self._hits(y_val, probs) / n_val)
             logs = {key: logs[key].write(e, values[key]) for key in HISTORY_KEYS}
             batch_logs = batch_logs.write(e, per_batch.stack())
+            if eval_every:
+                val_logs = val_logs.write(e, per_val.stack())
             e += 1
-        return {key: logs[key].stack() for key in HISTORY_KEYS}, batch_logs.stack()
+        logs = {key: logs[key].stack() for key in HISTORY_KEYS}
+        if eval_every:
+            return logs, batch_logs.stack(), val_logs.stack()
+        return logs, batch_logs.stack()
 
-    def run(self, tensors, order, rates, n_epochs, batch_size):
-        """Compile if needed, run a chunk; return (logs, batch_losses, seconds, compile_seconds)."""
+    def run(self, tensors, order, rates, n_epochs, batch_size, eval_every=0, start=0):
+        """Compile if needed, run a chunk; return (logs, batch_losses, seconds, compile_seconds).
+
+        With ``eval_every``, ``logs`` also holds ``"val_trace"``: the validation
+        loss after every ``eval_every``-th update of the run (``start`` updates
+        came before this chunk), NaN elsewhere, shape ``[epochs, steps, replicas]``.
+        """
         t = self._tf
         order = t.constant(order, dtype=t.int32)
         rates = t.constant(rates, dtype=t.float32)
         key = self.program_key(self.key, int(tensors[0].shape[0]), int(tensors[2].shape[0]),
                                batch_size)
+        extra = ()
+        if eval_every:
+            key += (("eval_every", eval_every),)
+            extra = (eval_every, t.constant(start, t.int32))
         program = PROGRAMS.get(key)
         compile_seconds = 0.0
         if program is None:
@@ -218,14 +251,16 @@ class _ReplicaEngine:
             # Zero epochs: XLA compiles the whole program, no weight moves.
             with compile_cache.stable_names("replicas", self.model.name, key):
                 compile_seconds = timed_compile(
-                    lambda: program(*tensors, order, rates, t.constant(0), batch_size))
+                    lambda: program(*tensors, order, rates, t.constant(0), batch_size, *extra))
             compile_cache.seal()
             PROGRAMS.put(key, program)
-        start = time.perf_counter()
-        logs, batch_losses = program(*tensors, order, rates, t.constant(n_epochs), batch_size)
-        logs = {k: v.numpy()[:n_epochs] for k, v in logs.items()}
-        batch_losses = batch_losses.numpy()[:n_epochs]
-        return logs, batch_losses, time.perf_counter() - start, compile_seconds
+        began = time.perf_counter()
+        out = program(*tensors, order, rates, t.constant(n_epochs), batch_size, *extra)
+        logs = {k: v.numpy()[:n_epochs] for k, v in out[0].items()}
+        batch_losses = out[1].numpy()[:n_epochs]
+        if eval_every:
+            logs["val_trace"] = out[2].numpy()[:n_epochs]
+        return logs, batch_losses, time.perf_counter() - began, compile_seconds
 
     def score(self, x, y):
         """Every replica's (loss, accuracy) on ``x``, ``y`` with its current weights."""
@@ -264,7 +299,7 @@ def _orders(rngs, count, n_train, shuffle):
 @one_at_a_time
 def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=0.9,
                    hidden_units=32, activation="relu", kernel_initializer="glorot_uniform",
-                   shuffle=True, pad_to=8, progress=False, test=False):
+                   shuffle=True, pad_to=8, progress=False, test=False, eval_every=None):
     """Train ``K`` independent MLPs (one per seed/learning rate) in one compiled program.
 
     Replica ``k`` reproduces ``helpers.train(data, batch_size=batch_size,
@@ -294,6 +329,15 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     test : bool, default False
         Also score every run on the test split, once, after its last epoch
         (``test_loss``, ``test_accuracy``), as :func:`helpers.train` does.
+    eval_every : int, optional
+        Also compute the validation loss after every ``eval_every``-th update
+        (counted from the run's start), not only at epoch ends: each result's
+        ``val_loss_by_update`` then holds the validation loss after each
+        update, NaN after the updates where it was not computed (epoch ends
+        always are). :func:`helpers.steps_to_target` reads it, so a count of
+        updates to a target is exact to ``eval_every`` updates instead of one
+        epoch's. Each evaluation is a pass over the validation split inside
+        the compiled program: small ``eval_every`` costs time.
 
     Returns
     -------
@@ -326,6 +370,8 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     pad_to = check_int("pad_to", pad_to, low=1, high=64)
     check_bool("progress", progress)
     check_bool("test", test)
+    if eval_every is not None:
+        eval_every = check_int("eval_every", eval_every, low=1)
     learning_rates = check_sequence("learning_rates", learning_rates,
                                     "learning rates or schedules (one per run)")
     seeds = check_sequence("seeds", seeds, "ints (one per run)")
@@ -349,7 +395,7 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     tensors = tuple(t.constant(a) for a in (data.x_train, data.y_train, data.x_val, data.y_val))
     rngs = [np.random.default_rng(s) for s in all_seeds]
     logs = {key: np.zeros((0, padded)) for key in HISTORY_KEYS}
-    batch_loss, epoch_updates, epoch_seconds = [], [], []
+    batch_loss, epoch_updates, epoch_seconds, val_trace = [], [], [], []
     compile_seconds = 0.0
     bar = None
     if progress:
@@ -362,8 +408,13 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
             chunk_rates = np.ones((CHUNK_EPOCHS, padded), dtype=np.float32)
             chunk_rates[:count] = rates[first:stop]
             out, losses, seconds, compiled = engine.run(
-                tensors, _orders(rngs, count, n_train, plan.shuffle), chunk_rates, count, size)
+                tensors, _orders(rngs, count, n_train, plan.shuffle), chunk_rates, count, size,
+                *((eval_every, sum(epoch_updates)) if eval_every else ()))
             compile_seconds += compiled
+            if eval_every:
+                trace = out.pop("val_trace")
+                trace[:, -1] = out["val_loss"]      # epoch ends: the history's own value
+                val_trace.extend(trace)
             logs = {key: np.concatenate([logs[key], out[key]]) for key in HISTORY_KEYS}
             batch_loss.extend(losses)
             epoch_updates.extend([losses.shape[1]] * count)
@@ -392,4 +443,6 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
             compile_seconds=compile_seconds / wanted, diverged_at=divergence[k],
             test=(None, None) if scores is None or divergence[k] is not None
             else (scores[0][k], scores[1][k]), jit_compile=True, trainer="replicas"))
+        if eval_every:
+            results[-1].val_loss_by_update = np.concatenate([v[:, k] for v in val_trace[:stop]])
     return results

@@ -477,7 +477,8 @@ class SweepResult:
         A learning rate counts only if every seed reached the target; its
         updates are averaged over the seeds. Like :func:`steps_to_target`
         it reads the history at epoch ends, so each seed's count is exact
-        only to within one epoch's updates.
+        only to within one epoch's updates, unless the runs were trained with
+        ``train_replicas(..., eval_every=k)`` (exact to k updates).
 
         Returns
         -------
@@ -687,7 +688,10 @@ def steps_to_target(result, target, *, key="val_loss", x="update"):
     reached the target: the run crossed it somewhere in that epoch, which in
     updates is a resolution of one epoch's updates (200 at batch 4 of 800).
     (The per-update ``batch_loss`` is a training loss on one batch, not a
-    finer reading of ``val_loss``.)
+    finer reading of ``val_loss``.) A run trained with
+    ``train_replicas(..., eval_every=k)`` has its validation loss every k
+    updates (``val_loss_by_update``); for ``key="val_loss"`` and
+    ``x="update"`` that is read instead, exact to k updates.
 
     Parameters
     ----------
@@ -711,6 +715,10 @@ def steps_to_target(result, target, *, key="val_loss", x="update"):
     check_choice("key", key, HISTORY_KEYS)
     check_choice("x", x, ("update", "epoch"))
     target = check_float("target", target)
+    trace = result.val_loss_by_update
+    if key == "val_loss" and x == "update" and trace is not None:
+        hit = trace <= target                          # NaN (not evaluated) is never a hit
+        return int(np.argmax(hit)) + 1 if hit.any() else None
     values = np.asarray(result.history[key])
     hit = values <= target if key.endswith("loss") else values >= target
     if not hit.any():

@@ -350,3 +350,15 @@ def test_heatmap_cells_take_either_format_style(runs, fmt):
     ax = helpers.plot_heatmap(grid, "val_accuracy", fmt=fmt)
     texts = sorted(t.get_text() for t in ax.texts)
     assert texts == sorted(f"{r.final('val_accuracy'):.2f}" for r in runs[:2])
+
+
+def test_steps_to_target_draws_the_seed_spread_and_names_every_line():
+    ax = helpers.plot_steps_to_target([4, 16, 64], [400, 120, 60], s_min=40, b_crit=30, b_simple=50,
+                                      spread=([350, 100, 55], [450, 150, 70]))
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("B_{crit}$ = 30" in label for label in labels)        # the B_crit line is in the legend
+    assert any("lowest to the highest" in label for label in labels)
+    assert ax.containers and ax.get_ylim()[0] < 55 and ax.get_ylim()[1] > 450
+    assert ax.get_legend().get_bbox_to_anchor().y0 < ax.get_window_extent().y0   # below the axes
+    with pytest.raises(ValueError, match="spread must be"):
+        helpers.plot_steps_to_target([4, 16], [400, 120], spread=([450, 100], [500, 150]))

@@ -152,3 +152,32 @@ def test_bad_arguments(small_blobs, kwargs, message):
     kwargs = dict(dict(batch_size=10, epochs=1), **kwargs)
     with pytest.raises((TypeError, ValueError), match=message):
         train_replicas(small_blobs, **kwargs)
+
+
+def test_eval_every_reads_the_validation_loss_between_epoch_ends(small_blobs):
+    # shuffle=False: the first 3 updates at batch 8 see rows 0-23, so the validation loss
+    # after update 3 is the epoch-end validation loss of a run on those 24 rows alone.
+    (run,) = train_replicas(small_blobs, batch_size=8, epochs=3, learning_rates=[0.1], seeds=[0],
+                            shuffle=False, eval_every=3)
+    trace = run.val_loss_by_update
+    assert trace.shape == run.batch_loss.shape == (24,)
+    evaluated = np.flatnonzero(np.isfinite(trace)) + 1
+    assert list(evaluated) == [3, 6, 8, 9, 12, 15, 16, 18, 21, 24]    # every 3rd and epoch ends
+    np.testing.assert_array_equal(trace[run.updates - 1], run.history["val_loss"])
+    first = helpers.Dataset(small_blobs.x_train[:24], small_blobs.y_train[:24], small_blobs.x_test,
+                            small_blobs.y_test, name="first 24", n_classes=small_blobs.n_classes,
+                            x_val=small_blobs.x_val, y_val=small_blobs.y_val)
+    (short,) = train_replicas(first, batch_size=8, epochs=1, learning_rates=[0.1], seeds=[0],
+                              shuffle=False)
+    np.testing.assert_allclose(trace[2], short.history["val_loss"][0], rtol=1e-5)
+    assert trace[2] != pytest.approx(trace[5])                       # the weights moved between
+    # steps_to_target reads it: exact to 3 updates, not to one epoch (8).
+    target = float(trace[5]) + 1e-6
+    assert helpers.steps_to_target(run, target) == 1 + int(np.argmax(trace <= target)) < 8
+    assert helpers.steps_to_target(run, target, x="epoch") >= 1             # epochs: the history
+    again = helpers.TrainResult.from_dict(run.to_dict())
+    np.testing.assert_array_equal(again.val_loss_by_update, trace)
+    (plain,) = train_replicas(small_blobs, batch_size=8, epochs=3, learning_rates=[0.1], seeds=[0],
+                              shuffle=False)
+    assert plain.val_loss_by_update is None
+    np.testing.assert_allclose(plain.history["val_loss"], run.history["val_loss"], rtol=1e-6)
