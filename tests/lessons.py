@@ -81,7 +81,7 @@ def own_rate(batch_size):
 
 
 @cache
-def tested_a(batch_size, learning_rate):
+def scored_once_a(batch_size, learning_rate):
     """The five seeds at one chosen setting, scored once on the test split (lessons 01-02)."""
     return helpers.train_replicas(data_a(), batch_size=batch_size, epochs=100, learning_rates=[learning_rate] * 5,
                                   seeds=list(SEEDS), test=True)

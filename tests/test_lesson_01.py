@@ -3,7 +3,7 @@
 import keras
 import numpy as np
 
-from lessons import SEEDS, data_a, finals, own_rate, run_a, search_a, tested_a, trace_a
+from lessons import SEEDS, data_a, finals, own_rate, run_a, search_a, scored_once_a, trace_a
 
 SOURCE_BATCH_1_TEST_ACCURACY = 0.85
 
@@ -82,7 +82,7 @@ def test_at_its_own_rate_batch_1_trains_well_every_seed_above_every_seed_at_0_01
 
 
 def test_the_test_split_once_close_to_the_sources_0_85():
-    tested = tested_a(1, own_rate(1).rate)
+    tested = scored_once_a(1, own_rate(1).rate)
     accuracy = np.mean([r.test_accuracy for r in tested])
     assert abs(accuracy - SOURCE_BATCH_1_TEST_ACCURACY) < 0.03
     # the same five runs as the search's (the test split scored them only at the end)

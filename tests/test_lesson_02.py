@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import helpers
-from lessons import MODEL_B, SEARCH_RATES, SEEDS, data_a, data_b, finals, own_rate, run_a, search_a, tested_a
+from lessons import MODEL_B, SEARCH_RATES, SEEDS, data_a, data_b, finals, own_rate, run_a, search_a, scored_once_a
 
 
 def test_one_update_per_epoch():
@@ -63,7 +63,7 @@ def test_each_at_its_own_rate_batch_1_and_the_full_batch_end_alike():
 
 
 def test_the_test_split_once_the_same_score_after_100_and_80000_updates():
-    tested = {b: tested_a(b, own_rate(b).rate) for b in (1, 800)}
+    tested = {b: scored_once_a(b, own_rate(b).rate) for b in (1, 800)}
     acc = {b: np.mean([r.test_accuracy for r in runs]) for b, runs in tested.items()}
     loss = {b: np.mean([r.test_loss for r in runs]) for b, runs in tested.items()}
     # "the same score on the test split": within two test points (0.005 each) and 0.01 in loss
