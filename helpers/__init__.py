@@ -20,6 +20,7 @@ from .widgets import Explorer, explore
 from .gradients import (batch_gradient, fit_steps_to_batch, gradient_noise, minibatch_gradient_error,
                         per_example_gradients)
 from .plots import plain_log_ticks, plot_explorer, plot_gradient_error, plot_heatmap, plot_steps_to_target
+from .plots import plot_divergence, plot_rate_search
 from .replicas import train_replicas
 from .schedules import BatchGrowth, StepDecay, scale_learning_rate
 from .sweep import SweepResult, steps_to_target, sweep
@@ -33,4 +34,5 @@ __all__ = ["Dataset", "load_blobs", "load_digits", "build_mlp", "TrainResult", "
            "minibatch_gradient_error", "fit_steps_to_batch", "plot_heatmap", "plot_gradient_error",
            "plot_steps_to_target", "plot_decision_regions", "plot_epoch_split", "plot_loss_paths",
            "plot_step_costs", "plot_update_losses", "batch_color", "measure_step_costs",
-           "loss_after_each_update", "plain_log_ticks", "plot_explorer"]
+           "loss_after_each_update", "plain_log_ticks", "plot_explorer",
+           "plot_divergence", "plot_rate_search"]

@@ -24,7 +24,7 @@ __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_
            "plot_loss_paths", "plot_step_costs", "plot_update_losses", "x_values", "loss_limits",
            "mark_divergence", "early_divergence", "METRIC_LABELS", "X_AXES", "X_LABELS",
            "plot_heatmap", "plot_gradient_error", "plot_steps_to_target", "plain_log_ticks",
-           "plot_divergence", "plot_explorer"]
+           "plot_divergence", "plot_explorer", "plot_rate_search"]
 
 X_AXES = ("epoch", "update", "second")
 METRIC_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
@@ -1248,6 +1248,91 @@ def plot_divergence(result, *, ax=None):
     ax.set_title(f"{result.label}: diverged at epoch {result.diverged_at}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9, loc="upper left")
+    return ax
+
+
+def plot_rate_search(search, batch_size=None, *, ax=None):
+    """A learning-rate search at one batch size: the final validation loss of each rate, with its band.
+
+    Each rate of the grid shows the mean final validation loss of its seeds,
+    with an error bar of one standard deviation over the seeds (seeds that
+    diverged are left out and counted in a note). The shaded band is
+    :meth:`SweepResult.own_rates`'s band of good rates and the star its own
+    rate, so a flat optimum reads as flat. A rate where every seed diverged
+    is marked on the top edge.
+
+    Parameters
+    ----------
+    search : SweepResult
+        From :func:`helpers.sweep`.
+    batch_size : int, optional
+        Which batch size of the search; default its only one.
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    from .sweep import SweepResult
+
+    if not isinstance(search, SweepResult):
+        raise TypeError(f"search must be a SweepResult (from helpers.sweep), got {search!r}")
+    sizes = search.values("batch_size")
+    if batch_size is None:
+        if len(sizes) != 1:
+            raise ValueError(f"batch_size must be given for a search over several batch sizes, {sizes}")
+        batch_size = sizes[0]
+    if batch_size not in sizes:
+        raise ValueError(f"batch_size must be one of the search's batch sizes {sizes}, got {batch_size!r}")
+    own = search.own_rates()[batch_size]
+    rates = search.values("learning_rate")
+    means, stds, notes = [], [], []
+    for lr in rates:
+        runs = search.select(batch_size=batch_size, learning_rate=lr)
+        kept = [r.final("val_loss") for r in runs if not r.diverged]
+        means.append(np.mean(kept) if kept else np.nan)
+        stds.append(np.std(kept) if kept else np.nan)
+        notes.append(len(runs) - len(kept))
+    means, stds = np.array(means), np.array(stds)
+    _, ax = _new_axes(ax, figsize=(9, 3.6))
+    color = batch_color(batch_size)
+    if own is not None:
+        # The band spans its rates and half a grid step to each side, so a band of one rate shows too.
+        steps = np.diff(np.log10(rates)).min() / 2 if len(rates) > 1 else 0.25
+        ax.axvspan(min(own.band) / 10 ** steps, max(own.band) * 10 ** steps, color=color, alpha=0.12, lw=0,
+                   label=f"band of good rates: {_plain_number(min(own.band))}–{_plain_number(max(own.band))}"
+                   if len(own.band) > 1 else f"band of good rates: {_plain_number(own.rate)} alone")
+    shown = np.isfinite(means)
+    ax.errorbar(np.array(rates)[shown], means[shown], yerr=stds[shown], color=color, marker="o", ms=4,
+                capsize=3, lw=1.2, label="mean of the seeds ± one standard deviation")
+    if own is not None:
+        ax.plot([own.rate], [own.loss], "*", color=color, ms=13, mec="black", mew=0.6, zorder=3,
+                label=f"own learning rate: {_plain_number(own.rate)}")
+    top = np.nanmax(means + np.nan_to_num(stds)) if shown.any() else 1.0
+    low = np.nanmin(means - np.nan_to_num(stds)) if shown.any() else 0.0
+    pad = 0.08 * (top - low or 1.0)
+    ax.set_ylim(max(0.0, low - pad), top + 3 * pad)   # room for the notes of diverged seeds
+    for lr, mean, n in zip(rates, means, notes):
+        if n:
+            y = mean + stds[rates.index(lr)] if np.isfinite(mean) else top + 2 * pad
+            ax.annotate(f"{n} of {len(search.select(batch_size=batch_size, learning_rate=lr))} diverged",
+                        (lr, y), xytext=(0, 4), textcoords="offset points", ha="center", va="bottom",
+                        fontsize=8, color="#B00020")
+            if not np.isfinite(mean):
+                ax.plot([lr], [y], "x", color="#B00020", ms=7)
+    ax.set_xscale("log")
+    ax.set_xlim(rates[0] / 2, rates[-1] * 2)
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    ax.xaxis.set_major_locator(FixedLocator(rates))     # one tick per rate of the grid, no others
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("learning rate" + LOG)
+    ax.set_ylabel("final validation loss")
+    ax.set_title(f"batch size {batch_size}: {len(search.select(batch_size=batch_size, learning_rate=rates[0]))} "
+                 f"seeds per rate, {search.runs[0].config['epochs']} epochs", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)  # off the data
     return ax
 
 

@@ -61,7 +61,7 @@ def search_a(batch_size):
 
 
 def tuned_lr(batch_size):
-    """The learning rate with the lowest mean final test loss in :func:`search_a`.
+    """The learning rate with the lowest mean final validation loss in :func:`search_a`.
 
     Lesson 01 compares batch size 1's search with its runs at 0.01 (trained with
     helpers.train, not swept); those end far worse, so the best of the search is the best.
@@ -72,6 +72,19 @@ def tuned_lr(batch_size):
         searched = np.mean(finals(search_a(1).select(learning_rate=best), "val_loss"))
         assert searched < source
     return best
+
+
+def own_rate(batch_size):
+    """The batch size's own learning rate in :func:`search_a`, as lesson 01 defines it (an ``OwnRate``:
+    lowest mean final validation loss over the five seeds after 100 epochs, its band, bracketed)."""
+    return search_a(batch_size).own_rates()[batch_size]
+
+
+@cache
+def scored_once_a(batch_size, learning_rate):
+    """The five seeds at one chosen setting, scored once on the test split (lessons 01-02)."""
+    return helpers.train_replicas(data_a(), batch_size=batch_size, epochs=100, learning_rates=[learning_rate] * 5,
+                                  seeds=list(SEEDS), test=True)
 
 
 @cache

@@ -362,3 +362,24 @@ def test_steps_to_target_draws_the_seed_spread_and_names_every_line():
     assert ax.get_legend().get_bbox_to_anchor().y0 < ax.get_window_extent().y0   # below the axes
     with pytest.raises(ValueError, match="spread must be"):
         helpers.plot_steps_to_target([4, 16], [400, 120], spread=([450, 100], [500, 150]))
+
+
+def test_rate_search_shows_each_rate_its_band_and_its_diverged_seeds(small_blobs):
+    search = helpers.sweep(small_blobs, batch_sizes=[60], learning_rates=[0.01, 0.1, 0.5, 50.0], seeds=[0, 1],
+                           epochs=5, cache_dir=None, progress=False)
+    own = search.own_rates()[60]
+    ax = helpers.plot_rate_search(search)
+    line = ax.lines[0]
+    assert list(line.get_xdata()) == [0.01, 0.1, 0.5]            # every rate with a seed that trained
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0.01", "0.1", "0.5", "50"]
+    band, = ax.patches                                          # the band, shaded around its rates
+    low, high = band.get_x(), band.get_x() + band.get_width()
+    assert low < min(own.band) and max(own.band) < high
+    assert any(t.get_text() == "2 of 2 diverged" for t in ax.texts)
+    labels = ax.get_legend_handles_labels()[1]
+    assert f"own learning rate: {own.rate:g}" in labels
+    assert ax.get_ylabel() == "final validation loss"
+    with pytest.raises(TypeError, match="search must be a SweepResult"):
+        helpers.plot_rate_search([search])
+    with pytest.raises(ValueError, match="batch_size must be one of"):
+        helpers.plot_rate_search(search, batch_size=7)
