@@ -26,11 +26,12 @@ import re
 import sys
 import tomllib
 from pathlib import Path
+from urllib.parse import urlencode
 
 import nbformat
 
 __all__ = ["repository_url", "repository_branch", "github_slug", "check_branch", "colab_url",
-           "binder_url", "voila_url", "notebook_badges", "setup_source", "update_notebook", "launch_table",
+           "binder_url", "nbgitpuller_url", "voila_url", "notebook_badges", "setup_source", "update_notebook", "launch_table",
            "update_readme", "set_repository", "set_branch", "sync"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,6 +128,28 @@ def binder_url(url, notebook=None):
     """Address that opens JupyterLab on Binder, on the notebooks folder or one notebook."""
     path = f"{NOTEBOOK_DIR}/{notebook}" if notebook else NOTEBOOK_DIR
     return f"https://mybinder.org/v2/gh/{github_slug(url)}/HEAD?urlpath=lab/tree/{path}"
+
+
+def nbgitpuller_url(hub, repository, notebook=None, *, branch=BRANCH):
+    """Address that has a JupyterHub pull ``repository`` with nbgitpuller, then open it.
+
+    The first click clones the repository's ``branch`` into the user's home on ``hub``
+    (a folder named after the repository), later clicks update it and keep the user's
+    changes; JupyterLab then opens the notebooks folder, or ``notebooks/<notebook>``.
+    ``repository`` may be any Git address the hub can reach (a test uses a file:// one).
+
+    Raises
+    ------
+    ValueError
+        If ``hub`` is not an http(s) address or ``branch`` is not a branch name.
+    """
+    if not isinstance(hub, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", hub):
+        raise ValueError(f"hub must be a JupyterHub address like https://hub.example.edu, got {hub!r}")
+    folder = repository.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+    path = f"{NOTEBOOK_DIR}/{notebook}" if notebook else NOTEBOOK_DIR
+    query = urlencode({"repo": repository, "urlpath": f"lab/tree/{folder}/{path}",
+                       "branch": check_branch(branch)}, safe="/")
+    return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
 def voila_url(url, notebook=APP):
