@@ -73,7 +73,8 @@ def test_solutions_become_graded_cells_and_tests_follow_their_answer(course_tool
 
 def test_an_exercise_the_notebook_lost_is_an_error_naming_it(course_tool):
     nb = _lesson([nbformat.v4.new_code_cell(SOLVED)], exercises="## Exercises\n1. **Add two.**\n")
-    with pytest.raises(course_tool.GradingError, match=r"lesson.toml: answer 'add-one'.*'\*\*Add one.\*\*'.*lesson.ipynb"):
+    message = r"lesson.toml: answer 'add-one'.*'\*\*Add one.\*\*'.*lesson.ipynb"
+    with pytest.raises(course_tool.GradingError, match=message):
         course_tool.source_notebook(nb, _grading(), "lesson.ipynb")
 
 

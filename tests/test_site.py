@@ -10,7 +10,10 @@ MathJax) are answered with an empty file and listed, so they can neither fail no
 
 import functools
 import http.server
+import os
 import re
+import subprocess
+import sys
 import threading
 import urllib.parse
 import urllib.request
@@ -31,19 +34,23 @@ EMPTY = {"js": ("application/javascript", ""), "css": ("text/css", ""),
 
 @pytest.fixture(scope="module")
 def site_tool(load_tool):
-    pytest.importorskip("myst_nb", reason="the site's tools are in the instructor extra: pip install -e '.[instructor]'")
+    pytest.importorskip("myst_nb", reason="the site's tools are in the instructor extra: "
+                                          "pip install -e '.[instructor]'")
     return load_tool("site")
 
 
 @pytest.fixture(scope="module")
-def site(site_tool, tmp_path_factory, request):
-    """Build the site (as `make site` does) and serve it; yields (base URL, output folder)."""
-    folder = tmp_path_factory.mktemp("site")
-    output = folder / "html"
-    seconds = site_tool.build(HUB, source=folder / "src", output=output)
+def site(site_tool, request):
+    """Build the site with `make site`, as the Pages workflow does, and serve it; yields (base URL, folder)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "COURSE_HUB_URL")}
+    run = subprocess.run(["make", "site", f"VENV={sys.prefix}", f"HUB={HUB}"], cwd=ROOT, env=env,
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    output = site_tool.OUTPUT
+    built = re.search(r"Built the site in (\d+) s", run.stdout)
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\ntest_site: the site built in {seconds:.0f} s")
+    if reporter is not None and built:
+        reporter.write_line(f"\ntest_site: `make site` built the site in {built[1]} s")
     handler = functools.partial(_QuietHandler, directory=str(output))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", _free_port()), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -170,6 +177,15 @@ def test_lessons_are_in_order_and_each_launch_button_opens_its_notebook(site, pa
         with urllib.request.urlopen(f"{base}/_sources/notebooks/{path.name}") as response:
             downloaded = nbformat.reads(response.read().decode(), as_version=4)
         assert len(downloaded.cells) == len(nbformat.read(path, as_version=4).cells), path.name
+
+
+def test_the_pages_workflow_builds_with_make_site():
+    yaml = pytest.importorskip("yaml")
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "site.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    assert [s["run"] for s in steps if "run" in s] == ["make site"]
+    assert any(s.get("with", {}).get("path") == "build/site" for s in steps)
+    assert workflow[True]["push"]["branches"] == ["main"]  # YAML reads the key `on` as True
 
 
 def test_a_bad_hub_address_is_an_error_naming_it(site_tool, capsys):

@@ -31,7 +31,8 @@ from urllib.parse import urlencode
 import nbformat
 
 __all__ = ["repository_url", "repository_branch", "github_slug", "check_branch", "colab_url",
-           "binder_url", "nbgitpuller_url", "voila_url", "notebook_badges", "setup_source", "update_notebook", "launch_table",
+           "binder_url", "nbgitpuller_url",
+           "voila_url", "notebook_badges", "setup_source", "update_notebook", "launch_table",
            "update_readme", "set_repository", "set_branch", "sync"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +48,8 @@ BADGES = ("<!-- badges:start -->", "<!-- badges:end -->")
 LAUNCH = ("<!-- launch:start -->", "<!-- launch:end -->")
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+# The README's nbgitpuller link names no real hub: a class puts its own in (`make hub-link HUB=...`).
+PLACEHOLDER_HUB = "https://YOUR-HUB.example.edu"
 _GITHUB = re.compile(r"https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?")
 _REPOSITORY_LINE = re.compile(r'^(Repository\s*=\s*)"[^"\n]*"', re.MULTILINE)
 _BRANCH_LINE = re.compile(r'^(colab-branch\s*=\s*)"[^"\n]*"', re.MULTILINE)
@@ -256,12 +259,16 @@ def launch_table(url, notebooks, *, branch=BRANCH):
     Returns
     -------
     str
-        A Markdown table: Binder (JupyterLab), Binder (Voilà explorer, when
-        that notebook exists), then one Colab badge per notebook.
+        A Markdown table: Binder (JupyterLab), a class's JupyterHub (the
+        nbgitpuller link, for :data:`PLACEHOLDER_HUB`), Binder (Voilà explorer,
+        when that notebook exists), then one Colab badge per notebook.
     """
     rows = ["| What | Launch |", "| --- | --- |",
             f"| The whole course in JupyterLab | [![Launch on Binder]({BINDER_BADGE})]"
-            f"({binder_url(url)}) |"]
+            f"({binder_url(url)}) |",
+            f"| The whole course on your class's JupyterHub (put its address in place of "
+            f"`{PLACEHOLDER_HUB}`, or `make hub-link HUB=...`) | [nbgitpuller link]"
+            f"({nbgitpuller_url(PLACEHOLDER_HUB, url, branch=branch)}) |"]
     names = [name for name, _ in notebooks]
     if EXPLORER in names:
         rows.append(f"| The explorer as a standalone app (Voilà) | [![Voilà app on Binder]"

@@ -72,7 +72,6 @@ def _relink(path, where, staged, blob):
         nbformat.write(nb, path)
     else:
         path.write_text(_repository_links(path.read_text(), where, staged, blob))
-    # (an .ipynb without such links is written back unchanged but for nbformat's layout)
 
 
 def stage(hub, source=SOURCE):
@@ -102,8 +101,8 @@ def build(hub=None, source=SOURCE, output=OUTPUT):
     stage(hub, source)
     shutil.rmtree(output, ignore_errors=True)
     env = dict(os.environ, COURSE_HUB_URL=hub, COURSE_ROOT=str(ROOT))
-    subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-j", "auto", str(source), str(output)],
-                   check=True, env=env)
+    subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-W", "--keep-going", "-j", "auto",
+                    str(source), str(output)], check=True, env=env)
     return time.perf_counter() - start
 
 
