@@ -62,7 +62,7 @@ class _Sampler(threading.Thread):
 def hub(hub_tool, tmp_path_factory):
     """A running hub over a temporary state folder; yields (base URL, link, process). Stops it after."""
     state = tmp_path_factory.mktemp("hub")
-    repository = hub_tool.local_repository(state / "batch-size-course.git", "main")
+    repository = hub_tool.local_repository(state / "batch-size-course", "main")
     for student in STUDENTS:  # the students' JupyterLab settings, in their home folders
         for plugin, settings in LAB_SETTINGS.items():
             path = state / "users" / student / ".jupyter" / "lab" / "user-settings" / f"{plugin}.jupyterlab-settings"
@@ -141,7 +141,7 @@ def test_three_students_run_lesson_01_and_answer_a_quiz_question(hub, hub_tool, 
             finally:
                 browser.close()
 
-    threads = [threading.Thread(target=run, args=(student,)) for student in STUDENTS]
+    threads = [threading.Thread(target=run, args=(student,), daemon=True) for student in STUDENTS]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -101,6 +101,12 @@ def test_every_grading_file_fits_its_notebook(course_tool, tmp_path):
     assert sum(len(course_tool.load_grading(p).get("answer", [])) for p in paths) >= 10
 
 
+def test_one_nbgrader_run_serves_several_lessons(course_tool):
+    pattern = course_tool.assignments_pattern(course_tool.lesson_notebooks(["06", "01", "2"]))
+    assert pattern == "lesson0[126]"
+    assert course_tool.assignments_pattern(course_tool.lesson_notebooks(["01"])) == "lesson01"
+
+
 def test_bad_lesson_is_an_error_naming_it(course_tool, capsys):
     assert course_tool.main(["source", "42", "--course", "/nonexistent"]) == 2
     assert re.search(r"lesson must be one of 01, .*, got '42'", capsys.readouterr().err)
@@ -149,7 +155,7 @@ def graded(course_tool, tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
     paths = course_tool.lesson_notebooks(LESSONS)
     course_tool.write_source(paths, course)
-    pattern = "lesson0[" + "".join(p.name[1] for p in paths) + "]"
+    pattern = course_tool.assignments_pattern(paths)
     course_tool.nbgrader("generate_assignment", pattern, "--force", course=course)
     for path in paths:
         assignment = course_tool.assignment_id(path)

@@ -148,7 +148,7 @@ def nbgitpuller_url(hub, repository, notebook=None, *, branch=BRANCH):
     """
     if not isinstance(hub, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", hub):
         raise ValueError(f"hub must be a JupyterHub address like https://hub.example.edu, got {hub!r}")
-    folder = repository.rstrip("/").removesuffix(".git").rsplit("/", 1)[-1]
+    folder = repository.rstrip("/").rsplit("/", 1)[-1]  # where nbgitpuller clones it (".git" kept)
     path = f"{NOTEBOOK_DIR}/{notebook}" if notebook else NOTEBOOK_DIR
     query = urlencode({"repo": repository, "urlpath": f"lab/tree/{folder}/{path}",
                        "branch": check_branch(branch)}, safe="/")

@@ -174,7 +174,7 @@ def _serve(args):
         raise HubError(f"port must be a port number like 8000, got {args.port}")
     repository, branch = badges.repository_url(), badges.repository_branch()
     if args.local_repo:
-        repository = local_repository(STATE / "batch-size-course.git", branch)
+        repository = local_repository(STATE / "batch-size-course", branch)
     process = start(STATE, args.port)
     try:
         version = wait_until_up(process, args.port)

@@ -49,7 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import student  # noqa: E402
 
 __all__ = ["ROOT", "COURSE", "GRADING", "GradingError", "lesson_notebooks", "assignment_id",
-           "load_grading", "source_notebook", "write_config", "write_source", "nbgrader", "scores"]
+           "assignments_pattern", "load_grading", "source_notebook", "write_config", "write_source",
+           "nbgrader", "scores"]
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "course"
@@ -95,6 +96,16 @@ def lesson_notebooks(lessons=()):
 def assignment_id(path):
     """nbgrader's name of a lesson's assignment: ``lesson01`` for notebooks/01_....ipynb."""
     return "lesson" + Path(path).name[:2]
+
+
+def assignments_pattern(paths):
+    """nbgrader's name pattern for the assignments of ``paths``: ``lesson01`` or ``lesson0[126]``."""
+    names = sorted({assignment_id(p) for p in paths})
+    if len(names) == 1:
+        return names[0]
+    if len({n[:-1] for n in names}) != 1:
+        raise GradingError(f"lessons must share their first digit (one nbgrader run), got {', '.join(names)}")
+    return names[0][:-1] + "[" + "".join(n[-1] for n in names) + "]"
 
 
 def load_grading(path, grading_dir=GRADING):
@@ -267,16 +278,14 @@ def main(argv=None):
         if args.command in ("source", "release"):
             for target in write_source(paths, args.course):
                 print(f"{target}")
+        # One nbgrader run serves several lessons (its start-up takes seconds): a pattern of their names.
+        step = {"release": "generate_assignment", "autograde": "autograde", "feedback": "generate_feedback"}
+        if args.command in step:
+            nbgrader(step[args.command], assignments_pattern(paths), "--force", course=args.course)
         for path in paths:
             assignment = assignment_id(path)
-            if args.command == "release":
-                nbgrader("generate_assignment", assignment, "--force", course=args.course)
-            elif args.command == "collect":
+            if args.command == "collect":
                 nbgrader("zip_collect", assignment, "--force", course=args.course)
-            elif args.command == "autograde":
-                nbgrader("autograde", assignment, "--force", course=args.course)
-            elif args.command == "feedback":
-                nbgrader("generate_feedback", assignment, "--force", course=args.course)
             elif args.command == "scores":
                 for name, (score, maximum, manual) in sorted(scores(assignment, args.course).items()):
                     print(f"{assignment} {name}: {score:g} of {maximum:g}"
