@@ -137,8 +137,8 @@ site: $(INSTRUCTOR_STAMP)
 	$(PY) tools/site.py build $(if $(HUB),--hub $(HUB))
 
 SITE_PORT ?= 8080
-site-serve:
-	$(PYTHON) tools/site.py serve --port $(SITE_PORT)
+site-serve: $(STAMP)
+	$(PY) tools/site.py serve --port $(SITE_PORT)
 
 HUB_PORT ?= 8000
 hub: $(INSTRUCTOR_STAMP)

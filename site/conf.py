@@ -52,3 +52,26 @@ html_theme_options = {
 }
 # The theme's colour mode on a first visit (unset, the page logs a console error and picks "auto").
 html_context = {"default_mode": "auto"}
+
+
+def _unwrap_solution_markers(app, doctree):
+    """The solution markers (### BEGIN SOLUTION / ### END SOLUTION) are nbgrader's, not headings.
+
+    In Markdown they are level-3 headings; on the site they would title sections and fill the
+    page's table of contents. Their sections are dissolved: the answer stays, the marker goes.
+    """
+    from docutils import nodes
+
+    markers = {"BEGIN SOLUTION", "END SOLUTION"}
+    for section in list(doctree.findall(nodes.section)):
+        title = section.next_node(nodes.title)
+        if title is not None and title.astext().strip() in markers and title.parent is section:
+            parent, at = section.parent, section.parent.index(section)
+            parent.remove(section)
+            for offset, child in enumerate(section.children[1:]):
+                parent.insert(at + offset, child)
+
+
+def setup(app):
+    # Before Sphinx collects the page's titles and sections (priority 500).
+    app.connect("doctree-read", _unwrap_solution_markers, priority=400)

@@ -105,6 +105,9 @@ def test_every_page_loads_with_no_console_error_and_every_figure_drawn(site, pag
         assert response.status == 200, name
         page.wait_for_load_state("networkidle")
         assert errors == [], (name, errors)
+        # nbgrader's solution markers are not headings on the site.
+        marker = re.compile(r"(BEGIN|END) SOLUTION")
+        assert page.locator(":is(h1, h2, h3, h4, nav a)", has_text=marker).count() == 0, name
         # No widget output was left to a widget manager the page does not have.
         assert page.locator("script[type='application/vnd.jupyter.widget-view+json']").count() == 0, name
         images = page.eval_on_selector_all(
