@@ -11,6 +11,8 @@ NBGRADER_LESSONS="03 04 05 08" runs the same for other lessons (their grading fi
 checked the same way; a few minutes per lesson).
 """
 
+import ast
+import builtins
 import os
 import re
 
@@ -99,6 +101,35 @@ def test_every_grading_file_fits_its_notebook(course_tool, tmp_path):
         assert len(ids) == len(set(ids)), path.name
         assert {f"{a['id']}-tests" for a in grading.get("answer", [])} <= set(ids), path.name
     assert sum(len(course_tool.load_grading(p).get("answer", [])) for p in paths) >= 10
+
+
+def _defined(code):
+    """Names a piece of code binds: assignments, loop and with targets, imports, defs."""
+    names = set()
+    for node in ast.walk(ast.parse(code)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return names
+
+
+def test_every_test_uses_only_names_its_lesson_defines(course_tool):
+    """A cheap check of every grading file, the lessons not autograded in CI included: a test
+    that names a variable the lesson never defines (a typo, a renamed solution) fails here."""
+    for path in course_tool.lesson_notebooks():
+        nb = nbformat.read(path, as_version=4)
+        code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+        lesson = _defined(re.sub(r"^\s*[%!].*$", "", code, flags=re.MULTILINE)) | set(dir(builtins))
+        for entry in course_tool.load_grading(path).get("answer", []):
+            test = entry["tests"] + "\n" + entry.get("hidden", "")
+            used = {n.id for n in ast.walk(ast.parse(test)) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            unknown = used - lesson - _defined(test)
+            assert not unknown, f"{path.name}, answer {entry['id']!r}: the tests use {sorted(unknown)}, never defined"
 
 
 def test_one_nbgrader_run_serves_several_lessons(course_tool):
