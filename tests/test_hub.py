@@ -14,12 +14,13 @@ checkout's last commit (tools/hub.py's --local-repo); the README's link points a
 
 import json
 import re
+import shutil
 import threading
 import time
 
 import psutil
 import pytest
-from test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, playwright_api  # noqa: F401
+from test_browser import CHROMIUM, CHROMIUM_ARGS, _free_port, _unavailable, playwright_api  # noqa: F401
 
 from helpers.quiz import make_question
 
@@ -37,6 +38,8 @@ LAB_SETTINGS = {
 @pytest.fixture(scope="module")
 def hub_tool(load_tool):
     pytest.importorskip("jupyterhub", reason="JupyterHub is in the instructor extra: pip install -e '.[instructor]'")
+    if shutil.which("npm") is None:
+        _unavailable("npm is missing: the hub's proxy comes from npm (`apt-get install nodejs npm`; .ci/run does)")
     return load_tool("hub")
 
 
