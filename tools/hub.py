@@ -176,6 +176,8 @@ def _serve(args):
     if args.local_repo:
         repository = local_repository(STATE / "batch-size-course", branch)
     process = start(STATE, args.port)
+    # `kill PID` stops it as cleanly as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         version = wait_until_up(process, args.port)
         hub = f"http://127.0.0.1:{args.port}"
