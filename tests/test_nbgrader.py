@@ -19,7 +19,8 @@ import re
 import nbformat
 import pytest
 
-FEEDBACK_SCORE = "{:g}"  # refined below
+#: How nbgrader's feedback page states a notebook's total score.
+FEEDBACK_SCORE = "Score: {:.1f} / {:.1f})</h4>"
 LESSONS = os.environ.get("NBGRADER_LESSONS", "01 02 06").split()
 #: Per lesson, a wrong answer: in the solution cell containing the first text, the second
 #: text replaced by the third (a learner's plausible slip that the tests must catch).
@@ -227,9 +228,10 @@ def test_nbgrader_gives_the_right_submission_full_marks_and_the_wrong_one_partia
     assert 0 < wrong < possible, f"{path.name}: the wrong submission scored {wrong} of {possible}"
     scores = course_tool.scores(assignment, course)
     assert scores["alice"][0] == right and scores["bob"][0] == wrong
-    for student, score in (("alice", right), ("bob", wrong)):
+    for student in ("alice", "bob"):
         page = (course / "feedback" / student / assignment / (path.stem + ".html")).read_text()
-        assert FEEDBACK_SCORE.format(score) in page, (student, path.name)
+        score, maximum, _ = scores[student]
+        assert FEEDBACK_SCORE.format(score, maximum) in page, (student, path.name)
     bob = (course / "feedback" / "bob" / assignment / (path.stem + ".html")).read_text()
     assert "AssertionError" in bob or "NotImplementedError" in bob, "the feedback shows the failed test"
 
