@@ -24,6 +24,20 @@
 #                    --xla_cpu_max_isa; a learner's laptop may pick other instructions than yours)
 #   make test-colab  run lessons 01, 06 and 07 under Colab's versions (builds .venv-colab)
 #   make test-binder build Binder's environment in a fresh .venv-binder and serve the course
+# For instructors (docs/instructors.md; these install the instructor extra into .venv):
+#   make release     the nbgrader course in course/: an assignment per lesson built from the
+#                    notebooks (source/) and its student version (release/); LESSONS="01 02"
+#                    for some lessons only
+#   make collect LESSON=01    submissions downloaded into course/downloaded/lesson01/archive/
+#                    (<student>__<notebook>.ipynb, or zip files) -> course/submitted/
+#   make autograde LESSON=01  run and score every submission (course/gradebook.db)
+#   make feedback LESSON=01   one HTML page per submission in course/feedback/, and the scores
+#   make site        build the course website into build/site (nothing is executed)
+#                    (the JupyterHub launch button opens HUB=https://your.hub; default: make hub's)
+#   make site-serve  serve build/site on http://127.0.0.1:8080 (SITE_PORT=...)
+#   make hub         a JupyterHub on http://127.0.0.1:8000 to try a class (HUB_PORT=...;
+#                    LOCAL_REPO=1: its link clones this checkout instead of GitHub)
+#   make hub-link HUB=https://your.hub   print the course's nbgitpuller link for that hub
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -65,7 +79,8 @@ endif
 endif
 endif
 
-.PHONY: lab app test notebooks benchmarks pins venv clean badges student test-student test-isa test-colab test-binder
+.PHONY: lab app test notebooks benchmarks pins venv clean badges student test-student test-isa test-colab test-binder \
+	instructor release collect autograde feedback site site-serve hub hub-link
 
 venv: $(STAMP)
 
@@ -80,13 +95,23 @@ $(STAMP): pyproject.toml
 	touch $@
 	@echo "Installed. Next: make lab (open the course) or make test (run the tests)."
 
+# The instructor extra (nbgrader, Sphinx, JupyterHub), on top of the course's environment.
+# `make test` installs it too: CI tests the instructor tools.
+INSTRUCTOR_STAMP := $(VENV)/.instructor-$(shell cksum pyproject.toml | cut -d' ' -f1)
+instructor: $(INSTRUCTOR_STAMP)
+
+$(INSTRUCTOR_STAMP): $(STAMP)
+	$(PY) -m pip install -e ".[lab,test,instructor]"
+	rm -f $(VENV)/.instructor-*
+	touch $@
+
 lab: $(STAMP)
 	$(LAB_COMMAND)
 
 app: $(STAMP)
 	$(VENV)/bin/voila apps/explorer.ipynb
 
-test: $(STAMP)
+test: $(INSTRUCTOR_STAMP)
 	$(PY) -m pytest
 
 notebooks: $(STAMP)
@@ -123,5 +148,35 @@ test-colab: $(STAMP)
 test-binder: $(STAMP)
 	$(PY) tools/binder_env.py
 
+# LESSON (one) or LESSONS (several) numbers, e.g. LESSON=01; every lesson without.
+GRADE_LESSONS = $(LESSON) $(LESSONS)
+
+release: $(INSTRUCTOR_STAMP)
+	$(PY) tools/nbgrader_course.py release $(GRADE_LESSONS)
+
+collect: $(INSTRUCTOR_STAMP)
+	$(PY) tools/nbgrader_course.py collect $(GRADE_LESSONS)
+
+autograde: $(INSTRUCTOR_STAMP)
+	$(PY) tools/nbgrader_course.py autograde $(GRADE_LESSONS)
+
+feedback: $(INSTRUCTOR_STAMP)
+	$(PY) tools/nbgrader_course.py feedback $(GRADE_LESSONS)
+	$(PY) tools/nbgrader_course.py scores $(GRADE_LESSONS)
+
+site: $(INSTRUCTOR_STAMP)
+	$(PY) tools/site.py build $(if $(HUB),--hub $(HUB))
+
+SITE_PORT ?= 8080
+site-serve: $(STAMP)
+	$(PY) tools/site.py serve --port $(SITE_PORT)
+
+HUB_PORT ?= 8000
+hub: $(INSTRUCTOR_STAMP)
+	$(PY) tools/hub.py start --port $(HUB_PORT) $(if $(filter-out 0,$(LOCAL_REPO)),--local-repo)
+
+hub-link: $(STAMP)
+	$(PY) tools/hub.py link --hub "$(HUB)"
+
 clean:
-	rm -rf $(VENV) student .venv-colab .venv-binder
+	rm -rf $(VENV) student .venv-colab .venv-binder course build .cache/hub .cache/hub-proxy

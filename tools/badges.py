@@ -26,11 +26,13 @@ import re
 import sys
 import tomllib
 from pathlib import Path
+from urllib.parse import urlencode
 
 import nbformat
 
 __all__ = ["repository_url", "repository_branch", "github_slug", "check_branch", "colab_url",
-           "binder_url", "voila_url", "notebook_badges", "setup_source", "update_notebook", "launch_table",
+           "binder_url", "nbgitpuller_url",
+           "voila_url", "notebook_badges", "setup_source", "update_notebook", "launch_table",
            "update_readme", "set_repository", "set_branch", "sync"]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +48,8 @@ BADGES = ("<!-- badges:start -->", "<!-- badges:end -->")
 LAUNCH = ("<!-- launch:start -->", "<!-- launch:end -->")
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BINDER_BADGE = "https://mybinder.org/badge_logo.svg"
+# The README's nbgitpuller link names no real hub: a class puts its own in (`make hub-link HUB=...`).
+PLACEHOLDER_HUB = "https://YOUR-HUB.example.edu"
 _GITHUB = re.compile(r"https://github\.com/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+?)(?:\.git)?/?")
 _REPOSITORY_LINE = re.compile(r'^(Repository\s*=\s*)"[^"\n]*"', re.MULTILINE)
 _BRANCH_LINE = re.compile(r'^(colab-branch\s*=\s*)"[^"\n]*"', re.MULTILINE)
@@ -141,6 +145,28 @@ def binder_url(url, notebook=None):
     """Address that opens JupyterLab on Binder, on the notebooks folder or one notebook."""
     path = f"{NOTEBOOK_DIR}/{notebook}" if notebook else NOTEBOOK_DIR
     return f"https://mybinder.org/v2/gh/{github_slug(url)}/HEAD?urlpath=lab/tree/{path}"
+
+
+def nbgitpuller_url(hub, repository, notebook=None, *, branch=BRANCH):
+    """Address that has a JupyterHub pull ``repository`` with nbgitpuller, then open it.
+
+    The first click clones the repository's ``branch`` into the user's home on ``hub``
+    (a folder named after the repository), later clicks update it and keep the user's
+    changes; JupyterLab then opens the notebooks folder, or ``notebooks/<notebook>``.
+    ``repository`` may be any Git address the hub can reach (a test uses a file:// one).
+
+    Raises
+    ------
+    ValueError
+        If ``hub`` is not an http(s) address or ``branch`` is not a branch name.
+    """
+    if not isinstance(hub, str) or not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", hub):
+        raise ValueError(f"hub must be a JupyterHub address like https://hub.example.edu, got {hub!r}")
+    folder = repository.rstrip("/").rsplit("/", 1)[-1]  # where nbgitpuller clones it (".git" kept)
+    path = f"{NOTEBOOK_DIR}/{notebook}" if notebook else NOTEBOOK_DIR
+    query = urlencode({"repo": repository, "urlpath": f"lab/tree/{folder}/{path}",
+                       "branch": check_branch(branch)}, safe="/")
+    return f"{hub.rstrip('/')}/hub/user-redirect/git-pull?{query}"
 
 
 def voila_url(url, notebook=APP):
@@ -247,12 +273,16 @@ def launch_table(url, notebooks, *, branch=BRANCH):
     Returns
     -------
     str
-        A Markdown table: Binder (JupyterLab), Binder (Voilà explorer, when
-        that notebook exists), then one Colab badge per notebook.
+        A Markdown table: Binder (JupyterLab), a class's JupyterHub (the
+        nbgitpuller link, for :data:`PLACEHOLDER_HUB`), Binder (Voilà explorer,
+        when that notebook exists), then one Colab badge per notebook.
     """
     rows = ["| What | Launch |", "| --- | --- |",
             f"| The whole course in JupyterLab | [![Launch on Binder]({BINDER_BADGE})]"
-            f"({binder_url(url)}) |"]
+            f"({binder_url(url)}) |",
+            f"| The whole course on your class's JupyterHub (put its address in place of "
+            f"`{PLACEHOLDER_HUB}`, or `make hub-link HUB=...`) | [nbgitpuller link]"
+            f"({nbgitpuller_url(PLACEHOLDER_HUB, url, branch=branch)}) |"]
     names = [name for name, _ in notebooks]
     if EXPLORER in names:
         rows.append(f"| The explorer as a standalone app (Voilà) | [![Voilà app on Binder]"

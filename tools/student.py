@@ -29,8 +29,8 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import badges  # noqa: E402
 
-__all__ = ["BEGIN", "END", "CODE_PLACEHOLDER", "TEXT_PLACEHOLDER", "strip_solutions",
-           "write_student_copy"]
+__all__ = ["BEGIN", "END", "CODE_PLACEHOLDER", "TEXT_PLACEHOLDER", "rename_solutions_heading",
+           "strip_solutions", "write_student_copy"]
 
 ROOT = Path(__file__).resolve().parents[1]
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
@@ -39,6 +39,11 @@ CODE_PLACEHOLDER = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_PLACEHOLDER = "YOUR ANSWER HERE"
 # The instructors' notebooks say "## Solutions"; the student copy holds answer cells there.
 _SOLUTIONS_HEADING = re.compile(r"^##\s+Solutions\s*$", re.MULTILINE)
+
+
+def rename_solutions_heading(source):
+    """The instructors' "## Solutions" heading, as the student copy words it."""
+    return _SOLUTIONS_HEADING.sub("## Your solutions", source)
 
 
 def _indented(placeholder, indent):
@@ -103,7 +108,7 @@ def strip_solutions(nb, name="notebook"):
     removed = 0
     for index, cell in enumerate(student.cells):
         if cell.cell_type == "markdown":
-            cell.source = _SOLUTIONS_HEADING.sub("## Your solutions", cell.source)
+            cell.source = rename_solutions_heading(cell.source)
         if cell.cell_type not in ("code", "markdown"):
             continue
         placeholder = CODE_PLACEHOLDER if cell.cell_type == "code" else TEXT_PLACEHOLDER
