@@ -51,12 +51,55 @@ def test_batch_size_options_are_powers_of_two_then_the_full_set():
         batch_size_options(0)
 
 
-def test_the_dropdown_names_the_data_and_its_source():
-    assert list(widgets.DATASETS) == ["bnomial's blobs (800 train, 200 test)",
-                                      "Brownlee's blobs (500 train, 500 test)",
-                                      "digits (1000 train, 797 test)"]
-    sizes = [widgets.DATASETS[name][0](2.0) for name in widgets.DATASETS]
-    assert [(d.n_train, d.n_test) for d in sizes] == [(800, 200), (500, 500), (1000, 797)]
+def test_the_dropdown_names_the_data_its_source_and_its_three_splits():
+    assert list(widgets.DATASETS) == ["bnomial's blobs (800 train, 200 validation, 200 test)",
+                                      "Brownlee's blobs (500 train, 200 validation, 500 test)",
+                                      "digits (1000 train, 400 validation, 397 test)"]
+    for name, (loader, _) in widgets.DATASETS.items():
+        d = loader(2.0)
+        assert f"({d.n_train} train, {d.n_val} validation, {d.n_test} test)" in name
+
+
+def test_the_readout_says_validation_where_it_shows_the_validation_split(explorer):
+    run = explorer.current
+    assert f"validation {run.final('val_accuracy'):.3f}" in run.headline()
+    assert "final acc train / validation" in explorer.readout
+    assert "test" not in explorer.readout
+
+
+def test_pins_train_and_pin_runs_from_the_start_for_the_still_picture(small_blobs):
+    explorer = explore(small_blobs, batch_size=60, learning_rate=0.05, epochs=5, warm_up=False,
+                       pins=[dict(batch_size=4), dict(batch_size=4, learning_rate=0.001)])
+    try:
+        pinned = explorer.pinned
+        assert [(r.settings["batch_size"], r.settings["learning_rate"]) for r in pinned] == \
+            [(4, 0.05), (4, 0.001)]
+        again = helpers.train(small_blobs, batch_size=4, epochs=5, learning_rate=0.001, seed=0)
+        assert pinned[1].results[0].history == again.history  # real training, seed 0
+        assert explorer.current.settings["batch_size"] == 60 and explorer.trainings == 3
+        assert "pin 1" in explorer.readout and "pin 2" in explorer.readout
+        legend = [t.get_text() for t in plot_explorer([explorer.current] + pinned)
+                  .axes[0].get_legend().get_texts()]
+        assert legend[:3] == ["now: batch 60, lr 0.05", "pin 1: batch 4, lr 0.05",
+                              "pin 2: batch 4, lr 0.001"]
+        plain = explore(small_blobs, batch_size=60, learning_rate=0.05, epochs=5, warm_up=False)
+        assert plain.png != explorer.png  # the still picture shows the pins
+        plain.close()
+    finally:
+        explorer.close()
+
+
+@pytest.mark.parametrize("pins, error, message", [
+    (dict(batch_size=4), TypeError, "pins must be a list of dicts of settings"),
+    ([4], TypeError, r"pins\[0\] must be a dict of settings, got int"),
+    ([dict(batch=4)], ValueError, r"pins\[0\] may set only batch_size, .* got 'batch'"),
+    ([dict(batch_size=0)], ValueError, r"pins\[0\]\['batch_size'\] must be an int in \[1, 60\]"),
+    ([dict(learning_rate=100.0)], ValueError, r"pins\[0\]\['learning_rate'\] must be"),
+    ([{}] * 7, ValueError, "pins must hold at most 6 runs, got 7"),
+])
+def test_bad_pins_are_named(pins, error, message, small_blobs):
+    with pytest.raises(error, match=message):
+        explore(small_blobs, epochs=2, warm_up=False, pins=pins)
 
 
 def test_first_run_is_real_training_and_has_static_views(explorer, small_blobs):
@@ -155,7 +198,7 @@ def test_pinned_runs_share_the_axes_and_can_be_cleared(explorer):
     assert any(label.startswith("now: batch 1,") for label in labels)
     assert any(label.startswith("pin 1: batch 4,") for label in labels)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["now: batch 1, lr 0.01", "pin 1: batch 4, lr 0.01", "train", "test"]
+    assert legend == ["now: batch 1, lr 0.01", "pin 1: batch 4, lr 0.01", "train", "validation"]
     explorer.clear_pins()
     assert explorer.wait(60) and explorer.pinned == [] and "pin 1" not in explorer.readout
 
