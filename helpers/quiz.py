@@ -980,10 +980,15 @@ def draw_question(question, results):
         return fig
     from matplotlib.figure import Figure as MplFigure
 
-    fig = MplFigure(figsize=(5.5 * len(figure.metrics), 3.8), layout="constrained")
-    for ax, metric in zip(np.atleast_1d(fig.subplots(1, len(figure.metrics))), figure.metrics):
+    fig = MplFigure(figsize=(5.5 * len(figure.metrics), 4.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(figure.metrics)))
+    for ax, metric in zip(axes, figure.metrics):
         plot_curves(results, metric=metric, labels=labels, colors=colors, ax=ax)
         ax.set_ylim(*fitted_limits(results, metric, figure.limit(metric)))
+        ax.get_legend().remove()
+    # one legend for the figure, under the axes: never over a curve
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     return fig
 
 

@@ -1200,7 +1200,7 @@ def test_flat_and_rising_curves(seed):
     best = int(val_loss.argmin())
     assert over.final("loss") < 0.01 and over.final("accuracy") >= 0.99  # memorised
     assert best < 100 and val_loss[-1] > 1.2 * val_loss[best]  # falls, then rises
-    assert val_acc[-1] >= val_acc[best] and val_acc[-1] > 0.8  # accuracy does not fall
+    assert abs(val_acc[-1] - val_acc[best]) <= 0.03 and val_acc[-1] > 0.8  # accuracy hardly moves
 
 
 def test_quiz_is_exported():
