@@ -899,8 +899,8 @@ def test_the_stored_outputs_of_lesson_06_show_answers_only_folded_under_their_qu
         q = quiz.question(qid)
         cell = next(c for c in notebook.cells if c.cell_type == "code"
                     and c.source == f'quiz.ask("{qid}")')
-        folds = [html.unescape(f) for o in cell.outputs for v in o.get("data", {}).values()
-                 if isinstance(v, str) for f in FOLDED.findall(v)]
+        folds = [html.unescape(re.sub(r"<[^>]+>", "", f)) for o in cell.outputs
+                 for v in o.get("data", {}).values() if isinstance(v, str) for f in FOLDED.findall(v)]
         assert len(folds) == 1 and f"The answer is {q.answer_text()}." in folds[0], qid
         assert q.explanation in folds[0], qid
 
