@@ -713,7 +713,7 @@ def make_question(question_id, *, seed=0, draw=0, bank=None):
 
     Examples
     --------
-    >>> make_question("updates-per-epoch", draw=3).answer in (1, 16, 25, 63, 800)
+    >>> make_question("total-updates", draw=3).answer in (100, 2_500, 12_500, 80_000)
     True
     """
     bank = load_bank(bank)
@@ -877,7 +877,7 @@ def check_answer(question, answer, *, reveal=True):
 
     Examples
     --------
-    >>> q = make_question("updates-per-epoch")
+    >>> q = make_question("total-updates")
     >>> check_answer(q, q.answer).correct
     True
     """
@@ -938,12 +938,37 @@ def train_question(question, *, bank=None):
     return [train(data, seed=question.training_seed, **run.train_args()) for run in runs]
 
 
+def fitted_limits(results, metric, limits):
+    """The y-limits of a quiz axis: fitted to the curves shown, inside the bank's bounds.
+
+    The axis spans the train and validation curves of ``metric`` of every run
+    on it (finite values), with a margin of 5 % of their range, rounded out to
+    0.05, and never beyond the bank's ``limits`` (which every curve of every
+    training seed fits; tests/test_quiz.py checks it). So the curves fill the
+    axis instead of its bottom third.
+
+    >>> class Run: history = {"loss": [1.2, 0.6], "val_loss": [1.1, 0.62]}
+    >>> fitted_limits([Run()], "loss", (0.0, 2.8))
+    (0.55, 1.25)
+    """
+    values = np.concatenate([np.asarray(r.history[key], dtype=float) for r in results
+                             for key in (metric, "val_" + metric)])
+    values = values[np.isfinite(values)]
+    low, high = limits
+    if values.size == 0:
+        return float(low), float(high)
+    pad = 0.05 * max(float(values.max() - values.min()), 0.2)
+    step = 0.05
+    return (float(max(low, round(np.floor((values.min() - pad) / step) * step, 2))),
+            float(min(high, round(np.ceil((values.max() + pad) / step) * step, 2))))
+
+
 def draw_question(question, results):
     """Draw a question's figure from its trained runs.
 
-    Colours are neutral (they say nothing about the batch size), the runs
-    share their axes and every axis has the bank's fixed limits, so heights
-    and slopes compare from one question and one variant to the next.
+    Colours are neutral (they say nothing about the batch size) and the runs
+    share their axes, so heights and slopes compare within a figure; each axis
+    is fitted to the curves on it (:func:`fitted_limits`).
 
     Returns
     -------
@@ -958,15 +983,22 @@ def draw_question(question, results):
     if figure.plot == "side_by_side":
         fig = plot_side_by_side(results, labels=labels, colors=colors)
         n = len(results)
+        rows = {metric: fitted_limits(results, metric, figure.limit(metric))
+                for metric in ("loss", "accuracy")}
         for i, ax in enumerate(fig.axes[:2 * n]):  # the loss row, then the accuracy row
-            ax.set_ylim(*figure.limit("loss" if i < n else "accuracy"))
+            ax.set_ylim(*rows["loss" if i < n else "accuracy"])
         return fig
     from matplotlib.figure import Figure as MplFigure
 
-    fig = MplFigure(figsize=(5.5 * len(figure.metrics), 3.8), layout="constrained")
-    for ax, metric in zip(np.atleast_1d(fig.subplots(1, len(figure.metrics))), figure.metrics):
+    fig = MplFigure(figsize=(5.5 * len(figure.metrics), 4.2), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(figure.metrics)))
+    for ax, metric in zip(axes, figure.metrics):
         plot_curves(results, metric=metric, labels=labels, colors=colors, ax=ax)
-        ax.set_ylim(*figure.limit(metric))
+        ax.set_ylim(*fitted_limits(results, metric, figure.limit(metric)))
+        ax.get_legend().remove()
+    # one legend for the figure, under the axes: never over a curve
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncols=2, fontsize=8, frameon=False)
     return fig
 
 
@@ -1027,7 +1059,7 @@ class Quiz:
     Examples
     --------
     >>> quiz = Quiz(seed=0)
-    >>> feedback = quiz.check("updates-per-epoch", quiz.question("updates-per-epoch").answer)
+    >>> feedback = quiz.check("total-updates", quiz.question("total-updates").answer)
     >>> feedback.correct, quiz.score
     (True, (1, 1))
     """

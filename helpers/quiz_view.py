@@ -40,13 +40,14 @@ class Static:
 
 
 class _Shown:
-    """A widget that displays as itself where widgets work and as text elsewhere."""
+    """A widget that displays as itself where widgets work, as ``html`` on a static page
+    and as text elsewhere."""
 
-    def __init__(self, widget, text):
-        self.widget, self.text = widget, text
+    def __init__(self, widget, text, html_text=None):
+        self.widget, self.text, self.html = widget, text, html_text
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        return widget_bundle(self.widget, self.text)
+        return widget_bundle(self.widget, self.text, html=self.html)
 
     def __repr__(self):
         return self.text
@@ -82,6 +83,17 @@ def _feedback_html(feedback):
     body = "".join(f"<br>{html.escape(line)}" for line in rest)
     return (f"<div style='{TEXT_WIDTH};line-height:1.45'><b style='color:{color}'>"
             f"{html.escape(head)}</b>{body}</div>")
+
+
+def folded_answer_html(question):
+    """The answer and its explanation, folded (``<details>``): what a static page of the
+    notebook (GitHub, a course website) shows under a question in place of its buttons.
+    Where widgets run, the buttons show instead; a terminal gets the code hint only."""
+    return (f"<details class='quiz-answer' style='{TEXT_WIDTH};line-height:1.45'>"
+            f"<summary><b>Answer</b> (answer first, then open)</summary>"
+            f"<p>The answer is <b>{html.escape(question.answer_text())}</b>.</p>"
+            f"<p>Why: {html.escape(question.explanation)}</p></details>"
+            f"<p style='font-size:90%'>{html.escape(_code_hint(question))}</p>")
 
 
 def _code_hint(question):
@@ -149,7 +161,8 @@ def show_question(quiz, question):
         display(Image(data=png, format="png"))
     display(options_display(question))
     try:
-        display(_Shown(answer_card(quiz, question), _code_hint(question)))
+        display(_Shown(answer_card(quiz, question), _code_hint(question),
+                       folded_answer_html(question)))
     except ImportError:
         print(_code_hint(question))
 

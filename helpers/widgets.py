@@ -45,12 +45,14 @@ __all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options"]
 # The datasets of the dropdown: name -> (loader taking the cluster spread, whether it uses it).
 # The blobs are those of two of the course's sources: bnomial's post "The wrong batch size is
 # all it takes" (800 train / 200 test) and Jason Brownlee's Machine Learning Mastery tutorial
-# on the batch size (500 / 500); lesson 07 cites both.
+# on the batch size (500 / 500), each with the course's 200 validation points; lesson 07 cites
+# both. The names give the three splits (tests/test_widgets.py checks them against the data).
 DATASETS = {
-    "bnomial's blobs (800 train, 200 test)": (lambda std: load_blobs(cluster_std=std), True),
-    "Brownlee's blobs (500 train, 500 test)": (lambda std: load_blobs(train_size=500,
-                                                                     cluster_std=std), True),
-    "digits (1000 train, 797 test)": (lambda std: load_digits(), False),
+    "bnomial's blobs (800 train, 200 validation, 200 test)": (
+        lambda std: load_blobs(cluster_std=std), True),
+    "Brownlee's blobs (500 train, 200 validation, 500 test)": (
+        lambda std: load_blobs(train_size=500, cluster_std=std), True),
+    "digits (1000 train, 400 validation, 397 test)": (lambda std: load_digits(), False),
 }
 MOMENTA = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
 LR_EXPONENTS = (-5, 1)  # the learning-rate slider spans 1e-5 ... 10
@@ -130,7 +132,7 @@ class ExplorerRun:
             outcome = f"diverged at epoch {self.diverged_at}"
         else:
             outcome = (f"final accuracy: train {self.final('accuracy'):.3f}, "
-                       f"test {self.final('val_accuracy'):.3f}")
+                       f"validation {self.final('val_accuracy'):.3f}")
         return (f"batch size {s['batch_size']} → {self.updates_per_epoch} updates per epoch, "
                 f"{total:,} updates in {epochs}{seeds} · training "
                 f"{self.train_seconds:.2f} s per seed (+{self.compile_seconds:.2f} s compiling) · "
@@ -238,7 +240,7 @@ class Explorer:
     """
 
     def __init__(self, data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9,
-                 epochs=100, seeds=1, x="epoch", warm_up=True):
+                 epochs=100, seeds=1, x="epoch", warm_up=True, pins=()):
         self._datasets = dict(DATASETS)
         if data is None:
             name, std = next(iter(self._datasets)), 2.0
@@ -259,6 +261,9 @@ class Explorer:
         check_choice("x", x, X_AXES)
         if not isinstance(warm_up, bool):
             raise TypeError(f"warm_up must be True or False, got {warm_up!r}")
+        start = dict(batch_size=batch_size, learning_rate=learning_rate, momentum=momentum,
+                     epochs=epochs, seeds=seeds)
+        pins = [self._pin_settings(start, i, pin, n_train) for i, pin in enumerate(_pin_list(pins))]
 
         # Shared with the worker's thread, and guarded by this lock.
         self._lock = threading.RLock()
@@ -271,9 +276,11 @@ class Explorer:
         self._build_widgets(name, std, batch_size, learning_rate, momentum, epochs, seeds, x)
         # Closes the widgets of an explorer that nothing refers to (the worker closes itself).
         weakref.finalize(self, _close_widgets, list(self._all_widgets)).atexit = False
-        # The first run trains here, in the caller's thread, so that a notebook run
-        # without a widget front end still shows real results.
-        self._current = self._train(self.settings())
+        # The first run (and the pins asked for) train here, in the caller's thread, so that
+        # a notebook run without a widget front end still shows real results.
+        here = self.settings()
+        self._pinned = [self._train({**here, **pin}) for pin in pins]
+        self._current = self._train(here)
         self._redraw()
         self._status.value = "ready"
         if warm_up:
@@ -409,6 +416,25 @@ class Explorer:
                              *c.values(), self._status, self._readout, self._error, self._image]
 
     @staticmethod
+    def _pin_settings(start, i, pin, n_train):
+        """One entry of ``pins``: the starting settings with the keys it changes, checked."""
+        where = f"pins[{i}]"
+        if not isinstance(pin, dict):
+            raise TypeError(f"{where} must be a dict of settings, got {type(pin).__name__}")
+        unknown = sorted(set(pin) - set(start))
+        if unknown:
+            raise ValueError(f"{where} may set only {', '.join(start)}; got {unknown[0]!r}")
+        s = {**start, **pin}
+        return dict(
+            batch_size=check_int(f"{where}['batch_size']", s["batch_size"], low=1, high=n_train),
+            learning_rate=check_float(f"{where}['learning_rate']", s["learning_rate"],
+                                      low=10.0 ** LR_EXPONENTS[0], high=10.0 ** LR_EXPONENTS[1]),
+            momentum=check_float(f"{where}['momentum']", s["momentum"], low=0.0, high=1.0,
+                                 high_open=True),
+            epochs=check_int(f"{where}['epochs']", s["epochs"], low=1, high=MAX_EPOCHS),
+            seeds=check_int(f"{where}['seeds']", s["seeds"], low=1, high=MAX_SEEDS))
+
+    @staticmethod
     def _batch_options(n_train, extra=None):
         sizes = sorted(set(batch_size_options(n_train)) | ({extra} if extra else set()))
         return [(f"{b} (full)" if b == n_train else str(b), b) for b in sizes]
@@ -468,7 +494,7 @@ class Explorer:
             rows.append("<tr>" + name + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
                                                 for v in cells) + "</tr>")
         names = ("run", "dataset", "noise", "batch size", "lr", "momentum", "epochs", "seeds",
-                 "updates / epoch", "train s / seed", "compile s", "final acc train / test")
+                 "updates / epoch", "train s / seed", "compile s", "final acc train / validation")
         head = "<tr>" + "".join(f"<th style='padding:0 6px'>{n}</th>" for n in names) + "</tr>"
         return (f"<b>{html.escape(runs[0].headline())}</b>"
                 f"<table style='font-size:90%'>{head}{''.join(rows)}</table>")
@@ -696,8 +722,16 @@ STATIC_NOTE = ("This is a still picture of the explorer. Run the notebook (in Ju
                "and plot with helpers.plot_learning_curves(...).")
 
 
+def _pin_list(pins):
+    if isinstance(pins, dict) or not isinstance(pins, (list, tuple)):
+        raise TypeError(f"pins must be a list of dicts of settings, got {pins!r}")
+    if len(pins) > MAX_PINS:
+        raise ValueError(f"pins must hold at most {MAX_PINS} runs, got {len(pins)}")
+    return list(pins)
+
+
 def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epochs=100, seeds=1,
-            x="epoch", warm_up=True):
+            x="epoch", warm_up=True, pins=()):
     """Open the batch-size explorer: controls whose every change re-trains and redraws.
 
     The explorer trains its first run right away (real training, so a page
@@ -735,6 +769,13 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
         full set, 32 and the slider's next stops first, then the current batch
         size on the other datasets, then the other batch sizes, nearest first.
         After each change, the same for the new setting.
+    pins : list of dict, optional
+        Runs to pin from the start, as if each had been set with the controls
+        and pinned: each dict changes some of ``batch_size, learning_rate,
+        momentum, epochs, seeds`` from the starting settings (same data).
+        ``pins[0]`` is ``pin 1`` in the readout. At most six. The still
+        picture of a page without widgets then compares them with the
+        current run, as a lesson's text describes.
 
     Returns
     -------
@@ -754,6 +795,7 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
     Examples
     --------
     >>> helpers.explore(batch_size=1, learning_rate=0.001)   # doctest: +SKIP
+    >>> helpers.explore(batch_size=256, pins=[dict(batch_size=32)])   # doctest: +SKIP
     """
     return Explorer(data, batch_size=batch_size, learning_rate=learning_rate, momentum=momentum,
-                    epochs=epochs, seeds=seeds, x=x, warm_up=warm_up)
+                    epochs=epochs, seeds=seeds, x=x, warm_up=warm_up, pins=pins)

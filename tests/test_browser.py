@@ -283,7 +283,7 @@ def _quiz_seed():
 
 def test_quiz_in_jupyterlab_marks_answers_and_keeps_score(page, lab):
     seed = _quiz_seed()
-    wrong_q, right_q = make_question("flat-curve", seed=seed), make_question("double-the-batch",
+    wrong_q, right_q = make_question("flat-curve", seed=seed), make_question("per-epoch-faster",
                                                                             seed=seed)
     first_try, second_try = [letter for letter, _ in wrong_q.options if letter != wrong_q.answer][:2]
     _open_and_run_all(page, lab, QUIZ)
@@ -300,9 +300,9 @@ def test_quiz_in_jupyterlab_marks_answers_and_keeps_score(page, lab):
     assert f"the answer is {wrong_q.answer_text()}" in first.locator(".quiz-feedback").inner_text()
     assert f"{wrong_q.answer} ✓" in first.inner_text()
 
-    second = page.locator(".quiz-card.quiz-q-double-the-batch").first
+    second = page.locator(".quiz-card.quiz-q-per-epoch-faster").first
     second.get_by_role("button", name=right_q.answer, exact=True).click()
-    _wait_for_text(page, ".quiz-card.quiz-q-double-the-batch .quiz-feedback", "Correct.")
+    _wait_for_text(page, ".quiz-card.quiz-q-per-epoch-faster .quiz-feedback", "Correct.")
     assert right_q.explanation in second.locator(".quiz-feedback").inner_text()
     _wait_for_text(page, ".quiz-score", "Score: 1 of 2")
     assert page.locator(".quiz-score").count() == 1  # one score line for the whole quiz

@@ -118,8 +118,8 @@ BAD_BANKS = [
      r"variants\[0\]\.answer\.formula", "must be one of"),
     (lambda b: q_(b, "total-updates")["variants"][0]["values"].pop("epochs"),
      r"variants\[0\]\.values\.epochs", "must be an integer >= 1 for formula"),
-    (lambda b: q_(b, "double-the-batch").update(prompt="You {chnage} the batch size."),
-     r"\(double-the-batch\)\.prompt", r"uses \{chnage\}, which .*variants\[0\] does not define"),
+    (lambda b: q_(b, "total-updates").update(prompt="You {chnage} the batch size."),
+     r"\(total-updates\)\.prompt", r"uses \{chnage\}, which .*variants\[0\] does not define"),
     (lambda b: b.update(training_seeds=[1, 1]), "training_seeds", "must be distinct"),
     (lambda b: b.update(training_seeds=[]), "training_seeds", "must be a non-empty list"),
     (lambda b: q_(b, "flat-curve")["figure"].update(data="mnist"), r"figure\.data",
@@ -132,8 +132,8 @@ BAD_BANKS = [
      r"variants\[0\]\.answer", "needs a figure with hidden labels and shuffled runs"),
     (lambda b: q_(b, "flat-curve").update(id="Flat curve"), r"questions\[11\] \(Flat curve\)\.id",
      "lower-case letters and digits"),
-    (lambda b: q_(b, "updates-per-epoch").update(options=[{"key": "a", "text": "1"}]),
-     r"\(updates-per-epoch\)\.options", "must be absent for a numeric question"),
+    (lambda b: q_(b, "total-updates").update(options=[{"key": "a", "text": "1"}]),
+     r"\(total-updates\)\.options", "must be absent for a numeric question"),
     (lambda b: q_(b, "flat-curve")["options"][1].update(key="small"), r"\(flat-curve\)\.options",
      "must have distinct keys"),
     (lambda b: b.update(format=2), "format", "must be 1"),
@@ -190,7 +190,12 @@ def test_bank_edits_are_not_hidden_by_a_cache(tmp_path):
         Quiz(bank=path)
 
 
-@pytest.mark.parametrize("question_id", ["updates-per-epoch", "total-updates"])
+def test_at_most_one_question_is_arithmetic():
+    """The quiz is about reading curves: one question counts updates, the others show curves."""
+    assert [q.id for q in BANK.questions if q.figure is None] == ["total-updates"]
+
+
+@pytest.mark.parametrize("question_id", ["total-updates"])
 def test_numeric_answers_are_the_helpers_arithmetic(question_id):
     spec = SPECS[question_id]
     seen = set()
@@ -223,11 +228,6 @@ def quoted(question_id, pattern):
 def test_the_arithmetic_quoted_in_the_bank():
     per_epoch = helpers.updates_per_epoch
     n = quizmod._data(BANK, "blobs").n_train
-    examples, small, small_updates, large, large_updates = quoted(
-        "double-the-batch", r"with (\d+) examples, batch (\d+) makes (\d+) updates per epoch "
-                            r"and batch (\d+) makes (\d+)")
-    assert per_epoch(examples, small) == small_updates and per_epoch(examples, large) == large_updates
-    assert large == 2 * small  # the question is about doubling
     points, epochs = quoted("which-took-longer", r"same (\d+) points for (\d+) epochs")
     one, total, full_total = quoted("which-took-longer", r"It makes (\d+) updates per epoch, "
                                     r"([\d,]+) in all, against one per epoch \(([\d,]+) in all\)")
@@ -242,9 +242,8 @@ def test_the_arithmetic_quoted_in_the_bank():
     factor, lr, scaled = quoted("lr-scaling-rule", r"(\d+) x (\d+\.\d+) = (\d+\.\d+)")
     assert (fewer, more) == (per_epoch(n, big), per_epoch(n, 32)) and big == factor * 32
     assert scaled == pytest.approx(factor * lr)
-    jump, low, rule = quoted("lr-scaling-rule", r"for a (\d+)-fold jump, from batch 32 at "
-                                                r"(\d+\.\d+) to the full batch at (\d+\.\d+)")
-    assert jump * 32 == n and rule == pytest.approx(jump * low)
+    rule, = quoted("lr-far-too-high", r"one with learning rate (\d+\.\d+), the linear scaling rule")
+    assert rule == scaled
     which, = quoted("lr-scaling-which", r"at batch size (\d+)")
     only, = quoted("lr-scaling-which", r"With only (\d+) updates per epoch")
     assert only == per_epoch(n, which)
@@ -261,23 +260,12 @@ def notebook_markdown(pattern):
     return notebook, " ".join(c.source for c in notebook.cells if c.cell_type == "markdown")
 
 
-def test_the_scaling_rule_the_quiz_states_agrees_with_lessons_04_and_05():
-    """The quiz calls the linear rule a first guess, as lessons 04 and 05 found it: it broke
-    for the 25-fold jump to the full batch in 04, and 05's best rates grew about tenfold over
-    its range of batch sizes (4 to 450, 112-fold)."""
-    _, lesson_04 = notebook_markdown("*learning_rate_and_batch_size*.ipynb")
-    assert "It breaks down at the full batch: 800 is 25 times 32" in lesson_04
-    assert "batches 1, 8 and 128 follow the batch-32 curve closely" in lesson_04
-    lesson_05_nb, lesson_05 = notebook_markdown("*batch_size_sweep*.ipynb")
-    assert "ten times larger for the largest ones" in lesson_05
-    sizes = ast.literal_eval(re.search(r"BATCH_SIZES = (\[[\d, ]+\])", "\n".join(
-        c.source for c in lesson_05_nb.cells if c.cell_type == "code")).group(1))
-    fold = max(sizes) // min(sizes)
-    stated = bank_text("lr-scaling-rule") + lesson_text()
-    assert f"about ten times larger for a batch {fold} times larger" in stated
-    assert f"about tenfold over a {fold}-fold range" in stated
-    assert "a first guess to search around" in bank_text("lr-scaling-rule")
-    assert "a first guess to search around" in lesson_text()
+def test_the_scaling_rule_the_quiz_states_is_the_courses_one_story():
+    """The quiz calls the linear rule a first guess and points to lesson 04's one figure of the
+    best rate against the batch size (it grows roughly in step, then levels off)."""
+    text = bank_text("lr-scaling-rule")
+    assert "a first guess to search around" in text
+    assert "only up to the critical batch size, then levels off (lesson 04" in text
     assert not re.search(r"k\$? times larger takes a learning rate about", lesson_text())
 
 
@@ -339,7 +327,7 @@ def test_no_prompt_or_figure_gives_its_diagnosis_away():
     assert not re.search(r"hardly|flat|small|tiny|0\.00001|1e-05|learning rate|converge",
                          flat.prompt, re.IGNORECASE)
     assert flat.labels == ("run shown",) and flat.reference is not None  # no "lr 1e-05" legend
-    rising = make_question("rising-test-loss")
+    rising = make_question("rising-validation-loss")
     assert not re.search(r"memoris|overfit|rises|falls", rising.prompt, re.IGNORECASE)
     advice = make_question("lr-too-high-for-batch")
     assert not re.search(r"too (high|large)|swings", advice.prompt + advice.topic)
@@ -349,7 +337,7 @@ def test_no_prompt_or_figure_gives_its_diagnosis_away():
             assert not any(re.search(r"batch|lr|\d", label) for label in q.labels), qid
 
 
-def test_figure_questions_have_fixed_limits_and_flat_curve_a_reference():
+def test_figure_questions_have_bounds_and_flat_curve_a_reference():
     for qid in IDS:
         figure = SPECS[qid].figure
         if figure is not None:
@@ -484,13 +472,13 @@ def test_a_second_try_means_something():
 
 def test_show_answer_reveals_and_counts_as_a_first_miss():
     quiz = Quiz(seed=0)
-    q = quiz.question("double-the-batch")
-    shown = quiz.show_answer("double-the-batch")
+    q = quiz.question("per-epoch-faster")
+    shown = quiz.show_answer("per-epoch-faster")
     assert shown.revealed and q.answer_text() in shown.message and q.explanation in shown.message
     assert quiz.score == (0, 1)
-    assert quiz.check("double-the-batch", wrong_letters(q)[0]).revealed  # already shown
-    assert quiz.check("double-the-batch", q.answer).correct and quiz.score == (0, 1)
-    other = Quiz(seed=1).question("double-the-batch")
+    assert quiz.check("per-epoch-faster", wrong_letters(q)[0]).revealed  # already shown
+    assert quiz.check("per-epoch-faster", q.answer).correct and quiz.score == (0, 1)
+    other = Quiz(seed=1).question("per-epoch-faster")
     with pytest.raises(ValueError, match="question must be a variant of this quiz"):
         quiz.mark(other, "A")
 
@@ -502,7 +490,7 @@ def test_the_score_counts_first_answers_and_never_reads_0_of_0():
     assert not quiz.check("flat-curve", wrong_letters(q)[0]).correct
     feedback = quiz.check("flat-curve", q.answer)  # a retry does not raise the score
     assert feedback.correct and quiz.score == (0, 1)
-    feedback = quiz.check("updates-per-epoch", quiz.question("updates-per-epoch").answer)
+    feedback = quiz.check("total-updates", quiz.question("total-updates").answer)
     assert quiz.score == (1, 2) and feedback.score == "Score: 1 of 2 answered correctly at the first try."
     assert "Score: 1 of 2" in str(feedback)
 
@@ -540,9 +528,9 @@ def test_buttons_mark_the_chosen_and_the_right_option():
     buttons[second].click()  # the second wrong try: the right button is marked
     assert buttons[q.answer].button_style == "success" and buttons[q.answer].description.endswith("✓")
     assert html.escape(q.answer_text()) in feedback.value
-    other = quiz_view.answer_card(quiz, quiz.question("double-the-batch"))
+    other = quiz_view.answer_card(quiz, quiz.question("per-epoch-faster"))
     show_button(other).click()
-    right = quiz.question("double-the-batch").answer
+    right = quiz.question("per-epoch-faster").answer
     assert option_buttons(other)[right].button_style == "success"
     assert "The answer is" in other.children[1].value and quiz.score == (0, 2)
 
@@ -551,17 +539,17 @@ def test_one_score_line_for_the_whole_quiz():
     quiz = Quiz(seed=1)
     line = quiz.score_line()
     assert "No answers yet" in line.widget.value and "0 of 0" not in line.text
-    cards = [quiz_view.answer_card(quiz, quiz.question(qid)) for qid in ("flat-curve", "rising-test-loss")]
+    cards = [quiz_view.answer_card(quiz, quiz.question(qid)) for qid in ("flat-curve", "rising-validation-loss")]
     for card in cards:  # the cards hold no score of their own
         assert not any("quiz-score" in getattr(c, "_dom_classes", ()) for c in card.children)
-    q = quiz.question("rising-test-loss")
+    q = quiz.question("rising-validation-loss")
     option_buttons(cards[1])[q.answer].click()
     assert "Correct." in cards[1].children[1].value and "1 of 1" in line.widget.value
 
 
 def test_numeric_questions_take_a_typed_number():
     quiz = Quiz(seed=0)
-    q = quiz.question("updates-per-epoch")
+    q = quiz.question("total-updates")
     card = quiz_view.answer_card(quiz, q)
     text, button = card.children[0].children[:2]
     text.value = "8,00"
@@ -578,7 +566,7 @@ def test_ask_shows_prompt_figure_and_options_statically_then_the_buttons(monkeyp
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda *objects, **_: shown.extend(objects))
-    quiz = Quiz(seed=0, questions=["flat-curve", "updates-per-epoch"])
+    quiz = Quiz(seed=0, questions=["flat-curve", "total-updates"])
     quiz.ask("flat-curve")
     q = quiz.question("flat-curve")
     prompt, image, options, card = shown
@@ -591,18 +579,25 @@ def test_ask_shows_prompt_figure_and_options_statically_then_the_buttons(monkeyp
     bundle = card._repr_mimebundle_()
     assert bundle[WIDGET_VIEW_MIMETYPE]["model_id"] == card.widget.model_id
     assert "quiz.check('flat-curve', 'A')" in bundle["text/plain"]
+    # a static page (no widgets) shows the answer folded under the question; a terminal does not
+    folded = re.fullmatch(r"(<details class='quiz-answer'.*?</details>)(.*)", bundle["text/html"], re.S)
+    assert folded and html.escape(q.answer_text()) in folded[1] and html.escape(q.explanation) in folded[1]
+    assert q.answer_text() not in bundle["text/plain"] and q.explanation not in bundle["text/plain"]
+    assert "quiz.check(&#x27;flat-curve&#x27;, &#x27;A&#x27;)" in folded[2]
     assert "quiz-q-flat-curve" in card.widget._dom_classes
     shown.clear()
-    quiz.ask("updates-per-epoch", fresh=True)  # a fresh variant becomes the quiz's own
-    assert quiz.question("updates-per-epoch").draw == 1 and len(shown) == 3
+    quiz.ask("total-updates", fresh=True)  # a fresh variant becomes the quiz's own
+    assert quiz.question("total-updates").draw == 1 and len(shown) == 3
 
 
 def test_without_ipywidgets_the_quiz_works_in_text(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
-    quiz = Quiz(seed=0, questions=["double-the-batch"])
-    quiz.ask("double-the-batch")
-    assert "Answer in code: quiz.check('double-the-batch', 'A')" in capsys.readouterr().out
-    assert quiz.check("double-the-batch", quiz.question("double-the-batch").answer).correct
+    quiz = Quiz(seed=0, questions=["total-updates"])
+    quiz.ask("total-updates")
+    out = capsys.readouterr().out
+    assert "Answer in code: quiz.check('total-updates', a number)" in out
+    assert quiz.question("total-updates").explanation not in out  # no answer in a terminal
+    assert quiz.check("total-updates", quiz.question("total-updates").answer).correct
     assert "Score: 1 of 1" in repr(quiz.score_line())
     with pytest.raises(ImportError, match="pip install 'ipywidgets>=7.7'"):
         quiz.practice()
@@ -625,7 +620,7 @@ def test_the_first_new_variant_always_draws_a_new_question(seed, monkeypatch):
 
 
 def test_practice_of_one_question_gives_new_seeds_and_orders_on_demand():
-    quiz = Quiz(seed=0, questions=["two-experiments", "double-the-batch"])
+    quiz = Quiz(seed=0, questions=["two-experiments", "total-updates"])
     asked = quiz.question("two-experiments")
     shown = quiz.practice("two-experiments")
     panel = shown.widget
@@ -642,7 +637,7 @@ def test_practice_of_one_question_gives_new_seeds_and_orders_on_demand():
     assert card is not variants[0]
     option_buttons(card)[drawn[1].answer].click()
     assert "Correct." in card.children[1].value and quiz.score == (1, 1)
-    panel.children[0].children[0].value = "double-the-batch"  # a question without a figure
+    panel.children[0].children[0].value = "total-updates"  # a question without a figure
     new_button.click()
     assert image.layout.display == "none"
 
@@ -866,13 +861,17 @@ def giveaways(quiz):
     return texts
 
 
-def output_texts(outputs):
+FOLDED = re.compile(r"<details class='quiz-answer'.*?</details>", re.DOTALL)
+
+
+def output_texts(outputs, *, folded=False):
+    """The texts of cell outputs; a question's folded answer (``<details>``) only if asked."""
     for output in outputs:
         if "text" in output:
             yield output["text"]
         for mime, value in output.get("data", {}).items():
             if mime.startswith("text/"):
-                yield html.unescape(value)
+                yield html.unescape(value if folded else FOLDED.sub("", value))
 
 
 def strings(value):
@@ -887,14 +886,23 @@ def strings(value):
             yield from strings(item)
 
 
-def test_the_stored_outputs_of_lesson_06_show_no_answers():
+def test_the_stored_outputs_of_lesson_06_show_answers_only_folded_under_their_questions():
     notebook = nbformat.read(LESSON_06, as_version=4)
     shown = "\n".join(text for cell in notebook.cells if cell.cell_type == "code"
                       for text in output_texts(cell.outputs))
     shown += "\n".join(html.unescape(s) for s in strings(notebook.metadata.get("widgets", {})))
     assert "quiz.check('two-experiments'" in shown  # the outputs are there to be read
-    assert [text for text in giveaways(lesson_06_quiz()) if text in shown] == []
+    quiz = lesson_06_quiz()
+    assert [text for text in giveaways(quiz) if text in shown] == []  # outside the folds
     assert "0 of 0" not in shown and "No answers yet" in shown
+    for qid in quiz.question_ids:  # each question's answer and why, folded in its own cell
+        q = quiz.question(qid)
+        cell = next(c for c in notebook.cells if c.cell_type == "code"
+                    and c.source == f'quiz.ask("{qid}")')
+        folds = [html.unescape(re.sub(r"<[^>]+>", "", f)) for o in cell.outputs
+                 for v in o.get("data", {}).values() if isinstance(v, str) for f in FOLDED.findall(v)]
+        assert len(folds) == 1 and f"The answer is {q.answer_text()}." in folds[0], qid
+        assert q.explanation in folds[0], qid
 
 
 def test_the_cells_of_lesson_06_print_no_answers(monkeypatch, capsys):
@@ -917,7 +925,8 @@ def test_the_cells_of_lesson_06_print_no_answers(monkeypatch, capsys):
     texts = [capsys.readouterr().out]
     for item in shown:
         bundle = getattr(item, "_repr_mimebundle_", lambda: {})() or {}
-        texts += [repr(item), *map(html.unescape, (v for k, v in bundle.items() if k.startswith("text/"))),
+        texts += [repr(item), *(html.unescape(FOLDED.sub("", v)) for k, v in bundle.items()
+                                if k.startswith("text/")),
                   html.unescape(getattr(getattr(item, "widget", None), "value", "") or "")]
     printed = "\n".join(map(str, texts))
     assert "Question 13" in printed and "quiz.check('flat-curve'" in printed
@@ -950,6 +959,8 @@ def test_lesson_06_reads_without_a_kernel():
     figures = sum(1 for qid in asked if SPECS[qid].figure is not None)
     assert len(re.findall(r"<img[^>]+src=\"data:image/png;base64", visible)) == figures
     assert "No answers yet" in page  # the one score line, as saved
+    # ... and every answer can be checked there: folded under its question
+    assert visible.count("<summary><b>Answer</b>") == len(asked)
 
 
 def test_no_learner_facing_text_names_test_tooling():
@@ -980,13 +991,20 @@ def test_exercise_2_retrains_the_same_run_and_shows_the_same_numbers():
     assert abs(tuned - 0.40) < 0.01  # "ends at about 0.40"
 
 
-def test_exercise_1_uses_the_seed_of_question_1():
-    seed = lesson_06_quiz().question("two-experiments", draw=0).training_seed
+def test_exercise_1_shows_every_training_seed_of_the_quiz():
+    asked = lesson_06_quiz().question("two-experiments", draw=0).training_seed
     printed = stored_output('quiz.question("two-experiments", draw=0)')
-    assert printed.startswith(f"training seed {seed}:")
-    ratio = float(re.search(r"batch 1 is ([\d.]+) times noisier", printed).group(1))
-    assert ratio == round(run(1, 0.01, seed).jitter() / run(800, 0.01, seed).jitter(), 1)
-    assert "more than four times as much" in lesson_text()  # asserted for every seed below
+    rows = re.findall(r"training seed (\d+): jitter of batch 1 ([\d.]+), of the full batch ([\d.]+)"
+                      r"(   <- question 1's seed)?", printed)
+    assert [int(r[0]) for r in rows] == SEEDS
+    for seed, small, full, mark in rows:
+        seed = int(seed)
+        assert (float(small), float(full)) == (round(run(1, 0.01, seed).jitter(), 3),
+                                               round(run(800, 0.01, seed).jitter(), 4))
+        assert bool(mark) == (seed == asked)
+        # the written answer: "by more than 0.04, the full batch's by less than 0.001"
+        assert float(small) > 0.04 and float(full) < 0.001
+    assert "by more than 0.04, the full batch's by less than 0.001" in lesson_text()
 
 
 # --- figures: neutral colours, fixed limits that hold every curve --------------------
@@ -998,7 +1016,7 @@ def train_question_cached(question):
 
 
 @pytest.mark.parametrize("question_id", [q for q in IDS if SPECS[q].figure is not None])
-def test_figures_use_neutral_colours_and_the_banks_limits(question_id):
+def test_figures_use_neutral_colours_and_axes_fitted_inside_the_banks_bounds(question_id):
     import matplotlib.colors
 
     q = make_question(question_id)
@@ -1009,14 +1027,21 @@ def test_figures_use_neutral_colours_and_the_banks_limits(question_id):
     assert colours and colours <= allowed
     assert len(colours) == len(q.runs) + (q.reference is not None)  # one per run, by position
     n = len(q.runs)
+    results = train_question_cached(q)
     for i, ax in enumerate(fig.axes[:2 * n] if q.figure.plot == "side_by_side" else fig.axes):
         metric = ("loss" if i < n else "accuracy") if q.figure.plot == "side_by_side" \
             else q.figure.metrics[i]
-        assert ax.get_ylim() == pytest.approx(q.figure.limit(metric)), (metric, i)
+        # fitted to the curves shown (every run of the figure shares the axis), inside the bounds
+        low, high = ax.get_ylim()
+        bounds = q.figure.limit(metric)
+        values = [v for r in results for key in (metric, "val_" + metric) for v in r.history[key]]
+        assert bounds[0] <= low <= min(values) and max(values) <= high <= bounds[1], (metric, i)
+        assert high - low <= 1.2 * (max(values) - min(values)) + 0.1, (metric, i)  # no empty band
+        assert (low, high) == quizmod.fitted_limits(results, metric, bounds)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_every_curve_fits_its_figures_fixed_limits(seed):
+def test_every_curve_fits_its_figures_bounds(seed):
     for qid in IDS:
         figure = SPECS[qid].figure
         if figure is None:
@@ -1053,7 +1078,9 @@ CLAIMED = {
                          ("blobs", 256, 0.08, 100)},
     "noise-and-generalisation": {("blobs", 1, 0.003, 100), ("blobs", 800, 0.1, 100)},
     "flat-curve": {("blobs", 800, 0.00001, 100), ("blobs", 32, 0.01, 100)},
-    "rising-test-loss": {("digits-100", 100, 0.5, 200)},
+    "lower-rate-batch-1": {("blobs", 1, 0.01, 100), ("blobs", 1, 0.0001, 100)},
+    "lr-far-too-high": {("blobs", 256, 0.08, 100), ("blobs", 256, 0.8, 100)},
+    "rising-validation-loss": {("digits-100", 100, 0.5, 200)},
 }
 
 
@@ -1080,11 +1107,14 @@ def last10(result, key):
 @pytest.mark.parametrize("seed", SEEDS)
 def test_batch_size_questions(seed):
     sgd, mini, full = run(1, 0.01, seed), run(32, 0.01, seed), run(800, 0.01, seed)
-    # two-experiments: batch 1 jumps from epoch to epoch, the full batch is smooth; more than
-    # four times as much (exercise 1's solution)
-    assert sgd.jitter() > 4 * full.jitter()
-    # ... and at 0.0001, its own rate, batch 1 jumps about a tenth as much as at 0.01
-    assert 0.05 < run(1, 1e-4, seed).jitter() / sgd.jitter() < 0.2
+    # two-experiments: batch 1 jumps from epoch to epoch, the full batch is smooth: its
+    # validation loss strays from its trend by more than 0.04, the full batch's by less than
+    # 0.001 (exercise 1's solution shows both at every training seed of the quiz)
+    assert sgd.jitter() > 0.04 and full.jitter() < 0.001
+    # ... and at 0.0001, its own rate, batch 1 jumps less than a fifth as much as at 0.01
+    # (also lower-rate-batch-1, which adds: and ends at a higher validation accuracy)
+    assert run(1, 1e-4, seed).jitter() < 0.2 * sgd.jitter()
+    assert run(1, 1e-4, seed).final("val_accuracy") > sgd.final("val_accuracy") + 0.1
     # which-took-longer: the batch-1 run makes 80,000 updates against 100 (the time it took is
     # quoted from bnomial's post: here an epoch runs as one compiled loop, so seconds say little)
     assert sgd.updates[-1] == 80_000 and full.updates[-1] == 100
@@ -1092,7 +1122,7 @@ def test_batch_size_questions(seed):
     assert sgd.jitter() > 3 * mini.jitter()
     assert loss(mini, 20) < loss(full, 20)
     # ... each at its own learning rate the three end at about the same test accuracy
-    tuned = [run(1, 1e-4, seed), run(32, 3e-3, seed), run(800, 0.1, seed)]
+    tuned = [run(1, 1e-4, seed), run(32, 0.01, seed), run(800, 0.1, seed)]
     accuracies = [r.final("val_accuracy") for r in tuned]
     assert max(accuracies) - min(accuracies) <= 0.035
     # per-epoch-faster: the batch-32 loss is lower than the full batch's at every epoch ...
@@ -1106,11 +1136,12 @@ def test_batch_size_questions(seed):
     assert abs(own - mini.final("loss")) <= 0.02 and abs(own - 0.40) <= 0.01
 
 
-def test_tuned_accuracies_agree_with_lessons_01_to_03():
-    """Over the quiz's ten seeds, as over the lessons' five: about 0.84 at every batch size."""
-    for batch_size, rate in ((1, 1e-4), (32, 3e-3), (800, 0.1)):
-        mean = np.mean([run(batch_size, rate, s).final("val_accuracy") for s in SEEDS])
-        assert abs(mean - 0.84) <= 0.01, batch_size
+def test_tuned_accuracies_are_about_the_same_on_average():
+    """Over the quiz's ten seeds, each batch size at its own rate (lessons 01 to 03's validation
+    picks: 0.0001, 0.01 and 0.1) ends at the same mean validation accuracy within a point."""
+    means = [np.mean([run(batch_size, rate, s).final("val_accuracy") for s in SEEDS])
+             for batch_size, rate in ((1, 1e-4), (32, 0.01), (800, 0.1))]
+    assert max(means) - min(means) <= 0.01, means
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -1123,8 +1154,8 @@ def test_learning_rate_too_high_for_batch_size_1(seed):
     assert abs(accuracy[50:].mean() - accuracy[10:50].mean()) < 0.05  # more epochs: same level
     lowered = run(1, 0.001, seed)  # lowered tenfold: within a few points of batch 32
     assert abs(lowered.final("val_accuracy") - mini.final("val_accuracy")) <= 0.05
-    own = run(1, 1e-4, seed)  # at lesson 01's rate: within two points
-    assert abs(own.final("val_accuracy") - mini.final("val_accuracy")) <= 0.02 + 1e-6
+    own = run(1, 1e-4, seed)  # so does lesson 01's rate (0.025 at most over seeds and ISAs)
+    assert abs(own.final("val_accuracy") - mini.final("val_accuracy")) <= 0.05
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -1137,16 +1168,9 @@ def test_learning_rate_scaling(seed):
     gap = lambda r: np.mean(np.abs(np.array(r.history["loss"]) - mini.history["loss"]))  # noqa: E731
     assert gap(scaled) < gap(same)
     assert loss(divided, 20) > loss(same, 20)
-    # ... and at 0.8 the test loss swings and the accuracy ends far below the others'
-    assert far.jitter() > 5 * scaled.jitter()
+    # ... and at 0.8 the validation accuracy ends far below the others' (lr-far-too-high too)
     assert far.final("val_accuracy") < min(same.final("val_accuracy"),
-                                           scaled.final("val_accuracy")) - 0.1
-    # ... the rule is a first guess: for the 25-fold jump to the full batch at 0.25 the test
-    # loss starts far above batch 32's and jumps about for several epochs
-    jump, reference = run(800, 0.25, seed, epochs=30), run(32, 0.01, seed, epochs=30)
-    assert all(a > 1.5 * b for a, b in zip(jump.history["val_loss"][:5],
-                                           reference.history["val_loss"][:5]))
-    assert jump.jitter() > 2.5 * reference.jitter()
+                                           scaled.final("val_accuracy")) - 0.15
     # lr-scaling-which: over the first 10 epochs fastest at 0.08, slowest at 0.00125,
     # and 0.00125 is still well above the others after 100 epochs
     early = [np.mean(r.history["loss"][:10]) for r in (scaled, same, divided)]
@@ -1158,8 +1182,8 @@ def test_learning_rate_scaling(seed):
 def test_noise_is_not_generalisation(seed):
     noisy, smooth = run(1, 0.003, seed), run(800, 0.1, seed)
     assert noisy.jitter() > 2.5 * smooth.jitter()  # much noisier
-    assert abs(last10(noisy, "val_accuracy") - last10(smooth, "val_accuracy")) <= 0.04
-    for r in (noisy, smooth):  # test close to train: no training curve far above its test curve
+    assert abs(last10(noisy, "val_accuracy") - last10(smooth, "val_accuracy")) <= 0.07
+    for r in (noisy, smooth):  # validation close to train: no training curve far above it
         assert abs(last10(r, "accuracy") - last10(r, "val_accuracy")) <= 0.05
 
 
@@ -1176,7 +1200,7 @@ def test_flat_and_rising_curves(seed):
     best = int(val_loss.argmin())
     assert over.final("loss") < 0.01 and over.final("accuracy") >= 0.99  # memorised
     assert best < 100 and val_loss[-1] > 1.2 * val_loss[best]  # falls, then rises
-    assert val_acc[-1] >= val_acc[best] and val_acc[-1] > 0.8  # accuracy does not fall
+    assert abs(val_acc[-1] - val_acc[best]) <= 0.03 and val_acc[-1] > 0.8  # accuracy hardly moves
 
 
 def test_quiz_is_exported():

@@ -100,14 +100,23 @@ def test_the_explorer_shows_a_figure_and_its_readout(pages, path):
     nb, page = pages[path]
     views = [output for _, output in _outputs(nb) if "image/png" in output.get("data", {})
              and "updates per epoch" in _plain(output["data"].get("text/plain", ""))]
-    assert len(views) == 1, f"{path}: the explorer's output carries no picture"
-    data = views[0]["data"]
-    assert base64.b64decode(data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"data:image/png;base64,{_plain(data['image/png']).strip()}" in page
+    assert views, f"{path}: the explorer's output carries no picture"
+    for view in views:
+        data = view["data"]
+        assert base64.b64decode(data["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"data:image/png;base64,{_plain(data['image/png']).strip()}" in page
     text = _visible(page)
-    for words in ("batch size 32 → 25 updates per epoch", "final acc train / test",
-                  "bnomial's blobs (800 train, 200 test)", "Run the notebook"):
+    for words in ("batch size 32 → 25 updates per epoch", "final acc train / validation",
+                  "bnomial's blobs (800 train, 200 validation, 200 test)", "Run the notebook"):
         assert words in text, (path, words)
+
+
+def test_each_still_picture_of_the_explorer_shows_its_own_setting(pages):
+    """Each place shows the runs its text talks about: no two still pictures are the same."""
+    pictures = [_plain(output["data"]["image/png"]).strip() for path in EXPLORERS
+                for _, output in _outputs(pages[path][0]) if "image/png" in output.get("data", {})
+                and "updates per epoch" in _plain(output["data"].get("text/plain", ""))]
+    assert len(pictures) >= 2 and len(set(pictures)) == len(pictures)
 
 
 def test_each_quiz_question_shows_its_options(pages):

@@ -51,12 +51,55 @@ def test_batch_size_options_are_powers_of_two_then_the_full_set():
         batch_size_options(0)
 
 
-def test_the_dropdown_names_the_data_and_its_source():
-    assert list(widgets.DATASETS) == ["bnomial's blobs (800 train, 200 test)",
-                                      "Brownlee's blobs (500 train, 500 test)",
-                                      "digits (1000 train, 797 test)"]
-    sizes = [widgets.DATASETS[name][0](2.0) for name in widgets.DATASETS]
-    assert [(d.n_train, d.n_test) for d in sizes] == [(800, 200), (500, 500), (1000, 797)]
+def test_the_dropdown_names_the_data_its_source_and_its_three_splits():
+    assert list(widgets.DATASETS) == ["bnomial's blobs (800 train, 200 validation, 200 test)",
+                                      "Brownlee's blobs (500 train, 200 validation, 500 test)",
+                                      "digits (1000 train, 400 validation, 397 test)"]
+    for name, (loader, _) in widgets.DATASETS.items():
+        d = loader(2.0)
+        assert f"({d.n_train} train, {d.n_val} validation, {d.n_test} test)" in name
+
+
+def test_the_readout_says_validation_where_it_shows_the_validation_split(explorer):
+    run = explorer.current
+    assert f"validation {run.final('val_accuracy'):.3f}" in run.headline()
+    assert "final acc train / validation" in explorer.readout
+    assert "test" not in explorer.readout
+
+
+def test_pins_train_and_pin_runs_from_the_start_for_the_still_picture(small_blobs):
+    explorer = explore(small_blobs, batch_size=60, learning_rate=0.05, epochs=5, warm_up=False,
+                       pins=[dict(batch_size=4), dict(batch_size=4, learning_rate=0.001)])
+    try:
+        pinned = explorer.pinned
+        assert [(r.settings["batch_size"], r.settings["learning_rate"]) for r in pinned] == \
+            [(4, 0.05), (4, 0.001)]
+        again = helpers.train(small_blobs, batch_size=4, epochs=5, learning_rate=0.001, seed=0)
+        assert pinned[1].results[0].history == again.history  # real training, seed 0
+        assert explorer.current.settings["batch_size"] == 60 and explorer.trainings == 3
+        assert "pin 1" in explorer.readout and "pin 2" in explorer.readout
+        legend = [t.get_text() for t in plot_explorer([explorer.current] + pinned)
+                  .axes[0].get_legend().get_texts()]
+        assert legend[:3] == ["now: batch 60, lr 0.05", "pin 1: batch 4, lr 0.05",
+                              "pin 2: batch 4, lr 0.001"]
+        plain = explore(small_blobs, batch_size=60, learning_rate=0.05, epochs=5, warm_up=False)
+        assert plain.png != explorer.png  # the still picture shows the pins
+        plain.close()
+    finally:
+        explorer.close()
+
+
+@pytest.mark.parametrize("pins, error, message", [
+    (dict(batch_size=4), TypeError, "pins must be a list of dicts of settings"),
+    ([4], TypeError, r"pins\[0\] must be a dict of settings, got int"),
+    ([dict(batch=4)], ValueError, r"pins\[0\] may set only batch_size, .* got 'batch'"),
+    ([dict(batch_size=0)], ValueError, r"pins\[0\]\['batch_size'\] must be an int in \[1, 60\]"),
+    ([dict(learning_rate=100.0)], ValueError, r"pins\[0\]\['learning_rate'\] must be"),
+    ([{}] * 7, ValueError, "pins must hold at most 6 runs, got 7"),
+])
+def test_bad_pins_are_named(pins, error, message, small_blobs):
+    with pytest.raises(error, match=message):
+        explore(small_blobs, epochs=2, warm_up=False, pins=pins)
 
 
 def test_first_run_is_real_training_and_has_static_views(explorer, small_blobs):
@@ -155,7 +198,7 @@ def test_pinned_runs_share_the_axes_and_can_be_cleared(explorer):
     assert any(label.startswith("now: batch 1,") for label in labels)
     assert any(label.startswith("pin 1: batch 4,") for label in labels)
     legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert legend == ["now: batch 1, lr 0.01", "pin 1: batch 4, lr 0.01", "train", "test"]
+    assert legend == ["now: batch 1, lr 0.01", "pin 1: batch 4, lr 0.01", "train", "validation"]
     explorer.clear_pins()
     assert explorer.wait(60) and explorer.pinned == [] and "pin 1" not in explorer.readout
 
@@ -333,8 +376,8 @@ def slider_stop(exponent):
 
 
 def test_lesson_07_learning_rate_10_diverges_in_the_first_epoch_far_above_guessing(blobs):
-    """'At learning rate 10 the run diverged in its first epoch, at every batch size of the
-    slider; the right-hand panel showed how far its loss climbed above the loss of guessing.'"""
+    """'At learning rate 10 every batch size of the slider diverges in its first epoch, and the
+    right-hand panel shows the loss of each update climbing far above the loss of guessing.'"""
     for size in batch_size_options(blobs.n_train):
         run = helpers.train(blobs, batch_size=size, epochs=100, learning_rate=10.0, seed=0)
         losses = np.concatenate([run.batch_loss, run.history["val_loss"]])
@@ -342,20 +385,50 @@ def test_lesson_07_learning_rate_10_diverges_in_the_first_epoch_far_above_guessi
         assert losses[np.isfinite(losses)].max() > 100 * np.log(3), size
 
 
+def run_07(blobs, batch_size=32, learning_rate=0.01, seed=0, momentum=0.9):
+    return helpers.train(blobs, batch_size=batch_size, epochs=100, learning_rate=learning_rate,
+                         momentum=momentum, seed=seed)
+
+
+def test_lesson_07_batch_1_jumps_and_the_full_batch_is_smooth_and_slow_per_epoch(blobs):
+    """'Batch size 1 jumps ... 800 updates per epoch; the full batch makes one, so its curve is
+    smooth, and per epoch it falls far more slowly than batch 32's'; per update it is ahead."""
+    one, mini, full = run_07(blobs, 1), run_07(blobs, 32), run_07(blobs, 800)
+    assert (one.updates_per_epoch, full.updates_per_epoch) == (800, 1)
+    assert one.jitter() > 0.04 and full.jitter() < 0.001
+    assert all(f > m + 0.05 for f, m in zip(full.history["loss"][:50], mini.history["loss"][:50]))
+    for epoch in range(1, 5):  # per update the full batch is ahead over its 100 updates
+        assert full.history["loss"][25 * epoch - 1] < mini.history["loss"][epoch - 1]
+
+
+def test_lesson_07_three_seeds_batch_1_has_the_much_wider_band(blobs):
+    def band(batch_size):
+        curves = np.array([run_07(blobs, batch_size, seed=s).history["val_loss"] for s in range(3)])
+        return float(np.mean(curves.max(axis=0) - curves.min(axis=0)))
+
+    assert band(1) > 4 * band(32)
+
+
+def test_lesson_07_without_momentum_the_loss_falls_more_slowly_per_epoch(blobs):
+    still, moving = run_07(blobs, momentum=0.0), run_07(blobs, momentum=0.9)
+    assert all(a > b for a, b in zip(still.history["loss"][4:], moving.history["loss"][4:]))
+
+
 def test_lesson_07_solution_1_batch_1_needs_a_tenth_of_the_learning_rate(blobs):
-    mini = helpers.train(blobs, batch_size=32, epochs=100, learning_rate=0.01, seed=0)
-    tenth = helpers.train(blobs, batch_size=1, epochs=100, learning_rate=slider_stop(-3), seed=0)
+    mini = run_07(blobs, 32)
+    tenth = run_07(blobs, 1, slider_stop(-3))
     assert abs(slider_stop(-3) - 0.001) < 1e-12
-    assert abs(tenth.final("val_accuracy") - mini.final("val_accuracy")) <= 0.05
+    assert abs(tenth.final("val_accuracy") - mini.final("val_accuracy")) <= 0.05  # a few points
+    assert tenth.jitter() < 0.5 * run_07(blobs, 1).jitter()  # calmer
+    assert run_07(blobs, 1).final("val_accuracy") < mini.final("val_accuracy") - 0.1  # far below
     assert helpers.train(blobs, batch_size=1, epochs=100, learning_rate=0.1, seed=0).diverged_at == 1
 
 
 def test_lesson_07_solution_2_batch_256_keeps_pace_near_0_08(blobs):
     stop = slider_stop(-1.1)
     assert f"{stop:.2g}" == "0.079"
-    mini = helpers.train(blobs, batch_size=32, epochs=100, learning_rate=0.01, seed=0)
-    runs = {lr: helpers.train(blobs, batch_size=256, epochs=100, learning_rate=lr, seed=0)
-            for lr in (0.01, stop)}
+    mini = run_07(blobs, 32)
+    runs = {lr: run_07(blobs, 256, lr) for lr in (0.01, stop)}
 
     def gap(result):
         return np.mean(np.abs(np.array(result.history["loss"]) - mini.history["loss"]))
@@ -364,7 +437,7 @@ def test_lesson_07_solution_2_batch_256_keeps_pace_near_0_08(blobs):
     assert gap(runs[stop]) < gap(runs[0.01]) / 2  # follows the pinned curve closely
 
 
-def test_lesson_07_solution_3_more_noise_lowers_the_test_accuracy():
+def test_lesson_07_solution_3_more_noise_lowers_the_validation_accuracy():
     finals = [helpers.train(helpers.load_blobs(cluster_std=std), batch_size=32, epochs=100,
                             learning_rate=0.01, seed=0).final("val_accuracy") for std in (2.0, 4.0)]
     assert finals[1] < finals[0] - 0.1
