@@ -87,7 +87,11 @@ def test_a_damaged_program_is_compiled_again_with_a_warning(tmp_path):
     flipped = bytearray(damaged[2].read_bytes())
     flipped[len(flipped) // 2] ^= 0xFF                             # one byte changed
     damaged[2].write_bytes(bytes(flipped))
-    (folder / "xla_compile_cache__1__2__XLA_CPU_JIT.pb").write_bytes(b"unsealed")
+    unsealed = folder / "xla_compile_cache__1__2__XLA_CPU_JIT.pb"
+    unsealed.write_bytes(b"unsealed")
+    # Left by a process that died while writing it: older than any compile still under way
+    # (a young one may be another process's entry being written, and is left alone).
+    os.utime(unsealed, (time.time() - 3600, time.time() - 3600))
 
     again, stderr = _train(tmp_path, 1, 32)
     assert again["runs"] == fresh["runs"]
