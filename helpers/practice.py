@@ -23,7 +23,7 @@ from ._backend import keras, tf
 from ._checks import check_int, check_sequence
 from .pipeline import check_dataset
 
-__all__ = ["StepMemory", "step_memory", "GhostBatchNormalization", "memory_device"]
+__all__ = ["StepMemory", "step_memory", "GhostBatchNormalization", "memory_device"]  # noqa: F822 (see __getattr__)
 
 MB = 2**20
 

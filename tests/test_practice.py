@@ -55,8 +55,9 @@ def test_ghost_batch_norm_trains_with_helpers_train():
     assert config["virtual_batch_size"] == 8
 
 
-@pytest.mark.parametrize("bad, error, match", [(1, ValueError, r"virtual_batch_size must be an int in \[2, inf\], got 1"),
-                                               (8.0, TypeError, "virtual_batch_size must be an int")])
+@pytest.mark.parametrize("bad, error, match", [
+    (1, ValueError, r"virtual_batch_size must be an int in \[2, inf\], got 1"),
+    (8.0, TypeError, "virtual_batch_size must be an int")])
 def test_ghost_batch_norm_refuses_a_bad_size(bad, error, match):
     with pytest.raises(error, match=match):
         _ghost(bad)
