@@ -42,7 +42,8 @@ class StepMemory:
         batch size, above what it held before the step (the weights and the
         optimizer's state), in MB (2**20 bytes).
     kept_megabytes : float
-        What it held before the steps: the weights, the optimizer's state.
+        What TensorFlow held before the first measured step: the weights, the
+        optimizer's state, and any other tensor alive in the process.
     parameters : int
         The model's number of weights.
     """

@@ -226,7 +226,7 @@ def test_the_range_test_lands_near_the_grids_rate(range_functions, grid, blobs, 
     print(f"seed {seed}: suggested {suggested:.4g}; grid {grid}")
     assert grid.rate / 3 < suggested < grid.rate * 4, (suggested, grid)
     assert min(grid.band) / 2 < suggested < max(grid.band) * 2, (suggested, grid.band)
-    assert suggested >= grid.rate                                        # "at or just above the top of its band"
+    assert suggested >= grid.rate                                        # "none below it" (it leans high)
 
 
 def test_exercise_3_the_range_test_cannot_separate_32_from_128(range_functions, blobs):

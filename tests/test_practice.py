@@ -68,22 +68,25 @@ def test_ghost_batch_norm_takes_rows_of_features_only():
         _ghost(2)(np.zeros((4, 3, 2), "float32"))
 
 
+def _child(bfc, body):
+    """stdout of a fresh Python that starts TensorFlow with (or without) the BFC allocator, then runs body."""
+    start = ("import os; os.environ['TF_CPU_ALLOCATOR_USE_BFC'] = 'true'\n" if bfc
+             else "import os; os.environ.pop('TF_CPU_ALLOCATOR_USE_BFC', None)\n")
+    code = start + "import helpers, json\nfrom helpers.practice import step_memory\n" + body
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300).stdout
+
+
 def test_step_memory_needs_the_allocator_statistics():
     # A process that started TensorFlow without the BFC allocator gets a clear error.
-    code = ("import os; os.environ.pop('TF_CPU_ALLOCATOR_USE_BFC', None)\n"
-            "import helpers\nfrom helpers.practice import step_memory\n"
-            "try:\n    step_memory(helpers.build_mlp(), helpers.load_blobs(), [8])\n"
-            "except RuntimeError as e:\n    print('ERROR', e)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300).stdout
+    out = _child(False, "try:\n    step_memory(helpers.build_mlp(), helpers.load_blobs(), [8])\n"
+                        "except RuntimeError as e:\n    print('ERROR', e)\n")
     assert "ERROR TensorFlow keeps no memory statistics" in out and "TF_CPU_ALLOCATOR_USE_BFC" in out
 
 
 def test_step_memory_grows_in_proportion_to_the_batch():
-    code = ("import os; os.environ['TF_CPU_ALLOCATOR_USE_BFC'] = 'true'\n"
-            "import helpers, json\nfrom helpers.practice import step_memory\n"
-            "m = step_memory(helpers.build_mlp(), helpers.load_blobs(), [4096, 1024, 16384])\n"
-            "print(json.dumps([m.batch_sizes.tolist(), m.megabytes.tolist(), m.kept_megabytes, m.parameters]))\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300).stdout
+    out = _child(True, "m = step_memory(helpers.build_mlp(), helpers.load_blobs(), [4096, 1024, 16384])\n"
+                       "print(json.dumps([m.batch_sizes.tolist(), m.megabytes.tolist(), m.kept_megabytes, "
+                       "m.parameters]))\n")
     sizes, megabytes, kept, parameters = __import__("json").loads(out.strip().splitlines()[-1])
     assert sizes == [1024, 4096, 16384] and parameters == 195
     per_example = np.diff(megabytes) / np.diff(sizes) * 2**20          # bytes per extra example
