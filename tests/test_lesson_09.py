@@ -88,8 +88,8 @@ def test_the_wide_mlp_needs_tens_of_times_more_per_example(memory):
 def test_exercise_1_the_line_predicts_batch_8192(memory):
     fixed, per_example = memory["wide"]["fit"]
     predicted = fixed + per_example * 8192 / 1024
-    # "the measured step is larger than the line's prediction, by about a fifth here"
-    assert 1.05 < memory["wide 8192"] / predicted < 1.45, (memory["wide 8192"], predicted)
+    # "the line and the measurement agree to within about a third"
+    assert 0.67 < memory["wide 8192"] / predicted < 1.33, (memory["wide 8192"], predicted)
 
 
 # 2. Gradient accumulation
