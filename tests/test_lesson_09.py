@@ -77,6 +77,7 @@ def test_step_memory_grows_in_proportion_to_the_batch(memory):
 
 def test_the_wide_mlp_needs_tens_of_times_more_per_example(memory):
     course, wide = memory["course"]["fit"][1], memory["wide"]["fit"][1]
+    assert 1 < memory["wide"]["fit"][0] < 10                             # "a fixed part of a few MB"
     print(memory)
     assert 0.15 < course < 0.6, course                                       # KB per example
     assert 4 < wide < 20, wide
