@@ -1,0 +1,226 @@
+"""Batch size in practice (lesson 09): the memory of a training step, and ghost batch normalisation.
+
+:func:`step_memory` measures how much memory one training step takes at each
+batch size. Python's ``tracemalloc`` does not see TensorFlow's buffers, and the
+process's resident memory mixes them with everything else; TensorFlow's own
+allocator counts them exactly, but on a CPU only when TensorFlow was started
+with its "BFC" allocator: ``os.environ["TF_CPU_ALLOCATOR_USE_BFC"] = "true"``
+before TensorFlow is imported. Then
+``tf.config.experimental.get_memory_info("CPU:0")`` gives the bytes in use and
+their peak (without it, it raises "Allocator stats not available").
+
+:class:`GhostBatchNormalization` is ``keras.layers.BatchNormalization`` whose
+training-time statistics are computed over "ghost" batches of a fixed size
+inside each batch (Hoffer, Hubara and Soudry 2017, "Train longer, generalize
+better"); Keras 3's layer has no ``virtual_batch_size`` argument any more.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._backend import keras, tf
+from ._checks import check_int, check_sequence
+from .pipeline import check_dataset
+
+__all__ = ["StepMemory", "step_memory", "GhostBatchNormalization", "memory_device"]  # noqa: F822 (see __getattr__)
+
+MB = 2**20
+
+
+@dataclass(eq=False)
+class StepMemory:
+    """Peak memory of one training step against the batch size, for one model.
+
+    Attributes
+    ----------
+    name : str
+        The model's name.
+    batch_sizes : ndarray of int
+    megabytes : ndarray of float
+        The peak of the memory TensorFlow allocated during one step at each
+        batch size, above what it held before the step (the weights and the
+        optimizer's state), in MB (2**20 bytes).
+    kept_megabytes : float
+        What TensorFlow held before the first measured step: the weights, the
+        optimizer's state, and any other tensor alive in the process.
+    parameters : int
+        The model's number of weights.
+    """
+
+    name: str
+    batch_sizes: np.ndarray
+    megabytes: np.ndarray
+    kept_megabytes: float
+    parameters: int
+
+    def fit(self):
+        """``(fixed_mb, kb_per_example)``: the least-squares line ``megabytes = fixed + per_example * batch``."""
+        slope, intercept = np.polyfit(self.batch_sizes, self.megabytes, 1)
+        return float(intercept), float(slope * 1024)
+
+    def largest_batch(self, megabytes):
+        """The largest batch whose step fits in ``megabytes`` (on top of the weights), on the fitted line."""
+        fixed, per_example = self.fit()
+        return int((megabytes - fixed) * 1024 / per_example)
+
+
+def memory_device():
+    """The device whose allocator :func:`step_memory` reads: ``"GPU:0"`` if there is one, else ``"CPU:0"``."""
+    return "GPU:0" if tf().config.list_logical_devices("GPU") else "CPU:0"
+
+
+def _memory_info(device):
+    try:
+        return tf().config.experimental.get_memory_info(device)
+    except ValueError as error:
+        raise RuntimeError(f"TensorFlow keeps no memory statistics for {device} ({error}). On a CPU, run "
+                           f"os.environ['TF_CPU_ALLOCATOR_USE_BFC'] = 'true' before TensorFlow is imported "
+                           f"(restart the kernel, then run it before `import helpers`).") from None
+
+
+def step_memory(model, data, batch_sizes, *, repeats=3, seed=0):
+    """Peak memory of one SGD training step at each batch size, read from TensorFlow's allocator.
+
+    ``model`` is compiled with SGD (momentum 0.9) and sparse categorical
+    cross-entropy, without XLA (so a new batch size compiles nothing whose
+    memory would count too), and trained by ``model.train_on_batch`` on
+    batches drawn with replacement from ``data``'s training split (so a batch
+    may be larger than the training set). The model is changed by these steps:
+    pass one made for the measurement.
+
+    Parameters
+    ----------
+    model : keras.Model
+    data : Dataset
+    batch_sizes : sequence of int
+        Measured smallest first.
+    repeats : int, default 3
+        Steps measured per batch size; the largest peak is kept. TensorFlow
+        runs a step's independent operations in parallel, in an order that
+        changes from step to step, and so does the peak (by up to a third for
+        a model with large layers).
+    seed : int, default 0
+        Seeds which rows make each batch.
+
+    Returns
+    -------
+    StepMemory
+
+    Raises
+    ------
+    RuntimeError
+        If TensorFlow keeps no memory statistics here (a CPU without
+        ``TF_CPU_ALLOCATOR_USE_BFC=true`` set before TensorFlow started).
+    """
+    data = check_dataset(data)
+    if not isinstance(model, keras().Model):
+        raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
+    sizes = sorted(check_int("batch_sizes", b, low=1, high=2**22)
+                   for b in check_sequence("batch_sizes", batch_sizes, "batch sizes"))
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
+    device = memory_device()
+    _memory_info(device)
+    k = keras()
+    model.compile(optimizer=k.optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy",
+                  jit_compile=False)
+
+    def batch(size):
+        rows = rng.integers(0, data.n_train, size)
+        return data.x_train[rows], data.y_train[rows]
+
+    for size in (1, 2, 3):           # builds the optimizer and traces the step for any batch size
+        model.train_on_batch(*batch(size))
+    added, kept = [], None
+    repeats = check_int("repeats", repeats, low=1)
+    for size in sizes:
+        peaks = []
+        for _ in range(repeats):
+            x, y = batch(size)
+            tf().config.experimental.reset_memory_stats(device)
+            before = _memory_info(device)["current"]
+            model.train_on_batch(x, y)
+            peaks.append((_memory_info(device)["peak"] - before) / MB)
+            kept = before / MB if kept is None else kept
+        added.append(max(peaks))
+    return StepMemory(name=model.name, batch_sizes=np.asarray(sizes), megabytes=np.asarray(added),
+                      kept_megabytes=kept, parameters=int(model.count_params()))
+
+
+def _ghost_batch_norm_class():
+    k = keras()
+
+    class GhostBatchNormalization(k.layers.BatchNormalization):
+        """``BatchNormalization`` whose training statistics come from ghost batches.
+
+        In training, a batch of ``n`` rows is cut into ghost batches of
+        ``virtual_batch_size`` consecutive rows (the last one smaller if
+        ``virtual_batch_size`` does not divide ``n``), and each ghost batch
+        is normalised by its own mean and variance, as a batch of that size
+        would be. The moving mean and variance, used at inference, follow the
+        mean of the ghost batches' statistics. At inference, and for a batch
+        no larger than ``virtual_batch_size``, it is ``BatchNormalization``.
+        Only for 2-D inputs (rows, features), normalised over the features.
+
+        Parameters
+        ----------
+        virtual_batch_size : int
+            Rows per ghost batch, at least 2.
+        **kwargs
+            Passed to ``keras.layers.BatchNormalization`` (``momentum``,
+            ``epsilon``, ``center``, ``scale``, initializers, ...).
+        """
+
+        def __init__(self, virtual_batch_size, **kwargs):
+            if kwargs.get("axis", -1) not in (-1, 1):
+                raise ValueError(f"GhostBatchNormalization normalises the last axis of 2-D inputs, "
+                                 f"got axis={kwargs['axis']!r}")
+            super().__init__(**kwargs)
+            self.virtual_batch_size = check_int("virtual_batch_size", virtual_batch_size, low=2)
+
+        def build(self, input_shape):
+            if len(input_shape) != 2:
+                raise ValueError(f"GhostBatchNormalization takes 2-D inputs (rows, features), "
+                                 f"got shape {tuple(input_shape)}")
+            super().build(input_shape)
+
+        def get_config(self):
+            return {**super().get_config(), "virtual_batch_size": self.virtual_batch_size}
+
+        def call(self, inputs, training=None, mask=None):
+            n = inputs.shape[0]
+            if not training or (n is not None and n <= self.virtual_batch_size):
+                return super().call(inputs, training=training, mask=mask)
+            t = tf()
+            x = t.cast(inputs, "float32")
+            rows = t.shape(x)[0]
+            ghost = t.range(rows) // self.virtual_batch_size
+            ghosts = (rows + self.virtual_batch_size - 1) // self.virtual_batch_size
+            counts = t.math.unsorted_segment_sum(t.ones([rows]), ghost, ghosts)[:, None]
+            means = t.math.unsorted_segment_sum(x, ghost, ghosts) / counts
+            centred = x - t.gather(means, ghost)
+            variances = t.math.unsorted_segment_sum(centred ** 2, ghost, ghosts) / counts
+            y = centred * t.math.rsqrt(t.gather(variances, ghost) + self.epsilon)
+            if self.scale:
+                y = y * t.cast(self.gamma, "float32")
+            if self.center:
+                y = y + t.cast(self.beta, "float32")
+            weight = counts / t.cast(rows, "float32")
+            mean = t.reduce_sum(means * weight, axis=0)
+            variance = t.reduce_sum(variances * weight, axis=0)
+            m = self.momentum
+            self.moving_mean.assign(self.moving_mean * m + t.cast(mean, self.moving_mean.dtype) * (1 - m))
+            self.moving_variance.assign(self.moving_variance * m
+                                        + t.cast(variance, self.moving_variance.dtype) * (1 - m))
+            return t.cast(y, inputs.dtype)
+
+    return GhostBatchNormalization
+
+
+def __getattr__(name):
+    # The layer subclasses a Keras class, so it is made on first use (Keras imports lazily).
+    if name == "GhostBatchNormalization":
+        cls = _ghost_batch_norm_class()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
