@@ -257,4 +257,5 @@ def test_gentle_schedules_end_the_same_within_the_seeds_spread(data):
     diff = growth - decay
     print("growth - decay", diff)
     assert diff.min() < 0 < diff.max()                  # the sign changes from seed to seed
-    assert abs(diff.mean()) < 0.015 and abs(diff.mean()) < np.abs(diff).max() / 2
+    assert np.abs(diff).max() <= 0.07                   # "a few points"
+    assert abs(diff.mean()) < 0.025 and abs(diff.mean()) < diff.std()   # within the seed-to-seed variation
