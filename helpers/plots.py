@@ -938,7 +938,7 @@ def plot_step_costs(costs):
 
 HEATMAP_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss",
                   "accuracy": "train accuracy", "loss": "train loss",
-                  "seconds": "training seconds per run", "updates": "parameter updates"}
+                  "seconds": "seconds per run (training and validation passes)", "updates": "parameter updates"}
 AXIS_NAMES = {"batch_size": "batch size", "learning_rate": "learning rate", "seed": "seed",
               "epochs": "epochs"}
 
@@ -969,7 +969,7 @@ def _cell_format(fmt):
 
 
 def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learning_rate",
-                 agg="mean", best=None, log=False, fmt=None, ax=None):
+                 agg="mean", best=None, log=False, fmt=None, vmin=None, vmax=None, ax=None):
     """A grid of a sweep: one cell per (row, column), coloured and labelled by ``value``.
 
     Parameters
@@ -990,21 +990,27 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
         Format of the cell labels, in either Python style (``"{:.2f}"`` or
         ``"%.2f"``, or a bare ``".2f"``); default 3 decimals, or 3
         significant digits with ``log``.
+    vmin, vmax : float, optional
+        The range of the colours (default: the cells' own range). Cells beyond
+        it take the colour of its end, and the colour bar points that way: a
+        range fitted to the good cells tells them apart when a few bad ones
+        would otherwise stretch the scale.
     ax : matplotlib Axes, optional
 
     Returns
     -------
     matplotlib Axes
-        Cells where every seed diverged are grey and say "diverged"; a ``*``
-        marks cells where some seeds diverged, whose value is the ``agg`` of
-        the others.
+        Darker is better in every heatmap: a higher accuracy, a lower loss,
+        fewer seconds or updates (the colour bar says so). Cells where every
+        seed diverged are grey and say "diverged"; a ``*`` marks cells where
+        some seeds diverged, whose value is the ``agg`` of the others.
 
     Examples
     --------
     >>> ax = plot_heatmap(grid, "val_accuracy", best="max")     # doctest: +SKIP
     """
     from matplotlib import colormaps
-    from matplotlib.colors import LogNorm
+    from matplotlib.colors import LogNorm, Normalize
     from matplotlib.patches import Rectangle
 
     from .sweep import SweepResult
@@ -1025,22 +1031,33 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     table, row_values, col_values = result.grid(value, rows=rows, cols=cols, agg=agg)
     shown, _, _ = result.grid(value, rows=rows, cols=cols, agg=agg, skip_diverged=True)
     diverged, _, _ = result.grid("diverged", rows=rows, cols=cols, agg="mean")
+    vmin = None if vmin is None else check_float("vmin", vmin)
+    vmax = None if vmax is None else check_float("vmax", vmax)
+    if vmin is not None and vmax is not None and not vmin < vmax:
+        raise ValueError(f"vmin must be below vmax, got vmin={vmin!r}, vmax={vmax!r}")
     fmt = _cell_format(fmt or ("{:.3g}" if log else "{:.3f}"))
     _, ax = _new_axes(ax)
-    norm = LogNorm() if log else None
-    cmap = colormaps["viridis"].with_extremes(bad="0.85")
+    norm = LogNorm(vmin, vmax) if log else Normalize(vmin, vmax)
+    # Darker is better everywhere: viridis is dark at its low end, so a higher-is-better
+    # accuracy takes it reversed.
+    higher_is_better = value.endswith("accuracy")
+    cmap = colormaps["viridis_r" if higher_is_better else "viridis"].with_extremes(bad="0.85")
     image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto")
-    ax.figure.colorbar(image, ax=ax, label=HEATMAP_LABELS[value])
     finite = shown[np.isfinite(shown)]
-    middle = np.sqrt(finite.min() * finite.max()) if log and finite.size else \
-        (finite.min() + finite.max()) / 2 if finite.size else 0
+    below = vmin is not None and finite.size and finite.min() < vmin
+    above = vmax is not None and finite.size and finite.max() > vmax
+    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((bool(below), bool(above)),
+                                                                                   "neither")
+    better = "better" if value in ("val_accuracy", "val_loss", "accuracy", "loss") else "fewer"
+    ax.figure.colorbar(image, ax=ax, label=f"{HEATMAP_LABELS[value]} (darker = {better})", extend=extend)
     for i in range(len(row_values)):
         for j in range(len(col_values)):
             if diverged[i, j] >= 1:
                 text, color = "diverged", "0.3"
             else:
                 text = _cell_text(shown[i, j], fmt) + ("*" if diverged[i, j] > 0 else "")
-                color = "white" if shown[i, j] < middle else "black"
+                r, g, b, _ = cmap(norm(shown[i, j])) if np.isfinite(shown[i, j]) else (1, 1, 1, 1)
+                color = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color=color)
         if best is not None and np.isfinite(table[i]).any():
             j = int(np.nanargmax(table[i]) if best == "max" else np.nanargmin(table[i]))

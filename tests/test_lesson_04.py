@@ -10,8 +10,8 @@ import pytest
 import helpers
 import lessons
 
-SEEDS = [0, 1, 2]
-RATES = [0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3]
+SEEDS = [0, 1, 2, 3, 4]
+RATES = [1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0]
 BASE_BATCH, BASE_LR = 32, 0.01
 sweep = dict(cache_dir=None, progress=False)
 
@@ -26,60 +26,82 @@ def digits():
     return helpers.load_digits()
 
 
+def finals(runs, key="val_accuracy"):
+    return np.array([r.final(key) for r in runs])
+
+
+# 1. Batch 1 needs a smaller learning rate
+
 @pytest.fixture(scope="module")
-def lr_grid():
-    return helpers.sweep(lessons.data_b(), batch_sizes=[1, 32, 500], learning_rates=RATES, seeds=SEEDS,
+def pair():
+    return helpers.sweep(lessons.data_b(), batch_sizes=[1], learning_rates=[0.001, 0.01], seeds=SEEDS,
                          epochs=200, **lessons.MODEL_B, **sweep)
 
 
+def test_batch_1_swings_at_0_01_and_learns_at_0_001(pair):
+    wild, calm = pair.select(learning_rate=0.01), pair.select(learning_rate=0.001)
+    # "swings by tens of points from one epoch to the next": every seed, late in the run
+    for run in wild:
+        assert np.abs(np.diff(run.history["val_accuracy"][100:])).max() > 0.2
+    assert np.mean([r.jitter("val_accuracy") for r in wild]) > 5 * np.mean([r.jitter("val_accuracy")
+                                                                          for r in calm])
+    # "climbs within a few epochs and stays", far above 0.01 on both splits
+    assert all(helpers.steps_to_target(r, 0.8, key="val_accuracy", x="epoch") <= 10 for r in calm)
+    assert finals(calm).min() > 0.8 and finals(calm, "accuracy").min() > 0.8
+    assert finals(wild).mean() < finals(calm).mean() - 0.2
+    assert finals(wild, "accuracy").mean() < finals(calm, "accuracy").mean() - 0.2
+
+
+# 2. How the best learning rate moves with the batch size
+
+SETUPS = {"blobs": {1: 0, 4: 1, 16: 2, 64: 3, 256: 4, 800: 4},
+          "digits": {1: 2, 4: 3, 16: 4, 64: 5, 250: 5, 1000: 5}}
+
+
 @pytest.fixture(scope="module")
-def digit_grid(digits):
-    return helpers.sweep(digits, batch_sizes=[1, 32, digits.n_train],
-                         learning_rates=[0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0], seeds=SEEDS[:2],
-                         epochs=30, **sweep)
+def own(data, digits):
+    datasets = {"blobs": data, "digits": digits}
+    out = {}
+    for name, epochs in [("blobs", 30), ("blobs", 10), ("digits", 30)]:
+        first = SETUPS[name]
+        result = helpers.sweep(datasets[name], batch_sizes=list(first), seeds=SEEDS, epochs=epochs,
+                               learning_rates={b: RATES[i:i + 5] for b, i in first.items()}, **sweep)
+        assert len(result) == 150
+        out[name, epochs] = result.own_rates()
+    print({k: {b: (o.rate, o.band) for b, o in v.items()} for k, v in out.items()})
+    return out
 
 
-def cell(result, value, batch_size, learning_rate):
-    table, rows, cols = result.grid(value)
-    return table[rows.index(batch_size), cols.index(learning_rate)]
+def test_every_search_is_bracketed(own):
+    for key, rates in own.items():
+        assert all(o.bracketed for o in rates.values()), key
 
 
-# 1. Why batch 1 needed a ten times smaller learning rate
-
-def test_batch_1_at_0_01_ends_far_below_0_001(lr_grid):
-    assert cell(lr_grid, "val_accuracy", 1, 0.01) < cell(lr_grid, "val_accuracy", 1, 0.001) - 0.1
-
-
-def test_band_of_good_learning_rates_moves_up_with_the_batch(lr_grid):
-    # The single best cell can win by a test point (batch 1 ties at 0.0003 and
-    # 0.001); the band within 0.1 of each row's best is robust: its top edge
-    # sits between a cell >= 0.06 inside and one >= 0.2 outside.
-    band = lr_grid.near_best("val_accuracy", within=0.1)
-    assert max(band[1]) == 0.003 and max(band[32]) == 0.1 and max(band[500]) == 0.3 == max(RATES)
-    assert 0.0003 in band[1] and 0.0003 not in band[500]
+def test_best_rate_grows_about_in_proportion_at_small_batches(own):
+    # "64 times the batch takes about 30 to 100 times the rate", on both datasets
+    for key in (("blobs", 30), ("digits", 30)):
+        rates = own[key]
+        assert 25 <= rates[64].rate / rates[1].rate <= 120, key
+        sizes = [b for b in rates if b <= 64]
+        assert [rates[b].rate for b in sizes] == sorted(rates[b].rate for b in sizes), key
 
 
-def test_batch_1_diverges_from_0_1_the_full_batch_is_fine_at_0_3(lr_grid):
-    assert cell(lr_grid, "diverged", 1, 0.1) == 1 and cell(lr_grid, "diverged", 1, 0.3) == 1
-    assert cell(lr_grid, "diverged", 1, 0.03) == 0
-    assert cell(lr_grid, "diverged", 500, 0.3) == 0 and cell(lr_grid, "val_accuracy", 500, 0.3) > 0.8
+def test_then_it_levels_off_above_about_a_hundred(own):
+    for key in (("blobs", 30), ("blobs", 10), ("digits", 30)):
+        rates = own[key]
+        large = [b for b in rates if b > 100]
+        assert len({rates[b].rate for b in large}) == 1, key                 # one ceiling
+        assert rates[large[-1]].rate <= 3.5 * rates[64].rate, key            # one grid step, not 12.5 or 16 times
 
 
-def test_at_its_own_best_rate_each_batch_size_ends_at_0_82_to_0_83(lr_grid):
-    table, _, _ = lr_grid.grid("val_accuracy")
-    best = np.nanmax(table, axis=1)
-    assert np.all((0.815 <= best) & (best < 0.835)), best
-    assert best.max() - best.min() < 0.02
+def test_a_shorter_budget_moves_the_small_batches_up_and_keeps_the_ceiling(own):
+    short, long_ = own["blobs", 10], own["blobs", 30]
+    assert all(short[b].rate >= long_[b].rate for b in short)
+    assert sum(short[b].rate > long_[b].rate for b in short) >= 2           # "mostly larger"
+    assert short[800].rate == long_[800].rate
 
 
-def test_digits_best_learning_rate_grows_and_batch_1_stays_at_chance(digit_grid, digits):
-    best = digit_grid.best("val_accuracy")
-    assert best[1] < best[32] < best[digits.n_train]
-    for lr in (0.03, 0.1, 0.3, 1.0):
-        assert cell(digit_grid, "val_accuracy", 1, lr) < 0.2
-
-
-# 2. Scaling rules
+# 3. Scaling rules
 
 @pytest.fixture(scope="module")
 def scaling(data):
@@ -111,14 +133,14 @@ def test_linear_rule_keeps_batches_1_to_128_with_batch_32(scaling):
         assert linear < 0.03 and linear < root, b
 
 
-def test_linear_rule_breaks_down_at_the_full_batch(scaling):
+def test_linear_rule_breaks_down_at_the_full_batch(scaling, own):
     _, curves = scaling
     base, full = curves["linear"][BASE_BATCH], curves["linear"][800]
+    assert max(own["blobs", 30][800].band) < 0.25                            # beyond the band of section 2
     assert full[0] > 2 * base[0]
     assert np.abs(full - base).mean() > 5 * max(np.abs(curves["linear"][b] - base).mean()
                                                 for b in (1, 8, 128))
     assert np.abs(np.diff(full)).mean() > 3 * np.abs(np.diff(base)).mean()   # it bounces
-    assert full[-1] < base[-1] + 0.1                                         # and settles
 
 
 def test_square_root_rule_fans_out_then_batches_1_to_128_meet_again(scaling):
@@ -132,23 +154,17 @@ def test_square_root_rule_fans_out_then_batches_1_to_128_meet_again(scaling):
         assert np.abs(sqrt[b] - base)[10:].mean() < 0.04, b     # from epoch 10 on, together
 
 
-def test_at_the_full_batch_the_rules_trade_places(scaling):
+def test_at_the_full_batch_neither_rule_keeps_pace(scaling):
     _, curves = scaling
     base = curves["linear"][BASE_BATCH]
     linear, root = curves["linear"][800], curves["sqrt"][800]
-    assert root[0] < linear[0] - 0.5
+    assert root[0] < linear[0] - 0.5                                                # starts lower
     assert np.abs(np.diff(root)).mean() < 0.5 * np.abs(np.diff(linear)).mean()    # bounces less
-    # "for the first ten epochs its curve is the closer one to batch 32"
-    assert np.all(np.abs(root - base)[:10] < np.abs(linear - base)[:10])
-    # "at epoch 30 the linear curve ends lower"
-    assert linear[-1] < root[-1]
-    # "averaged over all 30 epochs the square-root curve is closer"
-    assert np.abs(root - base).mean() < np.abs(linear - base).mean()
-    # "neither rule keeps the curves together": both still above batch 32 at the end
-    assert min(linear[-1], root[-1]) > base[-1] + 0.03
+    assert linear[-1] < root[-1]                                                    # linear ends lower
+    assert min(linear[-1], root[-1]) > base[-1] + 0.03                              # both behind batch 32
 
 
-# 3. Batch growth instead of learning-rate decay
+# 4. Batch growth instead of learning-rate decay
 
 @pytest.fixture(scope="module")
 def schedules(data):
@@ -175,8 +191,8 @@ def test_schedules_share_the_first_ten_epochs(schedules):
 def test_batch_growth_follows_the_decay_with_fewer_updates(schedules):
     decay, growth, neither = (mean_curve(schedules[k]) for k in ("decay", "growth", "neither"))
     assert np.abs(growth - decay)[10:].mean() < 0.2 * np.abs(neither - decay)[10:].mean()
-    finals = {k: np.mean([r.final("val_accuracy") for r in runs]) for k, runs in schedules.items()}
-    assert abs(finals["decay"] - finals["growth"]) < 0.02
+    means = {k: finals(runs).mean() for k, runs in schedules.items()}
+    assert abs(means["decay"] - means["growth"]) < 0.02
     assert schedules["decay"][0].updates[-1] == 3000 and schedules["growth"][0].updates[-1] == 1240
 
 
@@ -184,45 +200,62 @@ def test_fixed_schedule_stays_high_and_noisy(schedules):
     decay, neither = mean_curve(schedules["decay"]), mean_curve(schedules["neither"])
     assert neither[10:].mean() > decay[10:].mean() + 0.1
     assert np.abs(np.diff(neither[10:])).mean() > 2 * np.abs(np.diff(decay[10:])).mean()
-    finals = {k: np.mean([r.final("val_accuracy") for r in runs]) for k, runs in schedules.items()}
-    assert finals["neither"] < finals["decay"] - 0.1
+    means = {k: finals(runs).mean() for k, runs in schedules.items()}
+    assert means["neither"] < means["decay"] - 0.1
 
 
-# 4. Train longer, generalise better
+# 5. Train longer: each batch size at its own rate
 
 @pytest.fixture(scope="module")
-def longer(digits):
-    small = digits.n_train // 32 + 1
-    first = helpers.sweep(digits, batch_sizes=[32, digits.n_train], learning_rates=[0.05], seeds=SEEDS,
-                          epochs={32: 20, digits.n_train: 20}, **sweep)
-    longest = helpers.sweep(digits, batch_sizes=[digits.n_train], learning_rates=[0.05], seeds=SEEDS,
-                            epochs=20 * small, **sweep)
-    return first.select(batch_size=32), first.select(batch_size=digits.n_train), longest.runs
+def longer(digits, own):
+    rates = own["digits", 30]
+    per_epoch = helpers.updates_per_epoch(digits.n_train, 64)
+    return [helpers.train_replicas(digits, batch_size=b, epochs=epochs, seeds=SEEDS,
+                                   learning_rates=[rates[b].rate] * len(SEEDS), test=True)
+            for b, epochs in ((64, 30), (digits.n_train, 30), (digits.n_train, 30 * per_epoch))]
 
 
-def test_same_updates_close_the_gap(longer):
-    small, full_short, full_long = longer
-    finals = [np.mean([r.final("val_accuracy") for r in runs]) for runs in longer]
-    assert full_short[0].updates[-1] == 20 and full_long[0].updates[-1] == small[0].updates[-1] == 640
-    assert finals[0] - finals[1] > 0.2
-    assert abs(finals[0] - finals[2]) < 0.01
-    # The price: examples processed (every epoch processes the whole training set).
-    examples = [runs[0].epochs_run * runs[0].config["dataset"]["train_size"] for runs in longer]
-    assert examples[2] == 32 * examples[0] and examples[1] == examples[0]
+def test_the_full_batch_is_under_trained_not_worse_at_generalising(longer):
+    small, short, long_ = longer
+    assert short[0].updates[-1] == 30 and long_[0].updates[-1] == small[0].updates[-1] == 480
+    train = [finals(g, "accuracy").mean() for g in longer]
+    val = [finals(g).mean() for g in longer]
+    test = [np.mean([r.test_accuracy for r in g]) for g in longer]
+    print("train", train, "val", val, "test", test)
+    assert train[1] < train[0] - 0.02                   # behind on the training split too: under-trained
+    assert train[0] > 0.99 and train[2] > 0.99           # given the updates, it fits the training set
+    assert val[0] - val[1] > 0.02
+    assert val[0] - val[2] < 0.5 * (val[0] - val[1])     # most of the validation gap closes
+    assert test[1] < min(test[0], test[2])               # the test split, once, agrees
+    examples = [g[0].epochs_run * g[0].config["dataset"]["train_size"] for g in longer]
+    assert examples[2] == 16 * examples[0]
 
 
-def test_per_update_the_two_batch_sizes_learn_at_the_same_pace(longer):
-    small, _, full_long = longer
+def test_per_update_the_two_batch_sizes_learn_at_about_the_same_pace(longer):
+    small, _, long_ = longer
     gaps = [np.mean([abs(a.history["val_accuracy"][e] - b.history["val_accuracy"][a.updates[e] - 1])
-                     for e in range(20)]) for a, b in zip(small, full_long)]
-    assert np.mean(gaps) < 0.02
+                     for e in range(30)]) for a, b in zip(small, long_)]
+    print("per-update gaps", gaps)
+    assert np.mean(gaps) < 0.03
 
 
 # Solutions
 
-def test_linear_rule_from_batch_1_asks_for_0_5_beyond_the_grid(lr_grid):
-    suggested = helpers.scale_learning_rate(0.001, 1, 500)
-    rates = lr_grid.values("learning_rate")
-    assert suggested == pytest.approx(0.5) and suggested > max(rates)
-    # The full batch is still good at the grid's largest rate: the heatmap cannot say about 0.5.
-    assert max(lr_grid.near_best("val_accuracy", within=0.1)[500]) == max(rates)
+def test_linear_rule_from_batch_4_lands_in_batch_64s_band_and_above_the_full_batchs(own):
+    blobs = own["blobs", 30]
+    for b, inside in ((64, True), (800, False)):
+        suggested = helpers.scale_learning_rate(blobs[4].rate, 4, b)
+        assert (min(blobs[b].band) <= suggested <= max(blobs[b].band)) == inside, b
+    assert helpers.scale_learning_rate(blobs[4].rate, 4, 800) > max(blobs[800].band)
+
+
+def test_gentle_schedules_end_the_same_within_the_seeds_spread(data):
+    gentle = helpers.StepDecay(0.05, factor=0.5, boundaries=[10, 20])
+    decay = finals([helpers.train(data, batch_size=8, epochs=30, learning_rate=gentle, seed=s) for s in SEEDS])
+    growth = finals([helpers.train(data, batch_size=helpers.BatchGrowth.matching(gentle, 8), epochs=30,
+                                   learning_rate=0.05, seed=s) for s in SEEDS])
+    diff = growth - decay
+    print("growth - decay", diff)
+    assert diff.min() < 0 < diff.max()                  # the sign changes from seed to seed
+    assert np.abs(diff).max() <= 0.07                   # "a few points"
+    assert abs(diff.mean()) < 0.025 and abs(diff.mean()) < diff.std()   # within the seed-to-seed variation

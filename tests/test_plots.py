@@ -383,3 +383,22 @@ def test_rate_search_shows_each_rate_its_band_and_its_diverged_seeds(small_blobs
         helpers.plot_rate_search([search])
     with pytest.raises(ValueError, match="batch_size must be one of"):
         helpers.plot_rate_search(search, batch_size=7)
+
+
+def test_heatmap_darker_is_better_and_a_fitted_range_tells_good_cells_apart(small_blobs):
+    result = helpers.sweep(small_blobs, batch_sizes=[10], learning_rates=[0.001, 0.3], seeds=[0],
+                           epochs=5, cache_dir=None, progress=False)
+    for value, better in (("val_accuracy", np.nanargmax), ("val_loss", np.nanargmin)):
+        ax = helpers.plot_heatmap(result, value)
+        image = ax.images[0]
+        table, _, _ = result.grid(value)
+        assert np.ptp(table) > 0.05, table                           # two cells to tell apart
+        shade = [sum(image.cmap(image.norm(v))[:3]) for v in table[0]]
+        assert np.argmin(shade) == better(table[0]), value          # the better cell is the darker one
+        assert "darker = better" in image.colorbar.ax.get_ylabel()
+    acc, _, _ = result.grid("val_accuracy")
+    low = float(acc.min() + 0.5 * np.ptp(acc))
+    ax = helpers.plot_heatmap(result, "val_accuracy", vmin=low)
+    assert ax.images[0].norm.vmin == low and ax.images[0].colorbar.extend == "min"
+    with pytest.raises(ValueError, match=r"vmin must be below vmax, got vmin=0\.9, vmax=0\.5"):
+        helpers.plot_heatmap(result, "val_accuracy", vmin=0.9, vmax=0.5)
