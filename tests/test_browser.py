@@ -230,7 +230,11 @@ def _check_explorer(page, scope):
 
 def test_explorer_in_jupyterlab_follows_the_batch_size_slider(page, lab):
     _open_and_run_all(page, lab, EXPLORER)
-    _check_explorer(page, ".jp-OutputArea")
+    # Lesson 07 shows several explorers (each "thing to try" has its own): drive the first,
+    # the one its section 1 opens at batch size 32.
+    page.wait_for_selector(".jp-OutputArea .explorer .explorer-batch-size")
+    page.evaluate("document.querySelector('.jp-OutputArea .explorer').dataset.testScope = 'first'")
+    _check_explorer(page, "[data-test-scope='first']")
 
 
 def _open_app(page, lab):
