@@ -222,7 +222,7 @@ def _finish_x(ax, results, x, log_threshold=50):
 
 
 def plot_dataset(data, *, ax=None):
-    """Scatter a 2-D dataset: training points filled, test points hollow.
+    """Scatter a 2-D dataset: training points filled, validation (else test) points hollow.
 
     Returns
     -------
@@ -1427,7 +1427,7 @@ def _explorer_model(ax, run):
         return
     if data.n_features == 2:
         plot_decision_regions(result.model, data, ax=ax,
-                              title="decision regions (seed 0; validation points hollow)")
+                              title="decision regions, seed 0 (hollow: validation)")
         return
     predicted = np.asarray(result.model(data.x_val, training=False)).argmax(axis=1)
     counts = np.zeros((data.n_classes, data.n_classes), dtype=int)
