@@ -28,8 +28,9 @@ turns that on before TensorFlow is imported, in a per-user cache folder:
   whose own key matches its file name (so two swapped programs, a truncated
   one or random bytes are caught) and, once sealed, match its SHA-256 sidecar.
   A bad one is deleted with a warning naming the file, and compiled again.
-  A file that is still being written by another process (fresh, no sidecar)
-  is left to it; two processes compiling the same program at once agree.
+  A file that another process is still writing is waited for (2 s at most)
+  and sealed when whole; two processes compiling the same program at once
+  never call each other's entry damaged.
 - The cache stays off, with one warning, when its folder cannot be written
   or its disk has less than 64 MB free; a disk that fills up later turns it
   off at the next compile (new programs are then not kept).
@@ -69,8 +70,10 @@ _TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos",
                              "tf-nightly", "tf-nightly-cpu")
 _SIDECAR = ".sha256"
 _STALE_TEMPORARY_SECONDS = 3600
-#: An unsealed program older than this was left by a process that stopped (not being written).
+#: A partial program younger than this may be being written by another process ...
 _WRITING_SECONDS = 120
+#: ... which is waited for this long (writing one takes milliseconds), then it is removed.
+_WAIT_FOR_WRITER = 2.0
 #: Free disk space below which the cache stays off (one program is about 0.4 MB).
 _MIN_FREE = 64 * 2**20
 #: A stored program larger than this is not one of the course's (they are well under 10 MB).
@@ -232,19 +235,32 @@ def _check_entry(entry, now):
     sidecar = entry.with_name(entry.name + _SIDECAR)
     try:
         expected = sidecar.read_text().strip()
+        # Written again since it was sealed: another process compiled the same program
+        # (its bytes may differ from ours) or is writing it now.
+        rewritten = info.st_mtime_ns > sidecar.stat().st_mtime_ns
     except OSError:
-        expected = None
+        expected, rewritten = None, False
     if info.st_size > _MAX_PROGRAM:
         return f"it holds {info.st_size:,} bytes, more than a program of the course"
     data = entry.read_bytes()
     problem = _entry_problem(entry, data)
+    if problem is not None and (expected is None or rewritten) and now - info.st_mtime < _WRITING_SECONDS:
+        # Perhaps another process is writing it (a program takes milliseconds): wait for it.
+        # Left as it is, TensorFlow would read half a program and fail for the whole process.
+        deadline = time.monotonic() + _WAIT_FOR_WRITER
+        while problem is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+            data = entry.read_bytes()
+            problem = _entry_problem(entry, data)
+        info = entry.lstat()
+        stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
     if problem is not None:
-        if expected is None and now - info.st_mtime < _WRITING_SECONDS:
-            return ""   # another process is writing it: left to that process
         return problem if expected is not None else "unsealed"
     digest = hashlib.sha256(data).hexdigest()
     if expected is not None and digest != expected:
-        return "its bytes no longer match its SHA-256 sidecar"
+        # A rewrite is deleted quietly (compiled again), never sealed as it is: TensorFlow
+        # does not check the compiled bytes, and an edited file could crash it.
+        return "unsealed" if rewritten else "its bytes no longer match its SHA-256 sidecar"
     if expected is None:
         # Only a whole entry is sealed: a process that sealed another's half-written
         # file would make the finished one look damaged.
@@ -269,9 +285,10 @@ def check(path):
     Anything at a program's path that is not a plain file is removed without
     being opened; a plain file that is not TensorFlow's entry for its name,
     or whose bytes no longer match its sidecar, is deleted with a warning that
-    names the file. An unsealed whole entry is sealed; an unsealed partial
-    one is left to the process writing it, or deleted quietly once it is
-    old. Leftover temporary files older than an hour are deleted.
+    names the file. An unsealed whole entry is sealed; a fresh partial one
+    is waited for (another process may be writing it), then deleted quietly
+    if it stays partial and was never sealed. Leftover temporary files older
+    than an hour are deleted.
     """
     path = Path(path)
     removed, now = 0, time.time()
@@ -312,10 +329,13 @@ def seal():
     """Check and seal the stored programs: each whole one gets its SHA-256 sidecar.
 
     The trainers call it after compiling, and it runs when Python exits, for
-    programs compiled elsewhere (``model.fit``). Without a cache it does nothing.
+    programs compiled elsewhere (``model.fit``). Without a cache, or in a
+    process that compiled nothing through helpers, it does nothing (programs
+    compiled only by ``model.fit`` are sealed at the next process's first
+    compile).
     """
     path = folder()
-    if path is not None:
+    if path is not None and _state["prepared"]:   # a process that compiled nothing touches nothing
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")   # damage is reported before the next compile
             check(path)

@@ -42,7 +42,8 @@ print(json.dumps(dict(runs=runs, folder=None if folder is None else str(folder))
 
 def _run(tmp_path, *args, code=TRAIN, **env):
     environment = {k: v for k, v in os.environ.items() if k != "TF_XLA_FLAGS"}
-    environment.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(ROOT), **env)
+    environment.update(XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONPATH=str(ROOT))
+    environment.update(env)
     done = subprocess.run([sys.executable, "-c", code, *map(str, args)], env=environment,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -87,7 +88,10 @@ def test_a_damaged_program_is_compiled_again_with_a_warning(tmp_path):
     flipped = bytearray(damaged[2].read_bytes())
     flipped[len(flipped) // 2] ^= 0xFF                             # one byte changed
     damaged[2].write_bytes(bytes(flipped))
+    sealed_at = (folder / f"{damaged[2].name}.sha256").stat().st_mtime
+    os.utime(damaged[2], (sealed_at - 1, sealed_at - 1))           # as the disk rots it: same time
     (folder / "xla_compile_cache__1__2__XLA_CPU_JIT.pb").write_bytes(b"unsealed")
+    os.utime(folder / "xla_compile_cache__1__2__XLA_CPU_JIT.pb", (1e9, 1e9))   # a stopped kernel's
 
     again, stderr = _train(tmp_path, 1, 32)
     assert again["runs"] == fresh["runs"]
@@ -98,6 +102,15 @@ def test_a_damaged_program_is_compiled_again_with_a_warning(tmp_path):
     # Compiled again, stored again, sealed again.
     assert sorted(_programs(folder)) == sorted(p.name for p in damaged)
     assert compile_cache.check(folder) == 0
+    # Changed after sealing (a newer time: edited, or another process's compile of it):
+    # never sealed as it is, deleted quietly and compiled again.
+    flipped = bytearray(damaged[2].read_bytes())
+    flipped[len(flipped) // 2] ^= 0xFF
+    damaged[2].write_bytes(bytes(flipped))
+    os.utime(damaged[2], (time.time() + 5, time.time() + 5))
+    again, stderr = _train(tmp_path, 1, 32)
+    assert again["runs"] == fresh["runs"] and "damaged" not in stderr
+    assert compile_cache._digest(damaged[2]) == (folder / f"{damaged[2].name}.sha256").read_text()
 
 
 IMPORT = "import os, helpers; print(helpers.compile_cache.folder()); print(os.environ.get('TF_XLA_FLAGS'))"
@@ -137,7 +150,8 @@ def test_old_key_folders_are_deleted_at_the_first_compile_never_at_import(tmp_pa
     mine.mkdir()
     (mine / "xla_compile_cache__1__2__XLA_CPU_JIT.pb").write_bytes(b"damaged")
     (mine / "x.pb.sha256.99.tmp").write_bytes(b"")
-    os.utime(mine / "x.pb.sha256.99.tmp", (1e9, 1e9))
+    for left in ("xla_compile_cache__1__2__XLA_CPU_JIT.pb", "x.pb.sha256.99.tmp"):
+        os.utime(mine / left, (1e9, 1e9))
     before = sorted(p.relative_to(root) for p in root.rglob("*"))
     folder, _ = _run(tmp_path, code=IMPORT).stdout.splitlines()
     assert sorted(p.relative_to(root) for p in root.rglob("*")) == before   # import deletes nothing
@@ -317,31 +331,36 @@ def test_a_pipe_or_a_link_to_dev_zero_never_hangs_a_run(tmp_path):
     assert Path("/dev/zero").exists()   # the link was removed, not what it points to
 
 
-def test_an_entry_being_written_by_another_process_is_left_alone_and_sealed_when_whole(tmp_path):
+def test_an_entry_being_written_by_another_process_is_waited_for_and_sealed_when_whole(tmp_path):
+    import threading
+
     fresh, _ = _train(tmp_path, 32)
     program = sorted(Path(fresh["folder"]).glob("*.pb"))[0]
     whole = program.read_bytes()
     folder = tmp_path / "other"
     folder.mkdir()
     entry = folder / program.name
-    entry.write_bytes(whole[:len(whole) // 3])              # another process is writing it
+    entry.write_bytes(whole[:len(whole) // 3])              # another process is writing it ...
+    finish = threading.Timer(0.3, lambda: entry.write_bytes(whole))   # ... and finishes
+    finish.start()
     with warnings_as_errors():
         assert compile_cache.check(folder) == 0
-    assert entry.exists() and not entry.with_name(entry.name + ".sha256").exists()
-    entry.write_bytes(whole)                                # it finished
-    assert compile_cache.check(folder) == 0
+    finish.join()
     assert entry.with_name(entry.name + ".sha256").read_text() == compile_cache._digest(entry)
-    # A second process compiled the same program and wrote the same bytes again.
+    # A second process compiled the same program and wrote it again.
     entry.write_bytes(whole)
     with warnings_as_errors():
         assert compile_cache.check(folder) == 0
-    # An old partial file was left by a process that stopped: deleted quietly.
+    # A partial file that nobody finishes, fresh or old, is deleted quietly: TensorFlow
+    # would fail on it for the rest of the process.
     entry.with_name(entry.name + ".sha256").unlink()
-    entry.write_bytes(whole[:100])
-    os.utime(entry, (1e9, 1e9))
-    with warnings_as_errors():
-        assert compile_cache.check(folder) == 1
-    assert not entry.exists()
+    for mtime in (None, 1e9):
+        entry.write_bytes(whole[:100])
+        if mtime:
+            os.utime(entry, (mtime, mtime))
+        with warnings_as_errors():
+            assert compile_cache.check(folder) == 1
+        assert not entry.exists()
 
 
 @contextlib.contextmanager
