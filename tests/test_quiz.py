@@ -11,6 +11,7 @@ import html
 import importlib.resources
 import json
 import math
+import os
 import re
 import subprocess
 import sys
@@ -997,13 +998,18 @@ def test_exercise_1_shows_every_training_seed_of_the_quiz():
     rows = re.findall(r"training seed (\d+): jitter of batch 1 ([\d.]+), of the full batch ([\d.]+)"
                       r"(   <- question 1's seed)?", printed)
     assert [int(r[0]) for r in rows] == SEEDS
+    # The stored output is this CPU's; under another instruction set (make test-isa) batch 1's
+    # chaotic run ends elsewhere, so there the claim is checked on the new run, not the printout.
+    same_cpu = "xla_cpu_max_isa" not in os.environ.get("XLA_FLAGS", "")
     for seed, small, full, mark in rows:
         seed = int(seed)
-        assert (float(small), float(full)) == (round(run(1, 0.01, seed).jitter(), 3),
-                                               round(run(800, 0.01, seed).jitter(), 4))
+        again = (run(1, 0.01, seed).jitter(), run(800, 0.01, seed).jitter())
+        if same_cpu:
+            assert (float(small), float(full)) == (round(again[0], 3), round(again[1], 4))
         assert bool(mark) == (seed == asked)
         # the written answer: "by more than 0.04, the full batch's by less than 0.001"
-        assert float(small) > 0.04 and float(full) < 0.001
+        for small_jitter, full_jitter in ((float(small), float(full)), again):
+            assert small_jitter > 0.04 and full_jitter < 0.001
     assert "by more than 0.04, the full batch's by less than 0.001" in lesson_text()
 
 
