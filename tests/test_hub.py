@@ -26,7 +26,7 @@ from helpers.quiz import make_question
 
 STUDENTS = ["ada", "ben", "chloe"]
 LESSON = "01_stochastic_gradient_descent.ipynb"
-QUESTION = "double-the-batch"
+QUESTION = "per-epoch-faster"
 RUN_TIMEOUT_MS = 900_000  # three lessons training at once on two shared cores
 LAB_SETTINGS = {
     # Render every cell, so that every cell's prompt can be read (JupyterLab 4 skips unseen ones).
