@@ -236,7 +236,7 @@ def test_data_without_two_features_shows_predictions_instead_of_a_boundary():
     explorer = explore(digits, batch_size=200, epochs=3, warm_up=False)
     assert explorer.controls["cluster_std"].disabled
     title = plot_explorer([explorer.current]).axes[2].get_title()
-    assert title == "seed 0's test predictions (64-D data)"
+    assert title == "seed 0's validation predictions (64-D data)"
     explorer.close()
 
 
