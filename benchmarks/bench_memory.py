@@ -138,20 +138,20 @@ PROGRAMS_CHILD = """
 import json, sys, time
 import psutil
 import helpers
-from helpers import pipeline
+from helpers import engines
 from helpers._backend import keras
 
 maxsize, steps = int(sys.argv[1]), int(sys.argv[2])
-pipeline.PROGRAMS.maxsize = maxsize
+engines.PROGRAMS.maxsize = maxsize
 process = psutil.Process()
 data = helpers.load_blobs()
 rss = lambda: process.memory_info().rss / 2**20
 helpers.train(data, batch_size=800, epochs=1, learning_rate=0.01)   # imports, first engine
-rows = [(0, rss(), len(pipeline.PROGRAMS))]
+rows = [(0, rss(), len(engines.PROGRAMS))]
 for i, batch_size in enumerate(range(100, 100 + steps), start=1):
     helpers.train(data, batch_size=batch_size, epochs=1, learning_rate=0.01)
     if i % 10 == 0:
-        rows.append((i, rss(), len(pipeline.PROGRAMS)))
+        rows.append((i, rss(), len(engines.PROGRAMS)))
 given = []
 for make in (lambda: helpers.build_mlp(seed=1),
              lambda: keras().Sequential([keras().Input(shape=(2,)), keras().layers.Dense(16, activation="tanh"),

@@ -33,7 +33,7 @@ import numpy as np
 
 import helpers
 from helpers._backend import keras
-from helpers.pipeline import expected_retracing
+from helpers.engines import expected_retracing
 
 BATCH_SIZES = [4, 8, 16, 32, 64, 128, 256, 450]
 SEEDS = [0, 1, 2, 3, 4]

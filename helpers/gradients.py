@@ -26,7 +26,8 @@ import numpy as np
 from ._backend import keras, tf
 from ._checks import check_int, check_numbers, check_sequence
 from .data import check_features, check_labels
-from .pipeline import check_model, quiet_retracing
+from .engines import quiet_retracing
+from .pipeline import check_model
 
 __all__ = ["per_example_gradients", "batch_gradient", "GradientNoise", "gradient_noise",
            "GradientError", "minibatch_gradient_error", "fit_steps_to_batch"]

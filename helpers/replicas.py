@@ -31,8 +31,9 @@ from . import compile_cache
 from ._backend import keras, tf
 from ._checks import check_bool, check_int, check_sequence
 from .models import initial_weights
-from .pipeline import (HISTORY_KEYS, PROGRAMS, check_architecture, check_dataset, engine_for,
-                       first_divergence, momentum_sgd, one_at_a_time, plan_runs, timed_compile)
+from .engines import PROGRAMS, engine_for, momentum_sgd, one_at_a_time, timed_compile
+from .pipeline import check_architecture, check_dataset, plan_runs
+from .result import HISTORY_KEYS, first_divergence
 
 __all__ = ["train_replicas", "build_replica_mlp", "CHUNK_EPOCHS"]
 
@@ -107,7 +108,7 @@ def _replica_sgd(replicas):
 class _ReplicaEngine:
     """A replica model + SGD whose compiled chunk programs are reused.
 
-    Its programs are kept in :data:`helpers.pipeline.PROGRAMS` under
+    Its programs are kept in :data:`helpers.engines.PROGRAMS` under
     :meth:`program_key`; the momentum is not part of it.
     """
 

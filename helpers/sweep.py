@@ -37,8 +37,9 @@ import numpy as np
 
 from ._checks import check_bool, check_choice, check_float, check_int, check_sequence, warn
 from .compile_cache import package_version
-from .pipeline import (HISTORY_KEYS, MAX_EPOCHS, MAX_SEED, MAX_UPDATES, TrainResult,
-                       check_architecture, check_dataset, check_learning_rate)
+from .pipeline import (MAX_EPOCHS, MAX_SEED, MAX_UPDATES, check_architecture, check_dataset,
+                       check_learning_rate)
+from .result import HISTORY_KEYS, TrainResult
 
 __all__ = ["sweep", "SweepResult", "OwnRate", "steps_to_target", "run_key", "data_digest",
            "TRAINER_VERSION", "DEFAULT_CACHE_DIR"]

@@ -11,8 +11,9 @@ changes is the plumbing: all steps of an epoch run inside one ``tf.function`` (X
 costs milliseconds instead of a second. Compiled programs are kept and reused
 across runs of the same architecture, so a sweep compiles once per batch size.
 
-The checks, the schedules, the divergence rule and the result are those of
-:mod:`helpers.pipeline`, shared with :func:`helpers.train_replicas`.
+The checks and the schedules (:mod:`helpers.pipeline`), the engines' caches
+(:mod:`helpers.engines`), the divergence rule and the result (:mod:`helpers.result`)
+are shared with :func:`helpers.train_replicas`.
 """
 
 import re
@@ -24,10 +25,9 @@ from . import compile_cache
 from ._backend import keras, tf
 from ._checks import check_bool, check_int
 from .models import build_mlp
-from .pipeline import (ENGINES, HISTORY_KEYS, MODEL_DEFAULTS, PROGRAMS, TRAINING_LOCK,
-                       TrainResult, check_architecture, check_dataset, check_model, diverged,
-                       engine_for,
-                       momentum_sgd, one_at_a_time, plan_runs, timed_compile)
+from .engines import ENGINES, PROGRAMS, TRAINING_LOCK, engine_for, momentum_sgd, one_at_a_time, timed_compile
+from .pipeline import MODEL_DEFAULTS, check_architecture, check_dataset, check_model, plan_runs
+from .result import HISTORY_KEYS, TrainResult, diverged
 
 __all__ = ["TrainResult", "train", "updates_per_epoch", "program_key", "is_compiled",
            "HISTORY_KEYS"]
@@ -53,7 +53,7 @@ class _Engine:
     One engine serves every run of one architecture, at any momentum: a new
     run loads its own initial weights, momentum and a fresh optimizer state
     into the same variables, so the XLA programs compiled for earlier runs
-    still apply. Its programs are kept in :data:`helpers.pipeline.PROGRAMS`
+    still apply. Its programs are kept in :data:`helpers.engines.PROGRAMS`
     under :meth:`program_key`, the one definition of what a program depends on.
     """
 

@@ -1,10 +1,10 @@
-"""helpers.pipeline: one pipeline behind train and train_replicas, and its program caches."""
+"""helpers.pipeline, .result, .engines: one pipeline behind train and train_replicas, and its program caches."""
 
 import numpy as np
 import pytest
 
 import helpers
-from helpers import pipeline
+from helpers import engines, result
 from helpers._backend import keras
 from helpers.replicas import train_replicas
 from helpers.schedules import BatchGrowth, StepDecay
@@ -72,22 +72,22 @@ def test_momentum_0_replicas_match_train(small_blobs):
 
 
 def test_program_key_is_the_key_the_engine_files_its_program_under(tiny):
-    before = set(pipeline.PROGRAMS.keys())
+    before = set(engines.PROGRAMS.keys())
     assert not is_compiled(tiny, batch_size=4)
     helpers.train(tiny, batch_size=4, epochs=1, learning_rate=0.01)
     evaluation = helpers.training._Engine.evaluation_key(program_key(tiny, batch_size=4)[0], tiny.n_val)
-    assert set(pipeline.PROGRAMS.keys()) - before <= {program_key(tiny, batch_size=4), evaluation}
-    assert {program_key(tiny, batch_size=4), evaluation} <= set(pipeline.PROGRAMS.keys())
+    assert set(engines.PROGRAMS.keys()) - before <= {program_key(tiny, batch_size=4), evaluation}
+    assert {program_key(tiny, batch_size=4), evaluation} <= set(engines.PROGRAMS.keys())
     assert is_compiled(tiny, batch_size=4) and not is_compiled(tiny, batch_size=5)
     assert not is_compiled(tiny, batch_size=4, jit_compile=False)
 
 
 def test_a_given_model_of_the_course_architecture_reuses_the_compiled_engine(tiny):
     reference = helpers.train(tiny, batch_size=6, epochs=3, learning_rate=0.05, seed=2)
-    engines = len(pipeline.ENGINES)
+    count = len(engines.ENGINES)
     model = helpers.build_mlp(seed=2)
     given = helpers.train(tiny, model=model, batch_size=6, epochs=3, learning_rate=0.05, seed=2)
-    assert given.compile_seconds == 0 and len(pipeline.ENGINES) == engines
+    assert given.compile_seconds == 0 and len(engines.ENGINES) == count
     assert given.model is model and given.history == reference.history
     for a, b in zip(model.get_weights(), reference.model.get_weights()):
         np.testing.assert_array_equal(a, b)
@@ -123,7 +123,7 @@ def test_a_course_model_with_other_settings_is_not_taken_for_the_course_one(tiny
 
 
 def test_program_cache_drops_the_least_recently_used():
-    cache = pipeline.ProgramCache(maxsize=2)
+    cache = engines.ProgramCache(maxsize=2)
     cache.put("a", 1)
     cache.put("b", 2)
     assert cache.get("a") == 1        # a is now the most recently used
@@ -136,12 +136,12 @@ def test_program_cache_drops_the_least_recently_used():
 
 
 def test_an_evicted_program_is_compiled_again_with_the_same_numbers(tiny, monkeypatch):
-    monkeypatch.setattr(pipeline.PROGRAMS, "maxsize", pipeline.PROGRAMS.maxsize)   # restored after
+    monkeypatch.setattr(engines.PROGRAMS, "maxsize", engines.PROGRAMS.maxsize)   # restored after
     kwargs = dict(epochs=2, learning_rate=0.05, seed=1)
     first = helpers.train(tiny, batch_size=7, **kwargs)
-    pipeline.PROGRAMS.maxsize = 1
+    engines.PROGRAMS.maxsize = 1
     helpers.train(tiny, batch_size=8, **kwargs)           # pushes batch 7's program out
-    assert not is_compiled(tiny, batch_size=7) and len(pipeline.PROGRAMS) == 1
+    assert not is_compiled(tiny, batch_size=7) and len(engines.PROGRAMS) == 1
     again = helpers.train(tiny, batch_size=7, **kwargs)
     assert again.compile_seconds > 0 and again.history == first.history
 
@@ -150,10 +150,10 @@ def test_the_divergence_rule():
     limit = 100 * np.log(3)
     loss = np.array([[1.0, 1.0, np.nan], [1.0, limit + 1, 1.0]])
     val = np.array([[1.0, 1.0, 1.0], [np.inf, 1.0, 1.0]])
-    np.testing.assert_array_equal(pipeline.diverged(loss, val, 3), [[False, False, True],
+    np.testing.assert_array_equal(result.diverged(loss, val, 3), [[False, False, True],
                                                                     [True, True, False]])
-    assert pipeline.first_divergence(loss, val, 3) == [2, 2, 1]
-    assert pipeline.first_divergence(np.ones((4, 2)), np.ones((4, 2)), 3) == [None, None]
+    assert result.first_divergence(loss, val, 3) == [2, 2, 1]
+    assert result.first_divergence(np.ones((4, 2)), np.ones((4, 2)), 3) == [None, None]
 
 
 def test_results_keep_apart_what_the_engines_share(small_blobs):

@@ -1,0 +1,220 @@
+"""What a training run produced, and the rule that says when it diverged.
+
+Both engines (:func:`helpers.train`, :func:`helpers.train_replicas`) hand
+back :class:`TrainResult` objects, built by :meth:`helpers.pipeline.RunPlan.result`,
+and stop a run at :func:`diverged`'s first verdict.
+"""
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import check_int
+
+__all__ = ["HISTORY_KEYS", "TrainResult", "diverged", "first_divergence"]
+
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+#: Epochs over which :meth:`TrainResult.jitter` smooths a curve into its trend.
+JITTER_WINDOW = 9
+
+
+@dataclass(eq=False)
+class TrainResult:
+    """What one training run produced.
+
+    Attributes
+    ----------
+    history : dict of str -> list of float
+        Keras's keys and meaning: ``loss`` and ``accuracy`` averaged over the
+        epoch's batches, ``val_loss`` and ``val_accuracy`` on the validation
+        split at the end of each epoch. One value per epoch run.
+    batch_loss : ndarray of shape (total_updates,)
+        The loss of each update's own batch, before that update.
+    epoch_updates : ndarray of shape (epochs_run,)
+        Parameter updates made in each epoch.
+    epoch_seconds : ndarray of shape (epochs_run,)
+        Wall time of each epoch's training (compilation excluded; for
+        :func:`helpers.train` the validation pass is not included, for
+        :func:`helpers.train_replicas` it is, see ``eval_seconds``).
+    seconds : float
+        Sum of ``epoch_seconds``.
+    compile_seconds : float
+        Time spent tracing and compiling before the run (0 when reused).
+    config : dict
+        The arguments that produced the run; a schedule is recorded by its
+        ``name`` (``"schedule"`` for a callable without one).
+    diverged_at : int or None
+        The 1-based epoch whose loss stopped being finite or exceeded 100x
+        the loss of guessing (``100 * ln(n_classes)``); training stopped there.
+    model : keras.Model or None
+        The trained model (None for results loaded from a cache).
+    eval_seconds : float or None
+        Wall time of the validation passes after the epochs, measured apart
+        from training by :func:`helpers.train`; None where it is part of
+        ``seconds`` (:func:`helpers.train_replicas` evaluates inside its
+        compiled program).
+    test_loss, test_accuracy : float or None
+        The test split's loss and accuracy after the last epoch, computed
+        only when the run was asked for them (``test=True``): the course
+        scores chosen settings on the test split once.
+    val_loss_by_update : ndarray of shape (total_updates,) or None
+        The validation loss after each update, NaN after those where it was
+        not computed; only from ``train_replicas(..., eval_every=k)`` (every
+        k-th update and every epoch end), None otherwise.
+    """
+
+    history: dict
+    batch_loss: np.ndarray
+    epoch_updates: np.ndarray
+    epoch_seconds: np.ndarray
+    seconds: float
+    compile_seconds: float
+    config: dict
+    diverged_at: int | None = None
+    model: object = field(default=None, repr=False)
+    eval_seconds: float | None = None
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    val_loss_by_update: np.ndarray | None = None
+
+    @property
+    def epochs_run(self):
+        return len(self.history["loss"])
+
+    @property
+    def updates_per_epoch(self):
+        """Updates per epoch: an int, or an array when the batch size changed."""
+        values = np.unique(self.epoch_updates)
+        return int(values[0]) if len(values) == 1 else self.epoch_updates.copy()
+
+    @property
+    def updates(self):
+        """Cumulative updates at the end of each epoch, shape (epochs_run,)."""
+        return np.cumsum(self.epoch_updates)
+
+    @property
+    def diverged(self):
+        return self.diverged_at is not None
+
+    @property
+    def label(self):
+        c = self.config
+        return f"{_label_part('batch', c['batch_size'])}, {_label_part('lr', c['learning_rate'])}"
+
+    def jitter(self, key="val_loss", *, window=JITTER_WINDOW):
+        """How far ``history[key]`` strays from its own trend, once training has settled.
+
+        The trend is the curve smoothed over ``window`` epochs (a local
+        quadratic fit, Savitzky-Golay); the jitter is the mean absolute
+        distance of the curve from it over the second half of the run. A
+        smooth curve follows its trend, so a smooth descent, however steep,
+        has a jitter near 0; a curve that jumps up and down from epoch to
+        epoch has a large one. It is how the course puts a number on "this
+        curve is noisier".
+        """
+        from scipy.signal import savgol_filter
+
+        if key not in self.history:
+            raise KeyError(f"key must be one of {sorted(self.history)}, got {key!r}")
+        window = check_int("window", window, low=3)
+        values = np.asarray(self.history[key], dtype=float)
+        size = min(window, len(values) - (len(values) % 2 == 0))   # odd, at most the length
+        if size < 3:
+            return 0.0
+        trend = savgol_filter(values, size, polyorder=2, mode="interp")
+        half = len(values) // 2
+        return float(np.mean(np.abs(values - trend)[half:]))
+
+    def final(self, key):
+        """The last recorded value of ``history[key]``."""
+        if key not in self.history:
+            raise KeyError(f"key must be one of {sorted(self.history)}, got {key!r}")
+        return self.history[key][-1]
+
+    def __repr__(self):
+        h = self.history
+        state = (f"diverged at epoch {self.diverged_at}" if self.diverged
+                 else f"accuracy {h['accuracy'][-1]:.3f}, val_accuracy {h['val_accuracy'][-1]:.3f}")
+        return (f"TrainResult({self.label}: {self.epochs_run} epochs, "
+                f"{self.updates[-1]} updates, {self.seconds:.2f} s, {state})")
+
+    def to_dict(self):
+        """A JSON-safe dict of everything but the model."""
+        return dict(history={k: [float(v) for v in vals] for k, vals in self.history.items()},
+                    batch_loss=self.batch_loss.astype(float).tolist(),
+                    epoch_updates=self.epoch_updates.astype(int).tolist(),
+                    epoch_seconds=self.epoch_seconds.astype(float).tolist(),
+                    seconds=float(self.seconds), compile_seconds=float(self.compile_seconds),
+                    config=self.config, diverged_at=self.diverged_at,
+                    eval_seconds=self.eval_seconds, test_loss=self.test_loss,
+                    test_accuracy=self.test_accuracy,
+                    **({} if self.val_loss_by_update is None else dict(val_loss_by_update=[
+                        None if np.isnan(v) else float(v) for v in self.val_loss_by_update])))
+
+    @classmethod
+    def from_dict(cls, d):
+        """Rebuild a result written by :meth:`to_dict` (without its model).
+
+        Raises
+        ------
+        ValueError, KeyError, TypeError
+            If ``d`` is not such a dict or its parts disagree (a history
+            longer than its epochs, per-update losses that do not add up to
+            the updates, an epoch of divergence that is not the last).
+        """
+        history = {k: [float(v) for v in d["history"][k]] for k in HISTORY_KEYS}
+        result = cls(history=history,
+                     batch_loss=np.asarray(d["batch_loss"], dtype=float),
+                     epoch_updates=np.asarray(d["epoch_updates"], dtype=int),
+                     epoch_seconds=np.asarray(d["epoch_seconds"], dtype=float),
+                     seconds=float(d["seconds"]), compile_seconds=float(d["compile_seconds"]),
+                     config=dict(d["config"]), diverged_at=d["diverged_at"],
+                     **{k: None if d.get(k) is None else float(d[k])
+                        for k in ("eval_seconds", "test_loss", "test_accuracy")})
+        if d.get("val_loss_by_update") is not None:
+            result.val_loss_by_update = np.array(
+                [np.nan if v is None else v for v in d["val_loss_by_update"]], dtype=float)
+            if result.val_loss_by_update.shape != result.batch_loss.shape:
+                raise ValueError(f"the result's parts disagree: {len(result.val_loss_by_update)} "
+                                 f"validation losses by update, {len(result.batch_loss)} updates")
+        epochs = result.epochs_run
+        shapes = (result.batch_loss.ndim, result.epoch_updates.shape, result.epoch_seconds.shape)
+        if epochs == 0 or any(len(v) != epochs for v in history.values()) \
+                or shapes != (1, (epochs,), (epochs,)) or np.any(result.epoch_updates < 1) \
+                or len(result.batch_loss) != int(result.epoch_updates.sum()):
+            raise ValueError(f"the result's parts disagree: {epochs} epochs of history, "
+                             f"epoch_updates of shape {result.epoch_updates.shape}, "
+                             f"{len(result.batch_loss)} per-update losses")
+        if result.diverged_at not in (None, epochs):
+            raise ValueError(f"diverged_at must be None or the last epoch ({epochs}), "
+                             f"got {result.diverged_at!r}")
+        return result
+
+
+def _label_part(quantity, value):
+    if isinstance(value, float):
+        return f"{quantity} {value:g}"
+    text = str(value)
+    # A schedule's name already starts with what it sets: "lr 0.05, x0.2 at epochs 10, 20".
+    return text if text.startswith(f"{quantity} ") else f"{quantity} {text}"
+
+
+def diverged(loss, val_loss, n_classes):
+    """True where a loss is not finite or above 100x the loss of guessing (elementwise).
+
+    Guessing uniformly costs ``ln(n_classes)`` (1.1 for three classes); a
+    run 100 times worse than that has left any region where it can learn.
+    Since the data were checked at the door, a loss that is not finite can
+    only come from the training itself.
+    """
+    limit = 100 * math.log(n_classes)
+    loss, val_loss = np.asarray(loss, dtype=float), np.asarray(val_loss, dtype=float)
+    with np.errstate(invalid="ignore"):
+        return ~(np.isfinite(loss) & np.isfinite(val_loss) & (loss <= limit) & (val_loss <= limit))
+
+
+def first_divergence(loss, val_loss, n_classes):
+    """Per run (columns of ``[epochs, runs]`` arrays), the 1-based first diverged epoch or None."""
+    bad = diverged(loss, val_loss, n_classes)
+    return [int(np.argmax(column)) + 1 if column.any() else None for column in bad.T]
