@@ -19,8 +19,8 @@ from .quiz import Quiz
 from .widgets import Explorer, explore
 from .gradients import (batch_gradient, fit_steps_to_batch, gradient_noise, minibatch_gradient_error,
                         per_example_gradients)
-from .plots import plain_log_ticks, plot_explorer, plot_gradient_error, plot_heatmap, plot_steps_to_target
-from .plots import plot_divergence, plot_rate_search
+from .plots import plain_log_ticks, plot_divergence, plot_explorer
+from .sweep_plots import plot_gradient_error, plot_heatmap, plot_rate_search, plot_steps_to_target
 from .replicas import train_replicas
 from .schedules import BatchGrowth, StepDecay, scale_learning_rate
 from .sweep import SweepResult, steps_to_target, sweep

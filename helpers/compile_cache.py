@@ -57,7 +57,7 @@ from importlib import metadata
 from pathlib import Path
 
 __all__ = ["configure", "folder", "cache_key", "check", "seal", "stable_names", "before_compile",
-           "SWITCH"]
+           "SWITCH", "package_version"]
 
 #: The environment variable that turns the cache off (``0``) or on (``1``, the default).
 SWITCH = "BATCH_SIZE_COURSE_XLA_CACHE"

@@ -11,7 +11,7 @@ import numpy as np
 
 from ._checks import check_float, check_int
 
-__all__ = ["Dataset", "load_blobs", "load_digits"]
+__all__ = ["Dataset", "load_blobs", "load_digits", "check_features", "check_labels", "MAX_FEATURE_BYTES"]
 
 
 #: Most classes a dataset may have (the course's go up to 10).

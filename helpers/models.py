@@ -5,7 +5,7 @@ import functools
 from ._backend import keras
 from ._checks import check_choice, check_int
 
-__all__ = ["build_mlp", "initial_weights"]
+__all__ = ["build_mlp", "initial_weights", "ACTIVATIONS", "INITIALIZERS"]
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "elu", "gelu", "linear")
 INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",

@@ -6,25 +6,27 @@ changes global styles. The course's visual language comes from
 :mod:`helpers.style`: each batch size keeps one colour in every figure,
 training curves are solid and test curves dashed. Runs that are compared
 share their axes, so equal heights mean equal values, and one rule caps a
-loss axis next to a diverged run (:func:`loss_limits`).
+loss axis next to a diverged run (:func:`loss_limits`). The figures of sweeps
+and gradients are in :mod:`helpers.sweep_plots`.
 """
 
 import math
 
 import numpy as np
 
-from ._checks import (check_bool, check_choice, check_float, check_int, check_numbers, check_sequence,
-                      check_str)
+from ._checks import (check_bool, check_choice, check_float, check_int, check_sequence, check_str)
 from .data import Dataset
+from .result import ExplorerRun, TrainResult, as_results, run_labels
 from .style import NEUTRAL_COLORS, TEST_STYLE, TRAIN_STYLE, batch_color, class_color, run_colors
-from .training import TrainResult
+from .timing import StepCosts
+from .trace import UpdateTrace
 
 __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_side", "plot_spread",
            "plot_panels", "plot_batch_loss", "plot_decision_regions", "plot_epoch_split",
            "plot_loss_paths", "plot_step_costs", "plot_update_losses", "x_values", "loss_limits",
            "mark_divergence", "early_divergence", "METRIC_LABELS", "X_AXES", "X_LABELS",
-           "plot_heatmap", "plot_gradient_error", "plot_steps_to_target", "plain_log_ticks",
-           "plot_divergence", "plot_explorer", "plot_rate_search"]
+           "plain_log_ticks", "plain_number", "new_axes", "LOG",
+           "plot_divergence", "plot_explorer", "EXPLORER_DPI"]
 
 X_AXES = ("epoch", "update", "second")
 METRIC_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
@@ -32,34 +34,6 @@ X_LABELS = {"epoch": "epoch", "update": "parameter updates", "second": "wall-clo
 LOG = " (log scale)"
 #: A loss axis with only diverged runs goes up to this multiple of the loss of guessing.
 GUESS_MULTIPLE = 2.5
-
-
-def _results(results):
-    if isinstance(results, TrainResult):
-        return [results]
-    given = results
-    if isinstance(results, (str, bytes, dict)) or not hasattr(results, "__iter__"):
-        results = None
-    else:
-        results = list(results)
-    if not results or not all(isinstance(r, TrainResult) for r in results):
-        raise TypeError(f"results must be a TrainResult or a non-empty list of them, "
-                        f"got {given!r}")
-    return results
-
-
-def _labels(items, labels, what="result", default=None):
-    """One str label per item: ``labels`` checked, else ``default`` (else each item's ``label``)."""
-    if labels is None:
-        return [r.label for r in items] if default is None else default
-    labels = check_sequence("labels", labels, f"str, one per {what}")
-    if len(labels) != len(items):
-        raise ValueError(f"labels must have one entry per {what} ({len(items)}), "
-                         f"got {len(labels)}")
-    for i, label in enumerate(labels):
-        if not isinstance(label, str):
-            raise TypeError(f"labels[{i}] must be a str, got {label!r}")
-    return labels
 
 
 def _colors(batch_sizes, colors):
@@ -78,7 +52,7 @@ def _colors(batch_sizes, colors):
     return colors
 
 
-def _new_axes(ax, ncols=1, nrows=1, **kwargs):
+def new_axes(ax, ncols=1, nrows=1, **kwargs):
     from matplotlib.axes import Axes
 
     if ax is not None:
@@ -133,7 +107,7 @@ def loss_limits(results):
     -------
     tuple of (0.0, float), or None
     """
-    results = _results(results)
+    results = as_results(results)
     if not any(r.diverged for r in results):
         return None
     kept = [v for r in results if not r.diverged for v in r.history["loss"] + r.history["val_loss"]]
@@ -171,7 +145,7 @@ def _planned_epochs(results):
     return max(int(r.config.get("epochs") or r.epochs_run) for r in results)
 
 
-def _plain_number(value):
+def plain_number(value):
     """A tick label a learner reads without exponents: 0.05, 2, 2,000."""
     return f"{value:,.0f}" if value >= 1 else f"{value:g}"
 
@@ -194,9 +168,9 @@ def plain_log_ticks(ax, axes="xy"):
             if value <= 0 or low <= 0 or high / low > 1e3:
                 return ""
             lead = round(value / 10 ** np.floor(np.log10(value)))
-            return _plain_number(value) if lead in (2, 5) else ""
+            return plain_number(value) if lead in (2, 5) else ""
 
-        axis.set_major_formatter(FuncFormatter(lambda value, _pos: _plain_number(value)))
+        axis.set_major_formatter(FuncFormatter(lambda value, _pos: plain_number(value)))
         axis.set_minor_formatter(FuncFormatter(minor))
     return ax
 
@@ -233,7 +207,7 @@ def plot_dataset(data, *, ax=None):
                         f"got {type(data).__name__}")
     if data.n_features != 2:
         raise ValueError(f"data must have 2 features to be drawn, got {data.n_features}")
-    _, ax = _new_axes(ax)
+    _, ax = new_axes(ax)
     for k in range(data.n_classes):
         color = class_color(k)
         train = data.x_train[data.y_train == k]
@@ -298,7 +272,7 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
         raise ValueError(f"data must have 2 features to draw decision regions, got {data.n_features}")
     check_str("title", title, optional=True)
     resolution = check_int("resolution", resolution, low=10, high=1000)
-    _, ax = _new_axes(ax)
+    _, ax = new_axes(ax)
     plot_dataset(data, ax=ax)
     ax.get_legend().remove()
     points = np.concatenate([data.x_train, data.x_val if data.has_validation else data.x_test])
@@ -362,8 +336,8 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=Tr
     >>> ax.get_xlabel(), [line.get_label() for line in ax.lines]
     ('parameter updates', ['batch 32, lr 0.01 train', 'batch 32, lr 0.01 validation'])
     """
-    results = _results(results)
-    labels = _labels(results, labels)
+    results = as_results(results)
+    labels = run_labels(results, labels)
     _metric_key(metric)
     check_choice("x", x, X_AXES)
     check_bool("validation", validation)
@@ -371,7 +345,7 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=Tr
     if not (train or validation):
         raise ValueError("train and validation must not both be False: the plot would be empty")
     colors = _colors([r.config["batch_size"] for r in results], colors)
-    _, ax = _new_axes(ax)
+    _, ax = new_axes(ax)
     for result, label, color in zip(results, labels, colors):
         xs = x_values(result, x)
         # A diverged run's last point (or a run of one epoch) gets a marker: one point is no line.
@@ -402,9 +376,9 @@ def plot_learning_curves(results, *, x="epoch", labels=None, title=None, colors=
     matplotlib Figure
         With two Axes: loss (left) and accuracy (right).
     """
-    results = _results(results)
+    results = as_results(results)
     check_str("title", title, optional=True)
-    fig, (ax_loss, ax_acc) = _new_axes(None, ncols=2, figsize=(11, 4))
+    fig, (ax_loss, ax_acc) = new_axes(None, ncols=2, figsize=(11, 4))
     plot_curves(results, metric="loss", x=x, labels=labels, colors=colors, ax=ax_loss)
     plot_curves(results, metric="accuracy", x=x, labels=labels, colors=colors, ax=ax_acc)
     if title:
@@ -425,13 +399,13 @@ def plot_side_by_side(results, *, x="epoch", labels=None, title=None, colors=Non
         A diverged run's column is titled with the epoch it diverged at, and
         the loss row follows :func:`loss_limits`.
     """
-    results = _results(results)
-    labels = _labels(results, labels)
+    results = as_results(results)
+    labels = run_labels(results, labels)
     check_choice("x", x, X_AXES)
     check_str("title", title, optional=True)
     colors = _colors([r.config["batch_size"] for r in results], colors)
     n = len(results)
-    fig, axes = _new_axes(None, ncols=n, nrows=2, figsize=(3.7 * n, 6), sharex=True,
+    fig, axes = new_axes(None, ncols=n, nrows=2, figsize=(3.7 * n, 6), sharex=True,
                           sharey="row", squeeze=False)
     for col, (result, label, color) in enumerate(zip(results, labels, colors)):
         for row, metric in enumerate(("loss", "accuracy")):
@@ -465,7 +439,7 @@ def plot_side_by_side(results, *, x="epoch", labels=None, title=None, colors=Non
 def _groups(groups):
     if not isinstance(groups, dict) or not groups:
         raise TypeError(f"groups must be a non-empty dict of label -> list of results, got {groups!r}")
-    return {label: _results(runs) for label, runs in groups.items()}
+    return {label: as_results(runs) for label, runs in groups.items()}
 
 
 def _group_batch_size(runs):
@@ -549,7 +523,7 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
     colors = _colors([_group_batch_size(runs) for runs in groups.values()], colors)
     keys = [(key, style) for key, style, wanted in ((metric, TRAIN_STYLE, train),
                                                     ("val_" + metric, TEST_STYLE, validation)) if wanted]
-    _, ax = _new_axes(ax)
+    _, ax = new_axes(ax)
     for (label, runs), color in zip(groups.items(), colors):
         for n_key, (key, style) in enumerate(keys):
             values, diverged = _seed_curves(label, runs, key)
@@ -626,7 +600,7 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
     n = len(groups)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = _new_axes(None, ncols=ncols, nrows=nrows, figsize=(3.2 * ncols, 2.6 * nrows),
+    fig, axes = new_axes(None, ncols=ncols, nrows=nrows, figsize=(3.2 * ncols, 2.6 * nrows),
                           sharex=True, sharey=True, squeeze=False)
     for ax, (panel, runs) in zip(axes.flat, groups.items()):
         color = batch_color(_group_batch_size(runs))
@@ -688,12 +662,12 @@ def plot_batch_loss(results, *, labels=None, epochs=None, colors=None, ax=None):
     -------
     matplotlib Axes
     """
-    results = _results(results)
-    labels = _labels(results, labels)
+    results = as_results(results)
+    labels = run_labels(results, labels)
     if epochs is not None:
         epochs = check_int("epochs", epochs, low=1)
     colors = _colors([r.config["batch_size"] for r in results], colors)
-    _, ax = _new_axes(ax)
+    _, ax = new_axes(ax)
     shown = []
     for result, label, color in zip(results, labels, colors):
         positions = _update_positions(result)
@@ -734,14 +708,12 @@ def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
     matplotlib Axes
         Each curve starts at the loss before the first update (epoch 0).
     """
-    from .trace import UpdateTrace
-
     traces = [traces] if isinstance(traces, UpdateTrace) else list(traces)
     if not traces or not all(isinstance(t, UpdateTrace) for t in traces):
         raise TypeError(f"traces must be an UpdateTrace or a non-empty list of them, got {traces!r}")
-    labels = _labels(traces, labels, "trace")
+    labels = run_labels(traces, labels, "trace")
     colors = _colors([t.batch_size for t in traces], colors)
-    _, ax = _new_axes(ax)
+    _, ax = new_axes(ax)
     for trace, label, color in zip(traces, labels, colors):
         positions = np.arange(len(trace.train_loss)) / trace.updates_per_epoch
         ax.plot(positions, trace.train_loss, color=color, lw=1.0, label=label,
@@ -787,7 +759,7 @@ def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
                    for i, b in enumerate(check_sequence("batch_sizes", batch_sizes, "ints"))]
     if not batch_sizes:
         raise ValueError("batch_sizes must hold at least one batch size, got an empty sequence")
-    _, ax = _new_axes(ax, figsize=(10, 0.9 + 0.75 * len(batch_sizes)))
+    _, ax = new_axes(ax, figsize=(10, 0.9 + 0.75 * len(batch_sizes)))
     for row, size in enumerate(batch_sizes):
         bounds = _batch_bounds(n_train, size)
         color = batch_color(size)
@@ -855,7 +827,7 @@ def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minim
     if len(batch_sizes) != len(paths):
         raise ValueError(f"batch_sizes must have one entry per path ({len(paths)}), "
                          f"got {len(batch_sizes)}")
-    labels = _labels(paths, labels, "path",
+    labels = run_labels(paths, labels, "path",
                      [f"batch {b}: {len(p) - 1:,} updates" for b, p in zip(batch_sizes, paths)])
     levels = check_int("levels", levels, low=2, high=100)
     check_str("titles", titles, optional=True)
@@ -869,7 +841,7 @@ def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minim
     surface = np.asarray(loss(np.stack([gx, gy], axis=-1)), dtype=float)
     floor = max(surface.min(), 1e-12)
     contour_levels = np.geomspace(floor * 1.01, surface.max(), levels)
-    fig, axes = _new_axes(None, ncols=len(paths), figsize=(4.0 * len(paths) + 0.6, 4.0),
+    fig, axes = new_axes(None, ncols=len(paths), figsize=(4.0 * len(paths) + 0.6, 4.0),
                           sharex=True, sharey=True, squeeze=False)
     for ax, path, size, label in zip(axes[0], paths, batch_sizes, labels):
         lines = ax.contour(gx, gy, surface, levels=contour_levels, colors="0.55", linewidths=0.7)
@@ -907,12 +879,10 @@ def plot_step_costs(costs):
         processed per second (right); one line per way of training, each
         point in its batch size's colour.
     """
-    from .timing import StepCosts
-
     if not isinstance(costs, StepCosts):
         raise TypeError(f"costs must be a StepCosts (from helpers.measure_step_costs), "
                         f"got {type(costs).__name__}")
-    fig, (ax_step, ax_rate) = _new_axes(None, ncols=2, figsize=(11, 4))
+    fig, (ax_step, ax_rate) = new_axes(None, ncols=2, figsize=(11, 4))
     b = np.asarray(costs.batch_sizes)
     colors = [batch_color(int(size)) for size in b]
     for (name, seconds), style, line_color in zip(costs.seconds_per_update.items(), ("--", "-"),
@@ -936,270 +906,6 @@ def plot_step_costs(costs):
     return fig
 
 
-HEATMAP_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss",
-                  "accuracy": "train accuracy", "loss": "train loss",
-                  "seconds": "seconds per run (training and validation passes)", "updates": "parameter updates"}
-AXIS_NAMES = {"batch_size": "batch size", "learning_rate": "learning rate", "seed": "seed",
-              "epochs": "epochs"}
-
-
-def _cell_text(value, fmt):
-    return "" if not np.isfinite(value) else fmt(value)
-
-
-def _cell_format(fmt):
-    """A function of a number from ``fmt``: ``"{:.2f}"``, ``"%.2f"`` or a bare ``".2f"``.
-
-    Refused: a format that fails on a number, or that writes the same text
-    for every number (``"%.2f"`` read as a ``str.format`` format would).
-    """
-    styles = [fmt.format] if "{" in fmt else [lambda v: fmt % v, lambda v: format(v, fmt)]
-    problem = None
-    for write in styles:
-        try:
-            samples = {write(v) for v in (0.125, 0.5, 123.0)}
-        except (TypeError, ValueError, KeyError, IndexError) as error:
-            problem = problem or f" ({error})"
-            continue
-        if len(samples) > 1:
-            return write
-        problem = f", which writes {samples.pop()!r} for every number"
-    raise ValueError(f"fmt must format one number, like '{{:.2f}}', '%.2f' or '.2f', got {fmt!r}"
-                     f"{problem}")
-
-
-def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learning_rate",
-                 agg="mean", best=None, log=False, fmt=None, vmin=None, vmax=None, ax=None):
-    """A grid of a sweep: one cell per (row, column), coloured and labelled by ``value``.
-
-    Parameters
-    ----------
-    result : SweepResult
-        From :func:`helpers.sweep`.
-    value : str
-        What each cell shows (aggregated over seeds): ``"val_accuracy"``,
-        ``"val_loss"``, ``"accuracy"``, ``"loss"``, ``"seconds"``, ``"updates"``.
-    rows, cols : str
-        Configuration columns on the y- and x-axis.
-    agg : {"mean", "median", "min", "max"}
-    best : {"max", "min"} or None
-        Outline, in each row, the cell with the highest (lowest) value.
-    log : bool, default False
-        Logarithmic colours, for values spanning orders of magnitude (seconds, updates).
-    fmt : str, optional
-        Format of the cell labels, in either Python style (``"{:.2f}"`` or
-        ``"%.2f"``, or a bare ``".2f"``); default 3 decimals, or 3
-        significant digits with ``log``.
-    vmin, vmax : float, optional
-        The range of the colours (default: the cells' own range). Cells beyond
-        it take the colour of its end, and the colour bar points that way: a
-        range fitted to the good cells tells them apart when a few bad ones
-        would otherwise stretch the scale.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-        Darker is better in every heatmap: a higher accuracy, a lower loss,
-        fewer seconds or updates (the colour bar says so). Cells where every
-        seed diverged are grey and say "diverged"; a ``*`` marks cells where
-        some seeds diverged, whose value is the ``agg`` of the others.
-
-    Examples
-    --------
-    >>> ax = plot_heatmap(grid, "val_accuracy", best="max")     # doctest: +SKIP
-    """
-    from matplotlib import colormaps
-    from matplotlib.colors import LogNorm, Normalize
-    from matplotlib.patches import Rectangle
-
-    from .sweep import SweepResult
-
-    if not isinstance(result, SweepResult):
-        raise TypeError(f"result must be a SweepResult (from helpers.sweep), got {type(result).__name__}")
-    if best is not None:
-        check_choice("best", best, ("max", "min"))
-    check_choice("value", value, tuple(HEATMAP_LABELS))
-    check_choice("rows", rows, tuple(AXIS_NAMES))
-    check_choice("cols", cols, tuple(AXIS_NAMES))
-    check_bool("log", log)
-    check_str("fmt", fmt, optional=True)
-    if fmt is not None:
-        _cell_format(fmt)   # a bad format fails before anything is drawn
-    # Cells show the seeds that did not diverge (a diverged run's last loss can
-    # be astronomical); the best cell is judged on every seed, as SweepResult.best does.
-    table, row_values, col_values = result.grid(value, rows=rows, cols=cols, agg=agg)
-    shown, _, _ = result.grid(value, rows=rows, cols=cols, agg=agg, skip_diverged=True)
-    diverged, _, _ = result.grid("diverged", rows=rows, cols=cols, agg="mean")
-    vmin = None if vmin is None else check_float("vmin", vmin)
-    vmax = None if vmax is None else check_float("vmax", vmax)
-    if vmin is not None and vmax is not None and not vmin < vmax:
-        raise ValueError(f"vmin must be below vmax, got vmin={vmin!r}, vmax={vmax!r}")
-    fmt = _cell_format(fmt or ("{:.3g}" if log else "{:.3f}"))
-    _, ax = _new_axes(ax)
-    norm = LogNorm(vmin, vmax) if log else Normalize(vmin, vmax)
-    # Darker is better everywhere: viridis is dark at its low end, so a higher-is-better
-    # accuracy takes it reversed.
-    higher_is_better = value.endswith("accuracy")
-    cmap = colormaps["viridis_r" if higher_is_better else "viridis"].with_extremes(bad="0.85")
-    image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto")
-    finite = shown[np.isfinite(shown)]
-    below = vmin is not None and finite.size and finite.min() < vmin
-    above = vmax is not None and finite.size and finite.max() > vmax
-    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((bool(below), bool(above)),
-                                                                                   "neither")
-    better = "better" if value in ("val_accuracy", "val_loss", "accuracy", "loss") else "fewer"
-    ax.figure.colorbar(image, ax=ax, label=f"{HEATMAP_LABELS[value]} (darker = {better})", extend=extend)
-    for i in range(len(row_values)):
-        for j in range(len(col_values)):
-            if diverged[i, j] >= 1:
-                text, color = "diverged", "0.3"
-            else:
-                text = _cell_text(shown[i, j], fmt) + ("*" if diverged[i, j] > 0 else "")
-                r, g, b, _ = cmap(norm(shown[i, j])) if np.isfinite(shown[i, j]) else (1, 1, 1, 1)
-                color = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
-            ax.text(j, i, text, ha="center", va="center", fontsize=8, color=color)
-        if best is not None and np.isfinite(table[i]).any():
-            j = int(np.nanargmax(table[i]) if best == "max" else np.nanargmin(table[i]))
-            ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
-    ax.set_xticks(range(len(col_values)), [f"{v:g}" for v in col_values])
-    ax.set_yticks(range(len(row_values)), [f"{v:g}" for v in row_values])
-    ax.set_xlabel(AXIS_NAMES[cols])
-    ax.set_ylabel(AXIS_NAMES[rows])
-    title = f"{HEATMAP_LABELS[value]} ({agg} over seeds)"
-    if best is not None:
-        title += f"; red: {'highest' if best == 'max' else 'lowest'} in each row"
-    ax.set_title(title, fontsize=10)
-    return ax
-
-
-def plot_gradient_error(error, *, ax=None):
-    """Mini-batch gradient error against batch size, measured and expected, log-log.
-
-    Parameters
-    ----------
-    error : GradientError
-        From :func:`helpers.minibatch_gradient_error`.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-        Dots: measured root-mean-square error. Solid: the expected error when
-        a batch holds distinct examples. Dashed: the plain ``1/sqrt(B)`` law.
-        Dotted: the size of the gradient itself; the ``1/sqrt(B)`` line
-        crosses it at ``B_simple``.
-    """
-    from .gradients import GradientError
-
-    if not isinstance(error, GradientError):
-        raise TypeError(f"error must be a GradientError (from minibatch_gradient_error), "
-                        f"got {type(error).__name__}")
-    _, ax = _new_axes(ax)
-    b = error.batch_sizes
-    n = error.n_examples
-    inside = b < n    # the full batch has no error, which a log axis cannot show
-    fine = np.geomspace(b.min(), b.max(), 200)
-    scale = error.expected_with_replacement[0] * np.sqrt(b[0])
-    ax.plot(fine, scale / np.sqrt(fine), "C0--", lw=1.2, label=r"$\propto 1/\sqrt{B}$")
-    ax.plot(fine[fine < n], (scale / np.sqrt(fine) * np.sqrt(1 - fine / n))[fine < n], "C0-",
-            lw=1.5, label=r"expected, distinct examples: $\times\sqrt{1 - B/n}$")
-    ax.plot(b[inside], error.measured[inside], "o", color="C3",
-            label=f"measured ({error.draws} batches each)")
-    ax.axhline(error.gradient_norm, color="k", ls=":", lw=1.2, label="size of the full gradient |G|")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    plain_log_ticks(ax)
-    ax.set_xlabel("batch size B" + LOG)
-    ax.set_ylabel(r"error of the batch gradient $|g_B - G|$" + LOG)
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    return ax
-
-
-def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simple=None, spread=None,
-                         ax=None):
-    """Updates needed to reach a target against batch size, log-log.
-
-    Parameters
-    ----------
-    batch_sizes, steps : sequences of numbers
-        Measured points, e.g. from :meth:`SweepResult.steps_to_target`.
-    s_min, b_crit : float, optional
-        A fit ``steps = s_min * (1 + b_crit / B)`` to draw, with ``b_crit`` marked.
-    b_simple : float, optional
-        The measured gradient noise scale, marked for comparison.
-    spread : pair of sequences (low, high), optional
-        Each point's error bar, e.g. the smallest and largest count over the
-        seeds; the y-axis is then fitted to the bars.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    b = check_numbers("batch_sizes", batch_sizes)
-    s = check_numbers("steps", steps)
-    if b.shape != s.shape or not len(b):
-        raise ValueError(f"batch_sizes and steps must be 1-D of the same length, "
-                         f"got shapes {b.shape} and {s.shape}")
-    # Both axes are logarithmic.
-    if not np.all(b > 0):
-        raise ValueError(f"batch_sizes must all be > 0, got {list(batch_sizes)!r}")
-    if np.any(s <= 0):      # NaN (never reached) is left out of the plot, as matplotlib does
-        raise ValueError(f"steps must all be > 0, got {list(steps)!r}")
-    for name, value in (("s_min", s_min), ("b_crit", b_crit), ("b_simple", b_simple)):
-        if value is not None:
-            check_float(name, value, low=0.0, low_open=True)
-    reached = np.isfinite(s)
-    if not reached.any():
-        raise ValueError(f"steps must hold at least one finite count (NaN: never reached), "
-                         f"got {list(steps)!r}")
-    if spread is not None:
-        bars = np.asarray(spread, dtype=float)
-        if bars.shape != (2, len(s)) or np.any(bars[0][reached] > s[reached]) \
-                or np.any(bars[1][reached] < s[reached]):
-            raise ValueError(f"spread must be (low, high) sequences around steps, each as long as "
-                             f"steps, got {spread!r}")
-    _, ax = _new_axes(ax)
-    fine = np.geomspace(b.min(), b.max(), 200)
-    # Perfect scaling from the smallest batch size that reached the target.
-    first = int(np.argmax(reached))
-    ax.plot(fine, s[first] * b[first] / fine, color="0.6", ls="--", lw=1.2,
-            label="perfect scaling: twice the batch, half the updates")
-    if spread is None:
-        ax.plot(b[reached], s[reached], "o", color="C3",
-                label="measured (best learning rate of each batch size)")
-    else:
-        ax.errorbar(b[reached], s[reached], yerr=[s[reached] - bars[0][reached],
-                                                  bars[1][reached] - s[reached]],
-                    fmt="o", color="C3", capsize=3,
-                    label="measured: mean over seeds, bars from the lowest to the highest")
-        ax.set_ylim(0.7 * bars[0][reached].min(), 1.4 * bars[1][reached].max())
-    for size in b[~reached]:
-        ax.annotate("never\nreached", (size, 0.03), xycoords=("data", "axes fraction"),
-                    ha="center", fontsize=7, color="0.4")
-    if s_min is not None and b_crit is not None:
-        ax.plot(fine, s_min * (1 + b_crit / fine), "C0-", lw=1.5,
-                label=r"fit $S_{min}(1 + B_{crit}/B)$")
-        ax.axvline(b_crit, color="C0", ls=":", lw=1.2,
-                   label=rf"critical batch size $B_{{crit}}$ = {b_crit:.0f} (from the fit)")
-    if b_simple is not None:
-        ax.axvline(b_simple, color="C2", ls="-.", lw=1.2,
-                   label=rf"gradient noise scale $B_{{simple}}$ = {b_simple:.0f}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    plain_log_ticks(ax)
-    ax.set_xlabel("batch size B" + LOG)
-    ax.set_ylabel("updates to reach the target" + LOG)
-    ax.grid(alpha=0.3, which="both")
-    # Below the axes: the data run corner to corner, so no corner inside is free.
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.2), frameon=False)
-    return ax
-
-
-# --- the explorer's figure -----------------------------------------------------------------
-
 def plot_divergence(result, *, ax=None):
     """How a run diverged: the loss of each update up to the epoch it diverged in.
 
@@ -1217,10 +923,10 @@ def plot_divergence(result, *, ax=None):
     -------
     matplotlib Axes
     """
-    result, = _results(result)
+    result, = as_results(result)
     if not result.diverged:
         raise ValueError(f"result must be a run that diverged, got {result.label}, which did not")
-    _, ax = _new_axes(ax)
+    _, ax = new_axes(ax)
     color = run_colors([result.config["batch_size"]])[0]
     losses = np.asarray(result.batch_loss, dtype=float)
     updates = np.arange(1, len(losses) + 1)
@@ -1268,89 +974,7 @@ def plot_divergence(result, *, ax=None):
     return ax
 
 
-def plot_rate_search(search, batch_size=None, *, ax=None):
-    """A learning-rate search at one batch size: the final validation loss of each rate, with its band.
-
-    Each rate of the grid shows the mean final validation loss of its seeds,
-    with an error bar of one standard deviation over the seeds (seeds that
-    diverged are left out and counted in a note). The shaded band is
-    :meth:`SweepResult.own_rates`'s band of good rates and the star its own
-    rate, so a flat optimum reads as flat. A rate where every seed diverged
-    is marked on the top edge.
-
-    Parameters
-    ----------
-    search : SweepResult
-        From :func:`helpers.sweep`.
-    batch_size : int, optional
-        Which batch size of the search; default its only one.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    from .sweep import SweepResult
-
-    if not isinstance(search, SweepResult):
-        raise TypeError(f"search must be a SweepResult (from helpers.sweep), got {search!r}")
-    sizes = search.values("batch_size")
-    if batch_size is None:
-        if len(sizes) != 1:
-            raise ValueError(f"batch_size must be given for a search over several batch sizes, {sizes}")
-        batch_size = sizes[0]
-    if batch_size not in sizes:
-        raise ValueError(f"batch_size must be one of the search's batch sizes {sizes}, got {batch_size!r}")
-    own = search.own_rates()[batch_size]
-    rates = search.values("learning_rate")
-    means, stds, notes = [], [], []
-    for lr in rates:
-        runs = search.select(batch_size=batch_size, learning_rate=lr)
-        kept = [r.final("val_loss") for r in runs if not r.diverged]
-        means.append(np.mean(kept) if kept else np.nan)
-        stds.append(np.std(kept) if kept else np.nan)
-        notes.append(len(runs) - len(kept))
-    means, stds = np.array(means), np.array(stds)
-    _, ax = _new_axes(ax, figsize=(9, 3.6))
-    color = batch_color(batch_size)
-    if own is not None:
-        # The band spans its rates and half a grid step to each side, so a band of one rate shows too.
-        steps = np.diff(np.log10(rates)).min() / 2 if len(rates) > 1 else 0.25
-        ax.axvspan(min(own.band) / 10 ** steps, max(own.band) * 10 ** steps, color=color, alpha=0.12, lw=0,
-                   label=f"band of good rates: {_plain_number(min(own.band))}–{_plain_number(max(own.band))}"
-                   if len(own.band) > 1 else f"band of good rates: {_plain_number(own.rate)} alone")
-    shown = np.isfinite(means)
-    ax.errorbar(np.array(rates)[shown], means[shown], yerr=stds[shown], color=color, marker="o", ms=4,
-                capsize=3, lw=1.2, label="mean of the seeds ± one standard deviation")
-    if own is not None:
-        ax.plot([own.rate], [own.loss], "*", color=color, ms=13, mec="black", mew=0.6, zorder=3,
-                label=f"own learning rate: {_plain_number(own.rate)}")
-    top = np.nanmax(means + np.nan_to_num(stds)) if shown.any() else 1.0
-    low = np.nanmin(means - np.nan_to_num(stds)) if shown.any() else 0.0
-    pad = 0.08 * (top - low or 1.0)
-    ax.set_ylim(max(0.0, low - pad), top + 3 * pad)   # room for the notes of diverged seeds
-    for lr, mean, n in zip(rates, means, notes):
-        if n:
-            y = mean + stds[rates.index(lr)] if np.isfinite(mean) else top + 2 * pad
-            ax.annotate(f"{n} of {len(search.select(batch_size=batch_size, learning_rate=lr))} diverged",
-                        (lr, y), xytext=(0, 4), textcoords="offset points", ha="center", va="bottom",
-                        fontsize=8, color="#B00020")
-            if not np.isfinite(mean):
-                ax.plot([lr], [y], "x", color="#B00020", ms=7)
-    ax.set_xscale("log")
-    ax.set_xlim(rates[0] / 2, rates[-1] * 2)
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-
-    ax.xaxis.set_major_locator(FixedLocator(rates))     # one tick per rate of the grid, no others
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
-    ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xlabel("learning rate" + LOG)
-    ax.set_ylabel("final validation loss")
-    ax.set_title(f"batch size {batch_size}: {len(search.select(batch_size=batch_size, learning_rate=rates[0]))} "
-                 f"seeds per rate, {search.runs[0].config['epochs']} epochs", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)  # off the data
-    return ax
+# --- the explorer's figure -----------------------------------------------------------------
 
 
 def _run_name(i):
@@ -1374,7 +998,7 @@ def _first_epochs(result, length):
                        model=result.model)
 
 
-def _explorer_labels(runs):
+def _explorerrun_labels(runs):
     """Each run's batch size and learning rate, with its momentum, data or noise where they differ."""
     def differ(key):
         return len({run.settings[key] for run in runs}) > 1
@@ -1396,7 +1020,7 @@ def _explorer_labels(runs):
 def _explorer_metric(ax, runs, metric, x):
     """Mean train (solid) and test (dashed) curves of each run, a min-max band over seeds."""
     groups = {}
-    for i, (run, label) in enumerate(zip(runs, _explorer_labels(runs))):
+    for i, (run, label) in enumerate(zip(runs, _explorerrun_labels(runs))):
         # A diverged seed stops early: the band is the seeds' common epochs.
         length = min(r.epochs_run for r in run.results)
         groups[f"{_run_name(i)}: {label}"] = [_first_epochs(r, length) for r in run.results]
@@ -1444,7 +1068,7 @@ def _explorer_legend(ax, runs):
 
     colors = run_colors([run.settings["batch_size"] for run in runs])
     handles = [Line2D([], [], color=color, lw=2) for color in colors]
-    names = [f"{_run_name(i)}: {label}" for i, label in enumerate(_explorer_labels(runs))]
+    names = [f"{_run_name(i)}: {label}" for i, label in enumerate(_explorerrun_labels(runs))]
     handles += [Line2D([], [], color="0.3", ls=TRAIN_STYLE), Line2D([], [], color="0.3", ls=TEST_STYLE)]
     names += ["train", "validation"]
     ax.legend(handles, names, fontsize=9, loc="upper right", framealpha=0.9)
@@ -1473,8 +1097,6 @@ def plot_explorer(runs, *, x="epoch"):
         and nothing is shown by the notebook's inline backend behind our back.
     """
     from matplotlib.figure import Figure
-
-    from .widgets import ExplorerRun
 
     runs = list(runs) if isinstance(runs, (list, tuple)) else runs
     if not isinstance(runs, list) or not runs or not all(isinstance(r, ExplorerRun) for r in runs):

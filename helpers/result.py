@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import check_int
+from ._checks import check_int, check_sequence
+from .data import Dataset
 
-__all__ = ["HISTORY_KEYS", "TrainResult", "diverged", "first_divergence"]
+__all__ = ["HISTORY_KEYS", "TrainResult", "diverged", "first_divergence", "as_results", "run_labels",
+           "ExplorerRun"]
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 #: Epochs over which :meth:`TrainResult.jitter` smooths a curve into its trend.
@@ -218,3 +220,98 @@ def first_divergence(loss, val_loss, n_classes):
     """Per run (columns of ``[epochs, runs]`` arrays), the 1-based first diverged epoch or None."""
     bad = diverged(loss, val_loss, n_classes)
     return [int(np.argmax(column)) + 1 if column.any() else None for column in bad.T]
+
+
+def as_results(results):
+    """``results`` as a non-empty list of TrainResult (one may be given alone); refuses anything else."""
+    if isinstance(results, TrainResult):
+        return [results]
+    given = results
+    if isinstance(results, (str, bytes, dict)) or not hasattr(results, "__iter__"):
+        results = None
+    else:
+        results = list(results)
+    if not results or not all(isinstance(r, TrainResult) for r in results):
+        raise TypeError(f"results must be a TrainResult or a non-empty list of them, "
+                        f"got {given!r}")
+    return results
+
+
+def run_labels(items, labels, what="result", default=None):
+    """One str label per item: ``labels`` checked, else ``default`` (else each item's ``label``)."""
+    if labels is None:
+        return [r.label for r in items] if default is None else default
+    labels = check_sequence("labels", labels, f"str, one per {what}")
+    if len(labels) != len(items):
+        raise ValueError(f"labels must have one entry per {what} ({len(items)}), "
+                         f"got {len(labels)}")
+    for i, label in enumerate(labels):
+        if not isinstance(label, str):
+            raise TypeError(f"labels[{i}] must be a str, got {label!r}")
+    return labels
+
+
+@dataclass(eq=False)
+class ExplorerRun:
+    """One setting of the explorer's controls, trained once per seed.
+
+    Attributes
+    ----------
+    settings : dict
+        ``dataset, cluster_std, batch_size, learning_rate, momentum, epochs, seeds``.
+    data : Dataset
+    results : list of TrainResult
+        One per seed, seeds ``0 .. seeds - 1``.
+    seconds : float
+        Wall time of all of the runs, compilation included.
+    """
+
+    settings: dict
+    data: Dataset
+    results: list = field(repr=False)
+    seconds: float
+
+    @property
+    def updates_per_epoch(self):
+        return self.results[0].updates_per_epoch
+
+    @property
+    def diverged_at(self):
+        """The earliest epoch at which a seed diverged, or None."""
+        epochs = [r.diverged_at for r in self.results if r.diverged]
+        return min(epochs) if epochs else None
+
+    @property
+    def train_seconds(self):
+        """Mean training time of one seed, compilation excluded."""
+        return float(np.mean([r.seconds for r in self.results]))
+
+    @property
+    def compile_seconds(self):
+        return float(sum(r.compile_seconds for r in self.results))
+
+    @property
+    def label(self):
+        s = self.settings
+        return f"batch {s['batch_size']}, lr {s['learning_rate']:.3g}, momentum {s['momentum']:g}"
+
+    def final(self, key):
+        """Mean over seeds of the last value of ``history[key]``."""
+        return float(np.mean([r.final(key) for r in self.results]))
+
+    def headline(self):
+        """One line: batch size, updates, wall time and the outcome."""
+        s = self.settings
+        first = self.results[0]  # seed 0 counts the updates; seeds differ only if they diverge
+        total, ran = int(first.updates[-1]), first.epochs_run
+        seeds = f", {s['seeds']} seeds" if s["seeds"] > 1 else ""
+        epochs = f"{s['epochs']} epochs" if ran == s["epochs"] else f"{ran} of {s['epochs']} epochs"
+        if self.diverged_at:
+            outcome = f"diverged at epoch {self.diverged_at}"
+        else:
+            outcome = (f"final accuracy: train {self.final('accuracy'):.3f}, "
+                       f"validation {self.final('val_accuracy'):.3f}")
+        return (f"batch size {s['batch_size']} → {self.updates_per_epoch} updates per epoch, "
+                f"{total:,} updates in {epochs}{seeds} · training "
+                f"{self.train_seconds:.2f} s per seed (+{self.compile_seconds:.2f} s compiling) · "
+                f"{outcome}")

@@ -2,7 +2,7 @@
 
 import html
 
-from .plots import _labels, _results
+from .result import as_results, run_labels
 
 __all__ = ["ResultsTable", "results_table"]
 
@@ -69,8 +69,8 @@ def results_table(results, *, labels=None):
     --------
     >>> print(results_table([sgd, full], labels=["SGD", "batch GD"]))   # doctest: +SKIP
     """
-    results = _results(results)
-    labels = _labels(results, labels)
+    results = as_results(results)
+    labels = run_labels(results, labels)
     rows = []
     for result, label in zip(results, labels):
         per_epoch = result.updates_per_epoch

@@ -28,15 +28,14 @@ import re
 import threading
 import time
 import weakref
-from dataclasses import dataclass, field
-
-import numpy as np
+from dataclasses import dataclass
 
 from ._checks import check_choice, check_float, check_int
 from ._display import figure_png, require_ipywidgets, show_error, widget_bundle
 from ._worker import Worker, weakly
 from .data import Dataset, load_blobs, load_digits
 from .plots import EXPLORER_DPI, X_AXES, plot_explorer
+from .result import ExplorerRun
 from .style import run_colors
 from .training import program_key, train
 
@@ -71,72 +70,6 @@ def batch_size_options(n_train):
     n_train = check_int("n_train", n_train, low=1)
     sizes = [2 ** k for k in range(n_train.bit_length()) if 2 ** k < n_train]
     return sizes + [n_train]
-
-
-@dataclass(eq=False)
-class ExplorerRun:
-    """One setting of the explorer's controls, trained once per seed.
-
-    Attributes
-    ----------
-    settings : dict
-        ``dataset, cluster_std, batch_size, learning_rate, momentum, epochs, seeds``.
-    data : Dataset
-    results : list of TrainResult
-        One per seed, seeds ``0 .. seeds - 1``.
-    seconds : float
-        Wall time of all of the runs, compilation included.
-    """
-
-    settings: dict
-    data: Dataset
-    results: list = field(repr=False)
-    seconds: float
-
-    @property
-    def updates_per_epoch(self):
-        return self.results[0].updates_per_epoch
-
-    @property
-    def diverged_at(self):
-        """The earliest epoch at which a seed diverged, or None."""
-        epochs = [r.diverged_at for r in self.results if r.diverged]
-        return min(epochs) if epochs else None
-
-    @property
-    def train_seconds(self):
-        """Mean training time of one seed, compilation excluded."""
-        return float(np.mean([r.seconds for r in self.results]))
-
-    @property
-    def compile_seconds(self):
-        return float(sum(r.compile_seconds for r in self.results))
-
-    @property
-    def label(self):
-        s = self.settings
-        return f"batch {s['batch_size']}, lr {s['learning_rate']:.3g}, momentum {s['momentum']:g}"
-
-    def final(self, key):
-        """Mean over seeds of the last value of ``history[key]``."""
-        return float(np.mean([r.final(key) for r in self.results]))
-
-    def headline(self):
-        """One line: batch size, updates, wall time and the outcome."""
-        s = self.settings
-        first = self.results[0]  # seed 0 counts the updates; seeds differ only if they diverge
-        total, ran = int(first.updates[-1]), first.epochs_run
-        seeds = f", {s['seeds']} seeds" if s["seeds"] > 1 else ""
-        epochs = f"{s['epochs']} epochs" if ran == s["epochs"] else f"{ran} of {s['epochs']} epochs"
-        if self.diverged_at:
-            outcome = f"diverged at epoch {self.diverged_at}"
-        else:
-            outcome = (f"final accuracy: train {self.final('accuracy'):.3f}, "
-                       f"validation {self.final('val_accuracy'):.3f}")
-        return (f"batch size {s['batch_size']} → {self.updates_per_epoch} updates per epoch, "
-                f"{total:,} updates in {epochs}{seeds} · training "
-                f"{self.train_seconds:.2f} s per seed (+{self.compile_seconds:.2f} s compiling) · "
-                f"{outcome}")
 
 
 class _CellActivity:

@@ -22,7 +22,7 @@ TOOLS = ["badges", "student"]
 # test_only_the_listed_examples_are_skipped, and so does an entry here that no longer skips.
 SKIPPED = {
     "helpers.gradients.per_example_gradients": "uses a trained `result` and `data` it does not make",
-    "helpers.plots.plot_heatmap": "needs a sweep, about 30 s on two cores",
+    "helpers.sweep_plots.plot_heatmap": "needs a sweep, about 30 s on two cores",
     "helpers.quiz.answer_key": "prints the whole answer key",
     "helpers.quiz.export_quiz": "writes a file into the working folder",
     "helpers.sweep.steps_to_target": "uses a trained `result` it does not make",
