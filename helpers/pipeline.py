@@ -150,6 +150,16 @@ class RunPlan:
     def runs(self):
         return len(self.seeds)
 
+    @classmethod
+    def of_constants(cls, data, *, batch_size, epochs, learning_rates, seeds, momentum, shuffle,
+                     architecture):
+        """The plan of runs whose arguments are constants already checked (as :func:`helpers.sweep` does)."""
+        return cls(data=data, epochs=epochs, batch_sizes=(batch_size,) * epochs,
+                   learning_rates=np.repeat(np.array(learning_rates, dtype=float)[:, None], epochs, axis=1),
+                   seeds=tuple(seeds), momentum=momentum, shuffle=shuffle,
+                   architecture=dict(architecture),
+                   labels=dict(batch_size=batch_size, learning_rates=tuple(learning_rates)))
+
     def config(self, k, **extra):
         """Run ``k``'s config; ``extra`` (e.g. ``jit_compile``, ``trainer``) comes last."""
         return dict(dataset=self.data.config, batch_size=self.labels["batch_size"],
@@ -182,6 +192,7 @@ def plan_runs(data, *, batch_size, epochs, learning_rates, seeds, momentum, shuf
     Parameters
     ----------
     data : Dataset
+        Already checked (:func:`check_dataset`).
     batch_size : int or callable
         Shared by every run; a callable is a schedule of the 0-based epoch.
     epochs : int
@@ -195,7 +206,6 @@ def plan_runs(data, *, batch_size, epochs, learning_rates, seeds, momentum, shuf
         The arguments' names in messages; default ``learning_rates[k]`` and
         ``seeds[k]`` (:func:`helpers.train` says ``learning_rate`` and ``seed``).
     """
-    data = check_dataset(data)
     n_train = data.n_train
     epochs = check_int("epochs", epochs, low=1, high=MAX_EPOCHS)
     if not learning_rates or len(learning_rates) != len(seeds):

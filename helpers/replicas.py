@@ -35,7 +35,7 @@ from .engines import PROGRAMS, engine_for, momentum_sgd, one_at_a_time, timed_co
 from .pipeline import check_architecture, check_dataset, plan_runs
 from .result import HISTORY_KEYS, first_divergence
 
-__all__ = ["train_replicas", "build_replica_mlp", "CHUNK_EPOCHS"]
+__all__ = ["train_replicas", "run_plan", "build_replica_mlp", "CHUNK_EPOCHS"]
 
 #: Epochs run per call of the compiled program: long enough that the Python
 #: overhead per call is negligible, short enough for a lively progress bar.
@@ -297,7 +297,6 @@ def _orders(rngs, count, n_train, shuffle):
     return order
 
 
-@one_at_a_time
 def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=0.9,
                    hidden_units=32, activation="relu", kernel_initializer="glorot_uniform",
                    shuffle=True, pad_to=8, progress=False, test=False, eval_every=None):
@@ -379,6 +378,17 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
     architecture = check_architecture(hidden_units, activation, kernel_initializer)
     plan = plan_runs(data, batch_size=batch_size, epochs=epochs, learning_rates=learning_rates,
                      seeds=seeds, momentum=momentum, shuffle=shuffle, architecture=architecture)
+    return run_plan(plan, pad_to=pad_to, progress=progress, test=test, eval_every=eval_every)
+
+
+@one_at_a_time
+def run_plan(plan, *, pad_to=8, progress=False, test=False, eval_every=None):
+    """Train a checked :class:`helpers.pipeline.RunPlan`'s runs together: :func:`train_replicas` past its door.
+
+    Nothing is checked again: the plan and the other arguments are those
+    :func:`train_replicas` (or :func:`helpers.sweep`) checked.
+    """
+    data, architecture = plan.data, plan.architecture
     n_train = data.n_train
     wanted = plan.runs
     padded = -(-wanted // pad_to) * pad_to

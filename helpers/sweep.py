@@ -1,8 +1,8 @@
 """Sweeps: train a grid of batch sizes x learning rates x seeds, cached on disk.
 
-:func:`sweep` runs every configuration of the grid through
-:func:`helpers.replicas.train_replicas` (several seeds and learning rates of
-one batch size share one compiled program) and returns a :class:`SweepResult`,
+:func:`sweep` checks the grid once and runs every configuration of it through
+:func:`helpers.train_replicas`'s engine, :func:`helpers.replicas.run_plan` (several
+seeds and learning rates of one batch size share one compiled program) and returns a :class:`SweepResult`,
 one row per run. Finished runs are written at once to a cache folder, one
 compressed JSON file per run named by a hash of its full configuration, so
 
@@ -37,7 +37,7 @@ import numpy as np
 
 from ._checks import check_bool, check_choice, check_float, check_int, check_sequence, warn
 from .compile_cache import package_version
-from .pipeline import (MAX_EPOCHS, MAX_SEED, MAX_UPDATES, check_architecture, check_dataset,
+from .pipeline import (MAX_EPOCHS, MAX_SEED, MAX_UPDATES, RunPlan, check_architecture, check_dataset,
                        check_learning_rate)
 from .result import HISTORY_KEYS, TrainResult
 
@@ -592,7 +592,7 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     >>> len(result.rows), sorted(result.best(per="batch_size")), sum(result.cached)
     (8, [32, 800], 0)
     """
-    from .replicas import train_replicas
+    from .replicas import run_plan
 
     data = check_dataset(data)
     n_train = data.n_train
@@ -651,10 +651,12 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
                 group = mine[first:first + replicas]
                 if bar is not None:
                     bar.set_postfix_str(f"batch {b}")
-                results = train_replicas(data, batch_size=b, epochs=epochs_of[b],
-                                         learning_rates=[configs[i][1] for i in group],
-                                         seeds=[configs[i][2] for i in group], pad_to=replicas,
-                                         **model)
+                plan = RunPlan.of_constants(data, batch_size=b, epochs=epochs_of[b],
+                                            learning_rates=[configs[i][1] for i in group],
+                                            seeds=[configs[i][2] for i in group],
+                                            momentum=momentum, shuffle=shuffle,
+                                            architecture=architecture)
+                results = run_plan(plan, pad_to=replicas)
                 # Every run of the group is kept before any is written, so a Ctrl-C
                 # during the writing loses none of them.
                 for i, result in zip(group, results):

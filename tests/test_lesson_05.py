@@ -140,7 +140,7 @@ def test_cost_table_measures_every_batch_size_the_same_way(data):
 
 def test_rerun_comes_from_the_cache(data, cache, grid, monkeypatch):
     trained = []
-    monkeypatch.setattr(helpers.replicas, "train_replicas", lambda *a, **k: trained.append(k))
+    monkeypatch.setattr(helpers.replicas, "run_plan", lambda *a, **k: trained.append(a))
     again = helpers.sweep(data, batch_sizes=BATCH_SIZES, learning_rates=LEARNING_RATES,
                           seeds=SEEDS, epochs=200, cache_dir=cache, progress=False, **MODEL)
     assert all(again.cached) and trained == []

@@ -190,3 +190,12 @@ def test_a_schedules_own_error_keeps_its_type_and_traceback(small_blobs):
     with pytest.raises(ValueError, match="my own check failed") as caught:
         helpers.train(small_blobs, batch_size=bad_value, epochs=2, learning_rate=0.01)
     assert "bad_value" in [entry.name for entry in caught.traceback]
+
+
+def test_the_data_is_checked_once_at_the_trainers_doors(tiny, monkeypatch):
+    def again(data):
+        raise AssertionError("the data checked again past the door")
+
+    monkeypatch.setattr(helpers.pipeline, "check_dataset", again)
+    assert helpers.train(tiny, batch_size=6, epochs=1, learning_rate=0.05).epochs_run == 1
+    assert train_replicas(tiny, batch_size=6, epochs=1, learning_rates=[0.05], seeds=[0])[0].epochs_run == 1

@@ -24,13 +24,13 @@ GRID = dict(batch_sizes=[10, 60], learning_rates=[0.01, 0.1], seeds=[0, 1], epoc
 def counting(monkeypatch):
     """Count the runs trained (rather than read from the cache)."""
     calls = []
-    real = helpers.replicas.train_replicas
+    real = helpers.replicas.run_plan
 
     def train(*args, **kwargs):
-        calls.append(len(kwargs["seeds"]))
+        calls.append(len(args[0].seeds))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(helpers.replicas, "train_replicas", train)
+    monkeypatch.setattr(helpers.replicas, "run_plan", train)
     return calls
 
 
@@ -172,39 +172,39 @@ def test_progress_bar_counts_the_runs_trained(small_blobs, tmp_path, monkeypatch
 
 def _interrupt_the_second_group(monkeypatch):
     """Make the second call of train_replicas a Ctrl-C."""
-    real = helpers.replicas.train_replicas
+    real = helpers.replicas.run_plan
     calls = []
 
     def interrupted_on_second_group(*args, **kwargs):
-        calls.append(kwargs["batch_size"])
+        calls.append(args[0].batch_sizes[0])
         if len(calls) == 2:
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(helpers.replicas, "train_replicas", interrupted_on_second_group)
+    monkeypatch.setattr(helpers.replicas, "run_plan", interrupted_on_second_group)
 
 
 def _resume_trains_the_second_group_only(data, folder, monkeypatch):
-    real, resumed = helpers.replicas.train_replicas, []
+    real, resumed = helpers.replicas.run_plan, []
 
     def counting(*args, **kwargs):
-        resumed.append(kwargs["batch_size"])
+        resumed.append(args[0].batch_sizes[0])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(helpers.replicas, "train_replicas", counting)
+    monkeypatch.setattr(helpers.replicas, "run_plan", counting)
     result = helpers.sweep(data, cache_dir=folder, replicas=4, **GRID)
     assert resumed == [60], "only the unfinished group is trained"
     assert result.cached == [True] * 4 + [False] * 4
 
 
 def test_interrupted_sweep_keeps_finished_runs_and_resumes(small_blobs, tmp_path, monkeypatch):
-    real = helpers.replicas.train_replicas
+    real = helpers.replicas.run_plan
     _interrupt_the_second_group(monkeypatch)
     with pytest.warns(RuntimeWarning, match=r"interrupted: 4 of 8 runs finished, cached in"):
         with pytest.raises(KeyboardInterrupt):
             helpers.sweep(small_blobs, cache_dir=tmp_path, replicas=4, **GRID)
     assert len(list(tmp_path.glob("*.json.gz"))) == 4
-    monkeypatch.setattr(helpers.replicas, "train_replicas", real)
+    monkeypatch.setattr(helpers.replicas, "run_plan", real)
     _resume_trains_the_second_group_only(small_blobs, tmp_path, monkeypatch)
 
 
@@ -419,7 +419,7 @@ def test_warnings_point_at_the_callers_line(small_blobs, tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(helpers.replicas, "train_replicas", interrupted)
+    monkeypatch.setattr(helpers.replicas, "run_plan", interrupted)
     with pytest.warns(RuntimeWarning, match="interrupted") as caught:
         with pytest.raises(KeyboardInterrupt):
             helpers.sweep(small_blobs, cache_dir=tmp_path, **ONE_RUN)
@@ -514,3 +514,13 @@ def test_a_cache_dir_in_the_home_folder(small_blobs, tmp_path, monkeypatch):
     assert result.cache_dir == tmp_path / "home" / "sweeps"
     assert len(list((tmp_path / "home" / "sweeps").glob("*.json.gz"))) == 1
     assert not (tmp_path / "~").exists()
+
+
+def test_the_grid_is_checked_once_at_sweeps_door(small_blobs, monkeypatch):
+    def again(*args, **kwargs):
+        raise AssertionError("checked again past sweep's door")
+
+    for name in ("check_dataset", "check_architecture", "plan_runs"):
+        monkeypatch.setattr(helpers.replicas, name, again)
+    result = helpers.sweep(small_blobs, cache_dir=None, **ONE_RUN)
+    assert len(result) == 1 and result.runs[0].config["trainer"] == "replicas"
