@@ -47,7 +47,8 @@ from .training import train, updates_per_epoch
 
 __all__ = ["Bank", "BankQuestion", "Option", "Run", "Figure", "Variant", "Question", "Feedback",
            "Attempt", "Quiz", "AnswerKey", "load_bank", "make_question", "check_answer",
-           "train_question", "draw_question", "answer_key", "export_quiz", "main", "BANK_PATH"]
+           "train_question", "train_run", "build_quiz_model", "draw_question", "answer_key",
+           "export_quiz", "main", "BANK_PATH", "MODELS"]
 
 # Read through importlib.resources: the bank is package data wherever helpers is installed.
 BANK_PATH = files(__package__) / "quiz_bank.json"
