@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._backend import keras
 from ._checks import check_choice, check_int
 from ._display import figure_png
 from .data import load_blobs, load_digits
@@ -46,7 +47,8 @@ from .training import train, updates_per_epoch
 
 __all__ = ["Bank", "BankQuestion", "Option", "Run", "Figure", "Variant", "Question", "Feedback",
            "Attempt", "Quiz", "AnswerKey", "load_bank", "make_question", "check_answer",
-           "train_question", "draw_question", "answer_key", "export_quiz", "main", "BANK_PATH"]
+           "train_question", "train_run", "build_quiz_model", "draw_question", "answer_key",
+           "export_quiz", "main", "BANK_PATH", "MODELS"]
 
 # Read through importlib.resources: the bank is package data wherever helpers is installed.
 BANK_PATH = files(__package__) / "quiz_bank.json"
@@ -56,6 +58,9 @@ LOADERS = {"load_blobs": load_blobs, "load_digits": load_digits}
 PLOTS = ("curves", "side_by_side")
 KINDS = ("choice", "numeric")
 METRICS = ("loss", "accuracy")
+#: The networks a run can train: the course's MLP (built by helpers.train), or lesson 09's
+#: net with batch normalisation (see :func:`build_quiz_model`).
+MODELS = ("mlp", "batch-norm")
 EXPORT_FORMAT = "batch-size-course quiz"
 MAX_SEED = 2**32 - 1
 #: The reference run of a figure: a light grey, beside the neutral colours of the runs asked about.
@@ -179,13 +184,16 @@ class Run:
     """One training behind a figure: keyword arguments of :func:`helpers.train` (no seed).
 
     In the bank ``batch_size`` may be ``"full"`` and ``epochs`` None (the
-    figure's); in a :class:`Question` both are resolved.
+    figure's); in a :class:`Question` both are resolved. ``model`` is one of
+    :data:`MODELS`: ``"mlp"``, the course's MLP, or ``"batch-norm"``, lesson
+    09's net with batch normalisation (:func:`build_quiz_model`).
     """
 
     batch_size: object
     learning_rate: float
     epochs: int = None
     momentum: float = 0.9
+    model: str = "mlp"
 
     def train_args(self):
         """The keyword arguments of :func:`helpers.train`."""
@@ -320,7 +328,10 @@ FORMULAS = {"updates_per_epoch": (("n_train", "batch_size"), ("answer",)),
 
 
 def _run(where, name, value):
-    _object(where, name, value, ("batch_size", "learning_rate"), ("epochs", "momentum"))
+    _object(where, name, value, ("batch_size", "learning_rate"), ("epochs", "momentum", "model"))
+    model = value.get("model", "mlp")
+    if model not in MODELS:
+        _fail(where, f"{name}.model", f"must be one of {', '.join(MODELS)}", model)
     size = value["batch_size"]
     if size != "full":
         _int(where, f"{name}.batch_size", size, low=1)
@@ -330,7 +341,8 @@ def _run(where, name, value):
     return Run(batch_size=size, learning_rate=_number(where, f"{name}.learning_rate",
                                                       value["learning_rate"], positive=True),
                epochs=epochs,
-               momentum=_number(where, f"{name}.momentum", value.get("momentum", 0.9), below=1))
+               momentum=_number(where, f"{name}.momentum", value.get("momentum", 0.9), below=1),
+               model=model)
 
 
 def _figure(where, name, value, datasets):
@@ -935,7 +947,62 @@ def train_question(question, *, bank=None):
         return []
     data = _data(load_bank(bank), question.data)
     runs = question.runs + ((question.reference,) if question.reference else ())
-    return [train(data, seed=question.training_seed, **run.train_args()) for run in runs]
+    return [train_run(data, run, question.training_seed) for run in runs]
+
+
+def build_quiz_model(model, n_features, n_classes, seed, *, normalise=True):
+    """A fresh network of kind ``model`` (one of :data:`MODELS` but ``"mlp"``).
+
+    ``"batch-norm"`` is lesson 09's net: Dense(64) -> BatchNormalization
+    (momentum 0.9) -> ReLU, twice, then a softmax layer, He-uniform weights
+    seeded by ``seed``. ``normalise=False`` builds the same net without the
+    normalisation (its Dense layers then have biases), as lesson 09 compares.
+    """
+    check_choice("model", model, MODELS[1:])
+    k = keras()
+    init = k.initializers.HeUniform
+    layers = [k.Input((n_features,))]
+    for i in range(2):
+        layers.append(k.layers.Dense(64, use_bias=not normalise,
+                                     kernel_initializer=init(seed=100 * seed + i)))
+        if normalise:
+            layers.append(k.layers.BatchNormalization(momentum=0.9))
+        layers.append(k.layers.Activation("relu"))
+    layers.append(k.layers.Dense(n_classes, activation="softmax",
+                                 kernel_initializer=init(seed=100 * seed + 9)))
+    return k.Sequential(layers)
+
+
+@cache
+def _kept_model(model, n_features, n_classes, normalise):
+    # One network per kind and dataset, trained again and again: helpers.train compiles a
+    # model's programs once, on its first run, and reuses them for that same model object.
+    return build_quiz_model(model, n_features, n_classes, 0, normalise=normalise)
+
+
+def train_run(data, run, seed, *, normalise=True):
+    """Train one :class:`Run` on ``data`` with training seed ``seed``.
+
+    The course's MLP is built by :func:`helpers.train` from ``seed``; another
+    model gets the weights :func:`build_quiz_model` draws from ``seed`` (and
+    ``seed`` shuffles the batches). ``normalise=False`` drops a
+    ``"batch-norm"`` run's normalisation, for comparison.
+
+    Returns
+    -------
+    TrainResult
+        Its ``model`` is, for a model other than the MLP, a network shared by
+        later runs of that kind: read its history, not its weights.
+    """
+    if run.model == "mlp":
+        if not normalise:
+            raise ValueError(f"normalise=False needs a run with a normalisation layer, got "
+                             f"model={run.model!r}")
+        return train(data, seed=seed, **run.train_args())
+    shape = (data.n_features, data.n_classes)
+    net = _kept_model(run.model, *shape, normalise)
+    net.set_weights(build_quiz_model(run.model, *shape, seed, normalise=normalise).get_weights())
+    return train(data, seed=seed, model=net, **run.train_args())
 
 
 def fitted_limits(results, metric, limits):
