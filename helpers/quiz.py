@@ -1,15 +1,17 @@
 """Lesson 06's quiz: read a learning curve and say what produced it.
 
-The questions live in ``quiz_bank.json``, as data, and are read into plain,
+The questions live in ``quiz_bank.json``, as data, in the format that
+``quiz_bank.schema.json`` (a JSON Schema) declares, and are read into plain,
 immutable records (:class:`Bank`, :class:`BankQuestion`, :class:`Run`, ...); a
-malformed, tampered or truncated bank is refused with the file and the field
-named. A question has one or more variants; :func:`make_question` picks a
-variant, an option order and a training seed, all from ``(seed, question id,
-draw)``, so a quiz is reproducible. The position of the right option is dealt
-so that it is balanced over the bank, and moves on by one at each new draw: a
-practice variant never repeats the last one's training seed, nor the same
-variant with the same option order. Curve questions are trained through :func:`helpers.train` when they are
-shown, so every learner sees real curves.
+malformed, tampered or truncated bank, or one that :func:`helpers.train` would
+refuse, is refused when it is loaded, with the file and the field named. A
+question has one or more variants; :func:`make_question` picks a variant, an
+option order and a training seed, all from ``(seed, question id, draw)``, so a
+quiz is reproducible. The position of the right option is dealt so that it is
+balanced over the bank, and moves on by one at each new draw: a practice
+variant never repeats the last one's training seed, nor the same variant with
+the same option order. Curve questions are trained through
+:func:`helpers.train` when they are shown, so every learner sees real curves.
 
 :func:`check_answer` marks an answer and explains why; it is a pure function.
 :class:`Quiz` keeps the state: which variant of each question is shown, the
@@ -506,8 +508,10 @@ def load_bank(bank=None):
     Raises
     ------
     ValueError
-        If the bank is malformed, tampered with or truncated; the message
-        names the file and the field (``questions[3] (id).variants[0].answer``).
+        If the bank is malformed, tampered with or truncated, does not fit
+        ``helpers/quiz_bank.schema.json`` or holds a run :func:`helpers.train`
+        would refuse; the message names the file and the field
+        (``questions[3] (id).variants[0].answer``) and echoes the bad value.
     FileNotFoundError, TypeError
         For a path that is not a file, or a ``bank`` of another type.
 
