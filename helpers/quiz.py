@@ -134,13 +134,15 @@ def _validate(obj, where, schema_name, *, ids=True):
                 and isinstance(node.get("id"), str):
             name += f" ({node['id']})"
     schema, value = error.schema, error.instance
+    if "x-message" in schema:
+        _fail(where, name or "the file", schema["x-message"], value)
     if error.validator == "required":
         _fail(where, _join(name, next(k for k in error.validator_value if k not in value)), "is missing")
     if error.validator == "additionalProperties":
         known = tuple(schema.get("properties", ()))
         _fail(where, _join(name, sorted(set(value) - set(known))[0]),
               f"is not a known field (known: {', '.join(known)})")
-    _fail(where, name or "the file", schema.get("x-message") or _wording(schema, error), value)
+    _fail(where, name or "the file", _wording(schema, error), value)
 
 
 def _parse_json(text, where):
@@ -352,10 +354,6 @@ def _figure(where, name, value, sizes):
     if value["data"] not in sizes:
         _fail(where, f"{name}.data", f"must be one of the bank's datasets ({', '.join(sizes)})",
               value["data"])
-    if value["plot"] == "side_by_side" and "metrics" in value:
-        _fail(where, f"{name}.metrics", "is fixed for side_by_side (loss above accuracy)")
-    if "reference" in value and value["plot"] != "curves":
-        _fail(where, f"{name}.reference", "needs plot 'curves' (one axes for run and reference)")
     figure = Figure(**{**value, "metrics": tuple(value.get("metrics", ["loss"])), "limits": (),
                        "reference": _run(value["reference"]) if "reference" in value else None})
     limits, drawn = value["limits"], figure.drawn_metrics()
@@ -390,17 +388,8 @@ def _check_question(where, name, q, sizes):
         _fail(where, f"{name}.options", "must have distinct keys", keys)
     if len({o.text for o in q.options}) != len(q.options):
         _fail(where, f"{name}.options", "must have distinct texts")
-    if q.kind == "numeric":
-        if q.options:
-            _fail(where, f"{name}.options", "must be absent for a numeric question")
-        if q.figure is not None:
-            _fail(where, f"{name}.figure", "must be null for a numeric question")
     for i, (variant, answer) in enumerate(zip(q.variants, answers)):
         label = f"{name}.variants[{i}]"
-        if q.kind == "numeric" and not isinstance(answer, FormulaAnswer):
-            _fail(where, f"{label}.answer", "must be {\"formula\": name} in a numeric question", answer)
-        if q.kind == "choice" and isinstance(answer, FormulaAnswer):
-            _fail(where, f"{label}.answer", "must be an option key or a run in a choice question")
         if isinstance(answer, str) and answer not in keys:
             _fail(where, f"{label}.answer", f"must be one of the option keys ({', '.join(keys)})",
                   answer)
