@@ -20,11 +20,13 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+import jsonschema
 import nbformat
 import numpy as np
 import pytest
 
 import helpers
+from helpers import pipeline
 from helpers import quiz as quizmod
 from helpers import quiz_view
 from helpers._display import WIDGET_VIEW_MIMETYPE
@@ -71,8 +73,38 @@ def test_the_bank_is_read_as_package_data():
     # ... and a wheel or an install from git carries it (setuptools' package-data).
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert "helpers" in setuptools["packages"]
-    assert any(fnmatch.fnmatch(resource.name, pattern)
-               for pattern in setuptools["package-data"]["helpers"])
+    for name in (resource.name, "quiz_bank.schema.json", "quiz_file.schema.json"):
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in setuptools["package-data"]["helpers"])
+
+
+def test_the_schema_declares_trains_ranges_and_the_helpers_names():
+    schema = json.loads((importlib.resources.files("helpers") / "quiz_bank.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    defs = schema["$defs"]
+    assert schema["properties"]["training_seeds"]["items"]["maximum"] == pipeline.MAX_SEED
+    assert defs["figure"]["properties"]["epochs"]["maximum"] == pipeline.MAX_EPOCHS
+    assert defs["run"]["properties"]["epochs"]["maximum"] == pipeline.MAX_EPOCHS
+    rate = defs["run"]["properties"]["learning_rate"]
+    float32 = np.finfo(np.float32)
+    assert (rate["minimum"], rate["maximum"]) == (float(float32.tiny), float(float32.max))
+    for end in (rate["minimum"], rate["maximum"]):  # train takes both ends
+        assert pipeline.check_learning_rate("learning_rate", end) == end
+    loader = schema["properties"]["datasets"]["additionalProperties"]["properties"]["loader"]
+    assert loader["enum"] == list(quizmod.LOADERS)
+    assert defs["figure"]["properties"]["metrics"]["items"]["enum"] == list(quizmod.METRICS)
+    formula = defs["variant"]["properties"]["answer"]["else"]["then"]["properties"]["formula"]
+    assert formula["enum"] == list(quizmod.FORMULAS)
+    assert defs["run"]["properties"]["model"]["enum"] == list(quizmod.MODELS)
+    export = json.loads((importlib.resources.files("helpers") / "quiz_file.schema.json").read_text())
+    assert export["properties"]["format"]["const"] == quizmod.EXPORT_FORMAT
+    assert export["properties"]["seed"]["maximum"] == quizmod.MAX_SEED
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, True])
+def test_a_bank_given_as_a_dict_refuses_what_json_cannot_hold(value):
+    bank = edited(lambda b: flat_run(b).update(learning_rate=value))
+    with pytest.raises(ValueError, match=rf"^bank: .*runs\[0\]\.learning_rate must be a number .*, got {value}"):
+        load_bank(bank)
 
 
 def test_the_bank_is_plain_immutable_data():
@@ -134,7 +166,7 @@ BAD_BANKS = [
      r"variants\[0\]\.answer", "needs a figure with hidden labels and shuffled runs"),
     (lambda b: q_(b, "flat-curve").update(id="Flat curve"), r"questions\[11\] \(Flat curve\)\.id",
      "lower-case letters and digits"),
-    (lambda b: q_(b, "total-updates").update(options=[{"key": "a", "text": "1"}]),
+    (lambda b: q_(b, "total-updates").update(options=[{"key": "a", "text": "1"}, {"key": "b", "text": "2"}]),
      r"\(total-updates\)\.options", "must be absent for a numeric question"),
     (lambda b: q_(b, "flat-curve")["options"][1].update(key="small"), r"\(flat-curve\)\.options",
      "must have distinct keys"),
@@ -146,7 +178,52 @@ BAD_BANKS = [
      "must be one of mlp, batch-norm, got 'resnet'"),
     (lambda b: q_(b, "flat-curve")["figure"]["reference"].update(model=None),
      r"\(flat-curve\)\.figure\.reference\.model", "must be one of mlp, batch-norm, got None"),
+    (lambda b: q_(b, "total-updates")["variants"][0].update(answer="a"),
+     r"\(total-updates\)\.variants\[0\]\.answer", r"must be \{\"formula\": name\} in a numeric question"),
+    (lambda b: q_(b, "flat-curve")["variants"][0].update(answer={"formula": "total_updates"}),
+     r"variants\[0\]\.answer", "must be an option key or a run in a choice question"),
+    (lambda b: q_(b, "which-took-longer")["figure"].update(metrics=["loss"]), r"figure\.metrics",
+     "is fixed for side_by_side"),
+    (lambda b: q_(b, "which-took-longer")["figure"].update(reference={"batch_size": 1, "learning_rate": 0.1}),
+     r"figure\.reference", "needs plot 'curves'"),
+    (lambda b: q_(b, "flat-curve")["figure"]["limits"].update(accuracy=[0, 1, 2]),
+     r"figure\.limits\.accuracy", r"must be a list \[low, high\]"),
+    # What the schema declares about types ...
+    (lambda b: flat_run(b).update(batch_size=32.0), r"runs\[0\]\.batch_size", "must be an integer >= 1"),
+    (lambda b: flat_run(b).update(momentum=True), r"runs\[0\]\.momentum", r"must be a number in \[0, 1\)"),
+    (lambda b: q_(b, "flat-curve")["figure"].update(hide_labels="yes"), r"figure\.hide_labels",
+     "must be true or false"),
+    # ... and the ranges helpers.train accepts, which used to pass the load and fail in train.
+    (lambda b: flat_run(b).update(batch_size=801), r"\(flat-curve\)\.variants\[0\]\.runs\[0\]\.batch_size",
+     "must be at most the dataset's 800 training points, got 801"),
+    (lambda b: q_(b, "rising-validation-loss")["variants"][0]["runs"][0].update(batch_size=101),
+     r"runs\[0\]\.batch_size", "must be at most the dataset's 100 training points"),
+    (lambda b: q_(b, "flat-curve")["figure"]["reference"].update(batch_size=5000),
+     r"figure\.reference\.batch_size", "must be at most the dataset's 800"),
+    (lambda b: flat_run(b).update(learning_rate=1e-50), r"runs\[0\]\.learning_rate",
+     "must be a number > 0 that a float32 .* holds.*, got 1e-50"),
+    (lambda b: flat_run(b).update(learning_rate=1e40), r"runs\[0\]\.learning_rate",
+     "that a float32 .* holds.*, got 1e\\+40"),
+    (lambda b: b.update(training_seeds=[0, 2**31]), r"training_seeds\[1\]",
+     r"must be an integer in \[0, 2147483647\], got 2147483648"),
+    (lambda b: b.update(training_seeds=[-1]), r"training_seeds\[0\]", r"must be an integer in \[0, "),
+    (lambda b: flat_run(b).update(epochs=0), r"runs\[0\]\.epochs", r"must be an integer or null in \[1, 100000\]"),
+    (lambda b: q_(b, "flat-curve")["figure"].update(epochs=0), r"figure\.epochs", r"in \[1, 100000\], got 0"),
+    (lambda b: q_(b, "flat-curve")["figure"].update(epochs=100_001), r"figure\.epochs", "got 100001"),
+    (lambda b: flat_run(b).update(batch_size=1, epochs=30_000), r"runs\[0\]\.epochs",
+     "make 24,000,000 updates at batch size 1, more than the 20,000,000"),
+    (lambda b: flat_run(b).update(momentum=-0.1), r"runs\[0\]\.momentum", r"in \[0, 1\), got -0.1"),
+    (lambda b: q_(b, "total-updates")["variants"][0]["values"].update(batch_size=501),
+     r"variants\[0\]\.values\.batch_size", r"must be at most values\.n_train \(500\), got 501"),
+    (lambda b: b["datasets"]["digits-100"]["args"].update(train_sise=100), r"datasets\.digits-100\.args",
+     "are refused by load_digits: .*train_sise"),
+    (lambda b: b["datasets"]["digits-100"]["args"].update(train_size=5000), r"datasets\.digits-100\.args",
+     "are refused by load_digits: .*5000"),
 ]
+
+
+def flat_run(bank):
+    return q_(bank, "flat-curve")["variants"][0]["runs"][0]
 
 
 @pytest.mark.parametrize("change, field, problem", BAD_BANKS)
