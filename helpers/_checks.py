@@ -11,10 +11,10 @@ import sys
 import warnings
 
 __all__ = ["check_int", "check_float", "check_choice", "check_bool", "check_str", "check_sequence",
-           "check_numbers", "warn"]
+           "check_numbers", "range_text", "warn"]
 
 
-def _range_text(low, high, *, low_open=False, high_open=False):
+def range_text(low, high, *, low_open=False, high_open=False):
     left = "(" if low_open else "["
     right = ")" if high_open else "]"
     low_s = "-inf" if low is None else f"{low:g}" if isinstance(low, float) else str(low)
@@ -28,7 +28,7 @@ def check_int(name, value, *, low=None, high=None):
     Booleans and floats (even ``32.0``) are rejected with ``TypeError``:
     a batch size of ``32.0`` is almost always a computed value gone wrong.
     """
-    where = _range_text(low, high)
+    where = range_text(low, high)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int in {where}, got {value!r} "
                         f"of type {type(value).__name__}")
@@ -40,7 +40,7 @@ def check_int(name, value, *, low=None, high=None):
 
 def check_float(name, value, *, low=None, high=None, low_open=False, high_open=False):
     """Return ``value`` as a finite ``float`` inside the given interval."""
-    where = _range_text(low, high, low_open=low_open, high_open=high_open)
+    where = range_text(low, high, low_open=low_open, high_open=high_open)
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number in {where}, got {value!r} "
                         f"of type {type(value).__name__}")

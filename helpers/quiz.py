@@ -1,15 +1,17 @@
 """Lesson 06's quiz: read a learning curve and say what produced it.
 
-The questions live in ``quiz_bank.json``, as data, and are read into plain,
+The questions live in ``quiz_bank.json``, as data, in the format that
+``quiz_bank.schema.json`` (a JSON Schema) declares, and are read into plain,
 immutable records (:class:`Bank`, :class:`BankQuestion`, :class:`Run`, ...); a
-malformed, tampered or truncated bank is refused with the file and the field
-named. A question has one or more variants; :func:`make_question` picks a
-variant, an option order and a training seed, all from ``(seed, question id,
-draw)``, so a quiz is reproducible. The position of the right option is dealt
-so that it is balanced over the bank, and moves on by one at each new draw: a
-practice variant never repeats the last one's training seed, nor the same
-variant with the same option order. Curve questions are trained through :func:`helpers.train` when they are
-shown, so every learner sees real curves.
+malformed, tampered or truncated bank, or one that :func:`helpers.train` would
+refuse, is refused when it is loaded, with the file and the field named. A
+question has one or more variants; :func:`make_question` picks a variant, an
+option order and a training seed, all from ``(seed, question id, draw)``, so a
+quiz is reproducible. The position of the right option is dealt so that it is
+balanced over the bank, and moves on by one at each new draw: a practice
+variant never repeats the last one's training seed, nor the same variant with
+the same option order. Curve questions are trained through
+:func:`helpers.train` when they are shown, so every learner sees real curves.
 
 :func:`check_answer` marks an answer and explains why; it is a pure function.
 :class:`Quiz` keeps the state: which variant of each question is shown, the
@@ -37,36 +39,40 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_choice, check_int
+from ._backend import keras
+from ._checks import check_choice, check_int, range_text
 from ._display import figure_png
 from .data import load_blobs, load_digits
 from .plots import plot_curves, plot_side_by_side
+from .pipeline import MAX_UPDATES
 from .style import NEUTRAL_COLORS
 from .training import train, updates_per_epoch
 
 __all__ = ["Bank", "BankQuestion", "Option", "Run", "Figure", "Variant", "Question", "Feedback",
            "Attempt", "Quiz", "AnswerKey", "load_bank", "make_question", "check_answer",
-           "train_question", "draw_question", "answer_key", "export_quiz", "main", "BANK_PATH"]
+           "train_question", "train_run", "build_quiz_model", "draw_question", "answer_key",
+           "export_quiz", "main", "BANK_PATH", "MODELS"]
 
 # Read through importlib.resources: the bank is package data wherever helpers is installed.
 BANK_PATH = files(__package__) / "quiz_bank.json"
-BANK_FORMAT = 1
 LETTERS = "ABCDEFGH"
 LOADERS = {"load_blobs": load_blobs, "load_digits": load_digits}
-PLOTS = ("curves", "side_by_side")
-KINDS = ("choice", "numeric")
 METRICS = ("loss", "accuracy")
+#: The networks a run can train: the course's MLP (built by helpers.train), or lesson 09's
+#: net with batch normalisation (see :func:`build_quiz_model`).
+MODELS = ("mlp", "batch-norm")
 EXPORT_FORMAT = "batch-size-course quiz"
 MAX_SEED = 2**32 - 1
 #: The reference run of a figure: a light grey, beside the neutral colours of the runs asked about.
 REFERENCE_COLOR = "#A6A6A6"
-#: Question ids go into CSS classes and comma-separated command-line lists.
-ID_PATTERN = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 
 
 # --- reading JSON with the file and the field named ----------------------------
 
 _MISSING = object()
+#: How an error names a JSON type.
+_TYPES = {"object": "a JSON object", "array": "a list", "string": "a string", "integer": "an integer",
+          "number": "a number", "boolean": "true or false", "null": "null"}
 
 
 def _fail(where, name, problem, value=_MISSING):
@@ -83,52 +89,65 @@ def _join(name, key):
     return f"{name}.{key}" if name else key
 
 
-def _object(where, name, value, required, optional=()):
-    """A JSON object with exactly these keys (``optional`` ones may be missing)."""
-    if not isinstance(value, dict):
-        _fail(where, name or "the file", "must be a JSON object", value)
-    for key in required:
-        if key not in value:
-            _fail(where, _join(name, key), "is missing")
-    unknown = sorted(set(value) - set(required) - set(optional))
-    if unknown:
-        _fail(where, _join(name, unknown[0]),
-              f"is not a known field (known: {', '.join((*required, *optional))})")
-    return value
+@cache
+def _validator(schema_name):
+    """A checker for the JSON Schema ``schema_name`` of helpers/: an integer is an int (never
+    32.0, never true), a number is finite."""
+    import jsonschema  # here, not at import: `import helpers` stays quick
+
+    base = jsonschema.Draft202012Validator
+    checker = base.TYPE_CHECKER.redefine_many({
+        "integer": lambda _, v: isinstance(v, int) and not isinstance(v, bool),
+        "number": lambda _, v: isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)})
+    schema = json.loads((files(__package__) / schema_name).read_text(encoding="utf-8"))
+    return jsonschema.validators.extend(base, type_checker=checker)(schema)
 
 
-def _str(where, name, value, *, empty=False):
-    if not isinstance(value, str) or not (empty or value.strip()):
-        _fail(where, name, "must be a string" if empty else "must be a non-empty string", value)
-    return value
+def _wording(schema, error):
+    """What a value that fails ``schema`` must be, where the schema gives no ``x-message``."""
+    if "enum" in schema:
+        return f"must be one of {', '.join(map(str, schema['enum']))}"
+    if "const" in schema:
+        return f"must be {schema['const']!r}"
+    if error.validator in ("minItems", "uniqueItems", "minProperties"):
+        return {"minItems": "must be a non-empty list", "uniqueItems": "must be distinct",
+                "minProperties": "must not be empty"}[error.validator]
+    if "type" not in schema:
+        return error.message
+    types = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    low_open, high_open = "exclusiveMinimum" in schema, "exclusiveMaximum" in schema
+    low = schema.get("exclusiveMinimum" if low_open else "minimum")
+    high = schema.get("exclusiveMaximum" if high_open else "maximum")
+    bounds = (f" in {range_text(low, high, low_open=low_open, high_open=high_open)}" if high is not None
+              else "" if low is None else f" {'>' if low_open else '>='} {low}")
+    return f"must be {' or '.join(_TYPES[t] for t in types)}{bounds}"
 
 
-def _int(where, name, value, low=None, high=None):
-    if isinstance(value, bool) or not isinstance(value, int) \
-            or (low is not None and value < low) or (high is not None and value > high):
-        bounds = f" in [{low}, {high}]" if high is not None else (f" >= {low}" if low is not None else "")
-        _fail(where, name, f"must be an integer{bounds}", value)
-    return value
+def _validate(obj, where, schema_name, *, ids=True):
+    """``obj`` if it fits the schema; else the first misfit, naming the file and the field.
 
-
-def _number(where, name, value, *, positive=False, below=None):
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
-            or (positive and value <= 0) or (below is not None and not 0 <= value < below):
-        need = "a number > 0" if positive else (f"a number in [0, {below})" if below else "a number")
-        _fail(where, name, f"must be {need}", value)
-    return float(value)
-
-
-def _bool(where, name, value):
-    if not isinstance(value, bool):
-        _fail(where, name, "must be true or false", value)
-    return value
-
-
-def _list(where, name, value, *, empty=False):
-    if not isinstance(value, list) or not (empty or value):
-        _fail(where, name, "must be a list" if empty else "must be a non-empty list", value)
-    return value
+    With ``ids``, an item of ``questions`` is named both ways: ``questions[3] (flat-curve)``.
+    """
+    error = next(_validator(schema_name).iter_errors(obj), None)
+    if error is None:
+        return obj
+    name, node = "", obj
+    for key in error.absolute_path:
+        node = node[key]
+        name = f"{name}[{key}]" if isinstance(key, int) else _join(name, key)
+        if ids and name.startswith("questions[") and name.endswith("]") and isinstance(node, dict) \
+                and isinstance(node.get("id"), str):
+            name += f" ({node['id']})"
+    schema, value = error.schema, error.instance
+    if "x-message" in schema:
+        _fail(where, name or "the file", schema["x-message"], value)
+    if error.validator == "required":
+        _fail(where, _join(name, next(k for k in error.validator_value if k not in value)), "is missing")
+    if error.validator == "additionalProperties":
+        known = tuple(schema.get("properties", ()))
+        _fail(where, _join(name, sorted(set(value) - set(known))[0]),
+              f"is not a known field (known: {', '.join(known)})")
+    _fail(where, name or "the file", _wording(schema, error), value)
 
 
 def _parse_json(text, where):
@@ -179,13 +198,16 @@ class Run:
     """One training behind a figure: keyword arguments of :func:`helpers.train` (no seed).
 
     In the bank ``batch_size`` may be ``"full"`` and ``epochs`` None (the
-    figure's); in a :class:`Question` both are resolved.
+    figure's); in a :class:`Question` both are resolved. ``model`` is one of
+    :data:`MODELS`: ``"mlp"``, the course's MLP, or ``"batch-norm"``, lesson
+    09's net with batch normalisation (:func:`build_quiz_model`).
     """
 
     batch_size: object
     learning_rate: float
     epochs: int = None
     momentum: float = 0.9
+    model: str = "mlp"
 
     def train_args(self):
         """The keyword arguments of :func:`helpers.train`."""
@@ -319,92 +341,54 @@ FORMULAS = {"updates_per_epoch": (("n_train", "batch_size"), ("answer",)),
             "total_updates": (("n_train", "batch_size", "epochs"), ("per_epoch", "answer"))}
 
 
-def _run(where, name, value):
-    _object(where, name, value, ("batch_size", "learning_rate"), ("epochs", "momentum"))
-    size = value["batch_size"]
-    if size != "full":
-        _int(where, f"{name}.batch_size", size, low=1)
-    epochs = value.get("epochs")
-    if epochs is not None:
-        _int(where, f"{name}.epochs", epochs, low=1)
-    return Run(batch_size=size, learning_rate=_number(where, f"{name}.learning_rate",
-                                                      value["learning_rate"], positive=True),
-               epochs=epochs,
-               momentum=_number(where, f"{name}.momentum", value.get("momentum", 0.9), below=1))
+def _run(value):
+    return Run(**{**value, "learning_rate": float(value["learning_rate"]),
+                  "momentum": float(value.get("momentum", 0.9))})
 
 
-def _figure(where, name, value, datasets):
-    _object(where, name, value, ("plot", "data", "limits"),
-            ("metrics", "hide_labels", "shuffle_runs", "epochs", "reference"))
-    plot = value["plot"]
-    if plot not in PLOTS:
-        _fail(where, f"{name}.plot", f"must be one of {', '.join(PLOTS)}", plot)
-    if value["data"] not in datasets:
-        _fail(where, f"{name}.data", f"must be one of the bank's datasets ({', '.join(datasets)})",
+def _check_run(where, name, run, n_train, epochs):
+    """What train would refuse later: a batch larger than the data, more updates than it records."""
+    size = n_train if run.batch_size == "full" else run.batch_size
+    if size > n_train:
+        _fail(where, f"{name}.batch_size", f"must be at most the dataset's {n_train} training points",
+              size)
+    updates = (run.epochs or epochs) * -(-n_train // size)
+    if updates > MAX_UPDATES:
+        _fail(where, f"{name}.epochs", f"make {updates:,} updates at batch size {size}, more than the "
+              f"{MAX_UPDATES:,} helpers.train records", run.epochs or epochs)
+
+
+def _figure(where, name, value, sizes):
+    if value["data"] not in sizes:
+        _fail(where, f"{name}.data", f"must be one of the bank's datasets ({', '.join(sizes)})",
               value["data"])
-    metrics = value.get("metrics", ["loss"])
-    if plot == "side_by_side" and "metrics" in value:
-        _fail(where, f"{name}.metrics", "is fixed for side_by_side (loss above accuracy)")
-    _list(where, f"{name}.metrics", metrics)
-    if any(m not in METRICS for m in metrics) or len(set(metrics)) != len(metrics):
-        _fail(where, f"{name}.metrics", f"must be distinct entries of {', '.join(METRICS)}", metrics)
-    reference = value.get("reference")
-    if reference is not None:
-        if plot != "curves":
-            _fail(where, f"{name}.reference", "needs plot 'curves' (one axes for run and reference)")
-        reference = _run(where, f"{name}.reference", reference)
-    figure = Figure(plot=plot, data=value["data"], metrics=tuple(metrics),
-                    hide_labels=_bool(where, f"{name}.hide_labels", value.get("hide_labels", False)),
-                    shuffle_runs=_bool(where, f"{name}.shuffle_runs", value.get("shuffle_runs", False)),
-                    epochs=_int(where, f"{name}.epochs", value.get("epochs", 100), low=1),
-                    reference=reference)
-    limits = _object(where, f"{name}.limits", value["limits"], figure.drawn_metrics())
-    pairs = []
-    for metric in figure.drawn_metrics():
-        pair = limits[metric]
+    figure = Figure(**{**value, "metrics": tuple(value.get("metrics", ["loss"])), "limits": (),
+                       "reference": _run(value["reference"]) if "reference" in value else None})
+    limits, drawn = value["limits"], figure.drawn_metrics()
+    for metric in (*drawn, *sorted(set(limits) - set(drawn))):
         label = f"{name}.limits.{metric}"
-        if not isinstance(pair, list) or len(pair) != 2:
-            _fail(where, label, "must be a list [low, high]", pair)
-        low, high = (_number(where, label, v) for v in pair)
-        if not low < high:
-            _fail(where, label, "must have low < high", pair)
-        pairs.append((metric, (low, high)))
-    return replace(figure, limits=tuple(pairs))
+        if metric not in limits:
+            _fail(where, label, "is missing")
+        if metric not in drawn:
+            _fail(where, label, f"is not a known field (known: {', '.join(drawn)})")
+        if not limits[metric][0] < limits[metric][1]:
+            _fail(where, label, "must have low < high", limits[metric])
+    if figure.reference is not None:
+        _check_run(where, f"{name}.reference", figure.reference, sizes[figure.data], figure.epochs)
+    return replace(figure, limits=tuple((m, tuple(map(float, limits[m]))) for m in drawn))
 
 
-def _answer(where, name, value):
+def _answer(value):
     if isinstance(value, str):
         return value
-    if isinstance(value, dict) and "run" in value:
-        _object(where, name, value, ("run",))
-        return RunAnswer(_int(where, f"{name}.run", value["run"], low=0))
-    if isinstance(value, dict) and "formula" in value:
-        _object(where, name, value, ("formula",))
-        if value["formula"] not in FORMULAS:
-            _fail(where, f"{name}.formula", f"must be one of {', '.join(FORMULAS)}", value["formula"])
-        return FormulaAnswer(value["formula"])
-    _fail(where, name, "must be an option key, {\"run\": index} or {\"formula\": name}", value)
+    return RunAnswer(value["run"]) if "run" in value else FormulaAnswer(value["formula"])
 
 
 def _placeholders(text):
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
-def _variant(where, name, value):
-    _object(where, name, value, ("answer",), ("runs", "values", "reveal"))
-    runs = tuple(_run(where, f"{name}.runs[{i}]", r)
-                 for i, r in enumerate(_list(where, f"{name}.runs", value.get("runs", []), empty=True)))
-    values = _object(where, f"{name}.values", value.get("values", {}), (),
-                     tuple(value.get("values", {})) if isinstance(value.get("values"), dict) else ())
-    for key, v in values.items():
-        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
-            _fail(where, f"{name}.values.{key}", "must be a string or a number", v)
-    return Variant(runs=runs, answer=_answer(where, f"{name}.answer", value["answer"]),
-                   values=tuple(values.items()),
-                   reveal=_str(where, f"{name}.reveal", value.get("reveal", ""), empty=True))
-
-
-def _check_question(where, name, q):
+def _check_question(where, name, q, sizes):
     """What ties a question's parts together: answers, options, runs and placeholders."""
     answers = [v.answer for v in q.variants]
     keys = [o.key for o in q.options]
@@ -412,17 +396,8 @@ def _check_question(where, name, q):
         _fail(where, f"{name}.options", "must have distinct keys", keys)
     if len({o.text for o in q.options}) != len(q.options):
         _fail(where, f"{name}.options", "must have distinct texts")
-    if q.kind == "numeric":
-        if q.options:
-            _fail(where, f"{name}.options", "must be absent for a numeric question")
-        if q.figure is not None:
-            _fail(where, f"{name}.figure", "must be null for a numeric question")
     for i, (variant, answer) in enumerate(zip(q.variants, answers)):
         label = f"{name}.variants[{i}]"
-        if q.kind == "numeric" and not isinstance(answer, FormulaAnswer):
-            _fail(where, f"{label}.answer", "must be {\"formula\": name} in a numeric question", answer)
-        if q.kind == "choice" and isinstance(answer, FormulaAnswer):
-            _fail(where, f"{label}.answer", "must be an option key or a run in a choice question")
         if isinstance(answer, str) and answer not in keys:
             _fail(where, f"{label}.answer", f"must be one of the option keys ({', '.join(keys)})",
                   answer)
@@ -438,12 +413,12 @@ def _check_question(where, name, q):
                 _fail(where, f"{name}.options", "must be absent when the answer is a run")
             if len(variant.runs) != len(q.variants[0].runs) or len(variant.runs) < 2:
                 _fail(where, f"{label}.runs", "must be at least two, as many in every variant")
-        if isinstance(answer, str) and not 2 <= len(q.options) <= len(LETTERS):
-            _fail(where, f"{name}.options", f"must hold 2 to {len(LETTERS)} options", len(q.options))
         if type(answer) is not type(answers[0]):
             _fail(where, f"{label}.answer", "must be of the same kind as variant 0's", answer)
         if (q.figure is None) != (not variant.runs):
             _fail(where, f"{label}.runs", "must be given exactly when the question has a figure")
+        for j, run in enumerate(variant.runs):
+            _check_run(where, f"{label}.runs[{j}]", run, sizes[q.figure.data], q.figure.epochs)
         values = dict(variant.values)
         known = set(values) | {"reveal"}
         if isinstance(answer, FormulaAnswer):
@@ -453,6 +428,9 @@ def _check_question(where, name, q):
                         or values[key] < 1:
                     _fail(where, f"{label}.values.{key}",
                           f"must be an integer >= 1 for formula {answer.formula!r}", values.get(key))
+            if values["batch_size"] > values["n_train"]:
+                _fail(where, f"{label}.values.batch_size", "must be at most values.n_train "
+                      f"({values['n_train']})", values["batch_size"])
             known |= set(adds)
         for part in ("prompt", "explanation"):
             unknown = sorted(_placeholders(getattr(q, part)) - known)
@@ -460,69 +438,42 @@ def _check_question(where, name, q):
                 _fail(where, f"{name}.{part}", f"uses {{{unknown[0]}}}, which {label} does not define")
 
 
-def _question(where, name, value, datasets):
-    if isinstance(value, dict) and isinstance(value.get("id"), str):
-        name = f"{name} ({value['id']})"  # every message names the question both ways
-    _object(where, name, value, ("id", "topic", "kind", "prompt", "explanation", "variants"),
-            ("figure", "options"))
-    question_id = _str(where, f"{name}.id", value["id"])
-    if not ID_PATTERN.fullmatch(question_id):
-        _fail(where, f"{name}.id", "must be lower-case letters and digits joined by single hyphens",
-              question_id)
-    kind = value["kind"]
-    if kind not in KINDS:
-        _fail(where, f"{name}.kind", f"must be one of {', '.join(KINDS)}", kind)
+def _question(where, name, value, sizes):
     figure = value.get("figure")
-    figure = None if figure is None else _figure(where, f"{name}.figure", figure, datasets)
-    options = []
-    for i, option in enumerate(_list(where, f"{name}.options", value.get("options", []), empty=True)):
-        label = f"{name}.options[{i}]"
-        _object(where, label, option, ("key", "text"), ("note",))
-        options.append(Option(_str(where, f"{label}.key", option["key"]),
-                              _str(where, f"{label}.text", option["text"]),
-                              _str(where, f"{label}.note", option.get("note", ""), empty=True)))
-    question = BankQuestion(
-        id=question_id, topic=_str(where, f"{name}.topic", value["topic"]), kind=kind,
-        prompt=_str(where, f"{name}.prompt", value["prompt"]),
-        explanation=_str(where, f"{name}.explanation", value["explanation"]),
-        options=tuple(options), figure=figure, variants=tuple(
-            _variant(where, f"{name}.variants[{i}]", v)
-            for i, v in enumerate(_list(where, f"{name}.variants", value["variants"]))))
-    _check_question(where, name, question)
+    question = BankQuestion(**{
+        **value, "options": tuple(Option(**o) for o in value.get("options", [])),
+        "figure": None if figure is None else _figure(where, f"{name}.figure", figure, sizes),
+        "variants": tuple(Variant(runs=tuple(map(_run, v.get("runs", []))), answer=_answer(v["answer"]),
+                                  values=tuple(v.get("values", {}).items()), reveal=v.get("reveal", ""))
+                          for v in value["variants"])})
+    _check_question(where, name, question, sizes)
     return question
 
 
+def _n_train(where, name, spec):
+    """The training points of a bank's dataset, which must load."""
+    try:
+        return _dataset(spec["loader"], tuple(sorted(spec.get("args", {}).items()))).n_train
+    except (TypeError, ValueError) as error:
+        _fail(where, f"datasets.{name}.args", f"are refused by {spec['loader']}: {error}")
+
+
 def _bank(obj, where, digest):
-    """Check a bank read from JSON and turn it into immutable records."""
-    _object(where, "", obj, ("format", "training_seeds", "datasets", "questions"), ("about",))
-    if obj["format"] != BANK_FORMAT:
-        _fail(where, "format", f"must be {BANK_FORMAT}", obj["format"])
-    _str(where, "about", obj.get("about", ""), empty=True)
-    seeds = _list(where, "training_seeds", obj["training_seeds"])
-    for i, seed in enumerate(seeds):
-        _int(where, f"training_seeds[{i}]", seed, low=0, high=MAX_SEED)
-    if len(set(seeds)) != len(seeds):
-        _fail(where, "training_seeds", "must be distinct", seeds)
-    datasets = []
-    for name, entry in _object(where, "datasets", obj["datasets"], (), tuple(obj["datasets"])
-                               if isinstance(obj["datasets"], dict) else ()).items():
-        _object(where, f"datasets.{name}", entry, ("loader",), ("args",))
-        if entry["loader"] not in LOADERS:
-            _fail(where, f"datasets.{name}.loader", f"must be one of {', '.join(LOADERS)}",
-                  entry["loader"])
-        args = _object(where, f"datasets.{name}.args", entry.get("args", {}), (),
-                       tuple(entry.get("args", {})) if isinstance(entry.get("args"), dict) else ())
-        datasets.append(DataSpec(name, entry["loader"], tuple(sorted(args.items()))))
-    names = [d.name for d in datasets]
-    questions = [_question(where, f"questions[{i}]", q, names)
-                 for i, q in enumerate(_list(where, "questions", obj["questions"]))]
-    first = {}
-    for i, q in enumerate(questions):
-        if q.id in first:
-            _fail(where, f"questions[{i}].id", f"repeats the id of questions[{first[q.id]}]", q.id)
-        first[q.id] = i
-    return Bank(training_seeds=tuple(seeds), datasets=tuple(datasets), questions=tuple(questions),
-                digest=digest, source=where)
+    """Check a bank read from JSON against helpers/quiz_bank.schema.json, then what a schema
+    cannot say, and turn it into immutable records."""
+    _validate(obj, where, "quiz_bank.schema.json")
+    sizes = {name: _n_train(where, name, spec) for name, spec in obj["datasets"].items()}
+    questions = [_question(where, f"questions[{i}] ({q['id']})", q, sizes)
+                 for i, q in enumerate(obj["questions"])]
+    ids = [q.id for q in questions]
+    for i, question_id in enumerate(ids):
+        if ids.index(question_id) < i:
+            _fail(where, f"questions[{i}].id", f"repeats the id of questions[{ids.index(question_id)}]",
+                  question_id)
+    datasets = tuple(DataSpec(name, spec["loader"], tuple(sorted(spec.get("args", {}).items())))
+                     for name, spec in obj["datasets"].items())
+    return Bank(training_seeds=tuple(obj["training_seeds"]), datasets=datasets,
+                questions=tuple(questions), digest=digest, source=where)
 
 
 def _digest(text):
@@ -554,8 +505,10 @@ def load_bank(bank=None):
     Raises
     ------
     ValueError
-        If the bank is malformed, tampered with or truncated; the message
-        names the file and the field (``questions[3] (id).variants[0].answer``).
+        If the bank is malformed, tampered with or truncated, does not fit
+        ``helpers/quiz_bank.schema.json`` or holds a run :func:`helpers.train`
+        would refuse; the message names the file and the field
+        (``questions[3] (id).variants[0].answer``) and echoes the bad value.
     FileNotFoundError, TypeError
         For a path that is not a file, or a ``bank`` of another type.
 
@@ -935,7 +888,62 @@ def train_question(question, *, bank=None):
         return []
     data = _data(load_bank(bank), question.data)
     runs = question.runs + ((question.reference,) if question.reference else ())
-    return [train(data, seed=question.training_seed, **run.train_args()) for run in runs]
+    return [train_run(data, run, question.training_seed) for run in runs]
+
+
+def build_quiz_model(model, n_features, n_classes, seed, *, normalise=True):
+    """A fresh network of kind ``model`` (one of :data:`MODELS` but ``"mlp"``).
+
+    ``"batch-norm"`` is lesson 09's net: Dense(64) -> BatchNormalization
+    (momentum 0.9) -> ReLU, twice, then a softmax layer, He-uniform weights
+    seeded by ``seed``. ``normalise=False`` builds the same net without the
+    normalisation (its Dense layers then have biases), as lesson 09 compares.
+    """
+    check_choice("model", model, MODELS[1:])
+    k = keras()
+    init = k.initializers.HeUniform
+    layers = [k.Input((n_features,))]
+    for i in range(2):
+        layers.append(k.layers.Dense(64, use_bias=not normalise,
+                                     kernel_initializer=init(seed=100 * seed + i)))
+        if normalise:
+            layers.append(k.layers.BatchNormalization(momentum=0.9))
+        layers.append(k.layers.Activation("relu"))
+    layers.append(k.layers.Dense(n_classes, activation="softmax",
+                                 kernel_initializer=init(seed=100 * seed + 9)))
+    return k.Sequential(layers)
+
+
+@cache
+def _kept_model(model, n_features, n_classes, normalise):
+    # One network per kind and dataset, trained again and again: helpers.train compiles a
+    # model's programs once, on its first run, and reuses them for that same model object.
+    return build_quiz_model(model, n_features, n_classes, 0, normalise=normalise)
+
+
+def train_run(data, run, seed, *, normalise=True):
+    """Train one :class:`Run` on ``data`` with training seed ``seed``.
+
+    The course's MLP is built by :func:`helpers.train` from ``seed``; another
+    model gets the weights :func:`build_quiz_model` draws from ``seed`` (and
+    ``seed`` shuffles the batches). ``normalise=False`` drops a
+    ``"batch-norm"`` run's normalisation, for comparison.
+
+    Returns
+    -------
+    TrainResult
+        Its ``model`` is, for a model other than the MLP, a network shared by
+        later runs of that kind: read its history, not its weights.
+    """
+    if run.model == "mlp":
+        if not normalise:
+            raise ValueError(f"normalise=False needs a run with a normalisation layer, got "
+                             f"model={run.model!r}")
+        return train(data, seed=seed, **run.train_args())
+    shape = (data.n_features, data.n_classes)
+    net = _kept_model(run.model, *shape, normalise)
+    net.set_weights(build_quiz_model(run.model, *shape, seed, normalise=normalise).get_weights())
+    return train(data, seed=seed, model=net, **run.train_args())
 
 
 def fitted_limits(results, metric, limits):
@@ -1281,24 +1289,16 @@ class Quiz:
             If ``path`` is not a file.
         """
         where = str(path)
-        spec = _parse_json(_read_text(path, "path"), where)
-        _object(where, "", spec, ("format", "seed", "bank", "questions"))
-        if spec["format"] != EXPORT_FORMAT:
-            _fail(where, "format", f"must be {EXPORT_FORMAT!r} (a file written by Quiz.export)",
-                  spec["format"])
-        seed = _int(where, "seed", spec["seed"], low=0, high=MAX_SEED)
-        _str(where, "bank", spec["bank"])
-        bank = load_bank(bank)
-        ids, draws = [], []
-        for i, item in enumerate(_list(where, "questions", spec["questions"])):
-            _object(where, f"questions[{i}]", item, ("id", "draw"))
-            if item["id"] not in bank.ids:
-                _fail(where, f"questions[{i}].id", "is not a question id of the bank", item["id"])
-            if item["id"] in ids:
-                _fail(where, f"questions[{i}].id", f"repeats questions[{ids.index(item['id'])}]",
-                      item["id"])
-            ids.append(item["id"])
-            draws.append(_int(where, f"questions[{i}].draw", item["draw"], low=0, high=MAX_SEED))
+        spec = _validate(_parse_json(_read_text(path, "path"), where), where, "quiz_file.schema.json",
+                         ids=False)
+        seed, bank = spec["seed"], load_bank(bank)
+        ids = [item["id"] for item in spec["questions"]]
+        draws = [item["draw"] for item in spec["questions"]]
+        for i, qid in enumerate(ids):
+            if qid not in bank.ids:
+                _fail(where, f"questions[{i}].id", "is not a question id of the bank", qid)
+            if ids.index(qid) < i:
+                _fail(where, f"questions[{i}].id", f"repeats questions[{ids.index(qid)}]", qid)
         quiz = cls(seed=seed, questions=ids, bank=bank)
         if spec["bank"] != bank.digest:
             warnings.warn(f"{path} was written with another version of the question bank: "

@@ -448,8 +448,9 @@ class SweepResult:
         lowest mean final validation loss over the seeds, after the sweep's
         fixed number of epochs. Its **band** is every rate whose mean is within
         the seed spread of the best: the best rate's mean plus the standard
-        deviation of its seeds. A wide band is a flat optimum: any rate in it
-        does about as well, and the single best point is partly luck.
+        deviation of its seeds: the rates these seeds cannot tell from the best.
+        Its width follows the seeds' spread, not the curve's flatness (seeds
+        that agree closely give a narrow band even on a flat curve).
 
         Returns
         -------

@@ -2,6 +2,9 @@
 
 import keras
 import numpy as np
+import pytest
+
+import helpers
 
 from lessons import SEEDS, data_a, finals, own_rate, run_a, search_a, scored_once_a, trace_a
 
@@ -21,11 +24,30 @@ def _own_runs():
     return search_a(1).select(learning_rate=own_rate(1).rate)
 
 
+def test_the_training_numbers_are_means_over_the_epochs_updates_and_momentum_defaults_to_0_9():
+    import inspect
+
+    run = run_a(1)
+    # "the training numbers are averages over the epoch's updates, each batch scored just before its update"
+    for epoch in (0, 99):
+        losses = run.batch_loss[epoch * 800:(epoch + 1) * 800]
+        assert run.history["loss"][epoch] == pytest.approx(losses.mean(), rel=1e-4)
+    # at the full batch the one batch is scored before the one update: epoch 1 is the untrained model
+    untrained = helpers.build_mlp(hidden_units=32, seed=0)
+    first = keras.losses.sparse_categorical_crossentropy(data_a().y_train, untrained(data_a().x_train)).numpy()
+    assert run_a(800).history["loss"][0] == pytest.approx(first.mean(), rel=1e-4)
+    # "Its momentum is 0.9 unless told otherwise"
+    assert inspect.signature(helpers.train).parameters["momentum"].default == 0.9
+    # the jitter's trend: "the curve smoothed over nine epochs"
+    assert helpers.pipeline.JITTER_WINDOW == 9
+
+
 def test_at_the_sources_settings_the_curves_jump_and_both_accuracies_end_low():
     source = [run_a(1, seed=s) for s in SEEDS]
     # "the curves jump": far above the jitter of the smooth runs at the own rate
     assert min(r.jitter() for r in source) > 5 * max(r.jitter() for r in _own_runs())
-    # "both accuracies end low, the training accuracy too: the model has not even fitted the points it trains on"
+    # "both accuracies end low, the training accuracy too: even while it trains on them, the model gets many
+    # of its training points wrong"
     assert max(finals(source, "accuracy")) < 0.65 and max(finals(source)) < 0.7
     assert max(finals(source, "accuracy")) < min(finals(_own_runs(), "accuracy")) - 0.15
 
@@ -68,6 +90,12 @@ def test_the_search_is_bracketed_and_finds_a_rate_100_times_smaller_inside_a_fla
     # "Near the best the loss is flat": the band holds more than the best rate, and a tenth of the
     # source's rate (exercise 1) is in it
     assert len(own.band) >= 2 and 1e-3 in own.band
+    # the band rule as the lesson states it: every rate whose mean is at most the best mean plus the
+    # standard deviation of the best rate's five seeds
+    search = search_a(1)
+    means = {lr: np.mean(finals(search.select(learning_rate=lr), "val_loss")) for lr in search.values("learning_rate")}
+    limit = means[own.rate] + np.std(finals(search.select(learning_rate=own.rate), "val_loss"))
+    assert own.band == [lr for lr in sorted(means) if means[lr] <= limit]
     # the band is not the whole grid: the search can tell good from bad
     assert 3e-5 not in own.band and 3e-3 not in own.band
 

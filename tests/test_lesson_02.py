@@ -17,6 +17,17 @@ def test_batch_gd_validation_loss_does_not_jitter():
     assert run_a(800).jitter() < 0.01 * min(run_a(1, seed=s).jitter() for s in SEEDS)
 
 
+def test_the_training_loss_of_an_epoch_is_scored_before_its_one_update():
+    import keras
+
+    # "the training curve runs one update behind the validation curve": epoch 2's training loss is the
+    # loss of the whole training set after one update, and the validation loss is scored after the update
+    one = run_a(800, epochs=1)
+    after_one = keras.losses.sparse_categorical_crossentropy(data_a().y_train, one.model(data_a().x_train)).numpy()
+    assert run_a(800).history["loss"][1] == pytest.approx(after_one.mean(), rel=1e-4)
+    assert run_a(800).history["loss"][0] > run_a(800).history["loss"][1]
+
+
 def test_momentum_makes_the_training_loss_rise_early_before_it_settles():
     loss = np.asarray(run_a(800).history["loss"][:20])
     # "early on it rises for a few epochs": the largest rise within the first 20 epochs
@@ -36,11 +47,27 @@ def test_training_loss_is_still_falling_after_100_epochs():
 def test_the_search_is_bracketed_its_band_is_0_1_alone_and_at_1_0_a_seed_diverges():
     own = own_rate(800)
     assert own.rate == 0.1 and own.bracketed
-    assert own.band == [0.1]                                   # "even 0.3, a little worse, falls outside"
+    # "Its band is 0.1 alone, though 0.3 scores nearly as well (0.404 against 0.396)": the seeds agree
+    # closely, so the band (one standard deviation of the best rate's seeds) is narrow
+    assert own.band == [0.1]
     at_03 = np.mean(finals(search_a(800).select(learning_rate=0.3), "val_loss"))
-    assert own.loss < at_03 < own.loss + 0.05
+    assert own.loss < at_03 < own.loss + 0.015
+    assert own.spread < at_03 - own.loss and own.spread < 0.5 * own_rate(1).spread
     assert any(r.diverged for r in search_a(800).select(learning_rate=1.0))
     assert not any(r.diverged for lr in SEARCH_RATES[800] if lr <= 0.3 for r in search_a(800).select(learning_rate=lr))
+
+
+def test_the_rate_search_figure_leaves_the_diverged_seed_out_of_the_mean_and_notes_it():
+    import matplotlib.pyplot as plt
+
+    runs = search_a(800).select(learning_rate=1.0)
+    kept = [r.final("val_loss") for r in runs if not r.diverged]
+    assert len(kept) == len(runs) - 1                           # "At 1.0 a seed diverges"
+    ax = helpers.plot_rate_search(search_a(800))
+    x, y = ax.lines[0].get_data()
+    assert y[list(x).index(1.0)] == pytest.approx(np.mean(kept))
+    assert any(t.get_text() == "1 of 5 diverged" for t in ax.texts)
+    plt.close(ax.figure)
 
 
 def _mean(runs, key):
@@ -66,8 +93,8 @@ def test_the_test_split_once_the_same_score_after_100_and_80000_updates():
     tested = {b: scored_once_a(b, own_rate(b).rate) for b in (1, 800)}
     acc = {b: np.mean([r.test_accuracy for r in runs]) for b, runs in tested.items()}
     loss = {b: np.mean([r.test_loss for r in runs]) for b, runs in tested.items()}
-    # "the same score on the test split": within two test points (0.005 each) and 0.01 in loss
-    assert abs(acc[1] - acc[800]) <= 0.0101 and abs(loss[1] - loss[800]) < 0.01
+    # "the mean accuracies differ by less than one test point (0.005)"; the losses by less than 0.01
+    assert abs(acc[1] - acc[800]) < 0.005 and abs(loss[1] - loss[800]) < 0.01
     assert tested[800][0].updates[-1] == 100 and tested[1][0].updates[-1] == 80_000
 
 

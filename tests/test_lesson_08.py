@@ -100,6 +100,17 @@ def test_noise_scale_passes_the_training_set_size_and_the_shuffled_crossing_neve
         assert b_simple / b * (1 - b / n) == pytest.approx(1.0)
 
 
+def test_near_the_minimum_the_gradient_shrinks_while_the_examples_still_disagree(data):
+    # "near the minimum |G| shrinks towards zero while single examples still disagree, so the ratio grows"
+    noise = {}
+    for epochs in (PATH_EPOCHS[0], PATH_EPOCHS[-1]):
+        run = helpers.train(data, batch_size=data.n_train, epochs=epochs, learning_rate=0.1, seed=0)
+        noise[epochs] = helpers.gradient_noise(helpers.per_example_gradients(run.model, data.x_train, data.y_train))
+    early, late = noise[PATH_EPOCHS[0]], noise[PATH_EPOCHS[-1]]
+    assert late.gradient_norm_sq < 1e-3 * early.gradient_norm_sq
+    assert late.trace_covariance > 0.2 * early.trace_covariance
+
+
 @pytest.fixture(scope="module")
 def race(data, noise_path):
     """Section 4's race, as the notebook runs it: each seed's updates to TARGET, per batch size and rate."""
@@ -160,13 +171,20 @@ def test_fastest_rate_grows_with_the_batch_then_levels_off(race):
 def test_small_batches_save_many_updates_large_ones_little(race):
     steps, counts = race["steps"], race["counts"]
     assert 6 < steps[4] / steps[32] < 11                            # "about eightfold"
+    assert 12 < steps[4] / steps[64] < 20                           # "to 64 about fifteenfold"
+    # "Beyond 64 the savings shrink: batch 128 needs about 41 updates against 51, batch 256 no fewer
+    # (its seeds' spread overlapping batch 128's)"
+    assert 0.5 * steps[64] < steps[128] < steps[64]
+    assert steps[256] > 0.9 * steps[128] and min(counts[256]) <= max(counts[128])
     assert min(counts[4]) > 3 * max(counts[32])                     # "far larger than the seeds' spread"
     assert steps[800] > 0.5 * steps[64]                             # "more than half as many as batch 64"
     assert 30 < race["b_crit"] < 300                                # "of the order of a hundred"
 
 
-def test_critical_batch_and_noise_scale_within_a_factor_of_ten(race):
-    assert 0.1 < race["b_simple"] / race["b_crit"] < 10
+def test_the_noise_scale_at_the_target_is_several_times_the_critical_batch(race):
+    # "The noise scale measured at the target is several times the fitted critical batch size ...
+    # it overestimates ...; a rough guide to the order of magnitude"
+    assert 2 < race["b_simple"] / race["b_crit"] < 15
 
 
 def test_below_the_critical_batch_the_work_stays_the_same_above_it_grows(race):
@@ -181,6 +199,9 @@ def test_below_the_critical_batch_the_work_stays_the_same_above_it_grows(race):
     # "roughly 8 times the examples for roughly 3 times fewer updates"
     assert 6 < examples[800] / examples[32] < 10
     assert 2.5 < steps[32] / steps[800] < 4
+    # exercise 1: "nearer 25": by factors, above the geometric middle sqrt(25) = 5; "8 x 3 = 25"
+    assert examples[800] / examples[32] > 5
+    assert examples[800] / examples[32] * steps[32] / steps[800] == pytest.approx(25)
 
 
 def test_bigger_batches_save_updates_at_tuned_rates(race):
@@ -188,7 +209,20 @@ def test_bigger_batches_save_updates_at_tuned_rates(race):
     assert counts[0] > 10 * counts[-1]
 
 
-# Exercise 2: two problems at the same point, before any update.
+# Exercise 2: two problems at the start of training, before any update.
+
+def test_exercise_2_the_networks_differ_and_the_blobs_start_far_below_their_critical_batch(data, race):
+    digits = helpers.load_digits()
+    # "195 weights for the blobs, 2,410 for the digits' 64 inputs and 10 classes"
+    assert helpers.build_mlp(data.n_features, data.n_classes, seed=0).count_params() == 195
+    assert digits.n_features == 64 and digits.n_classes == 10
+    assert helpers.build_mlp(digits.n_features, digits.n_classes, seed=0).count_params() == 2410
+    # "the blobs' starting values (3.1 to 5.3) are far below their fitted critical batch size (about 100)"
+    for seed in (0, 1, 2):
+        model = helpers.build_mlp(data.n_features, data.n_classes, seed=seed)
+        b_simple = helpers.gradient_noise(helpers.per_example_gradients(model, data.x_train, data.y_train)).b_simple
+        assert 2.5 < b_simple < 6 and b_simple < race["b_crit"] / 5, (seed, b_simple)
+
 
 def test_digits_noise_scale_starts_several_times_the_blobs(data):
     digits = helpers.load_digits()

@@ -20,11 +20,13 @@ from collections import Counter
 from functools import cache
 from pathlib import Path
 
+import jsonschema
 import nbformat
 import numpy as np
 import pytest
 
 import helpers
+from helpers import pipeline
 from helpers import quiz as quizmod
 from helpers import quiz_view
 from helpers._display import WIDGET_VIEW_MIMETYPE
@@ -51,7 +53,8 @@ def test_the_bank_has_at_least_12_questions_on_every_topic_of_the_lesson():
                       "updates per epoch", "the learning rate a batch size needs",
                       "the effect of scaling the learning rate",
                       "noisy vs smooth curves and generalisation",
-                      "what a flat or rising curve says"}
+                      "what a flat or rising curve says",
+                      "batch normalisation and the batch size"}
     assert {q.kind for q in BANK.questions} == {"choice", "numeric"}
 
 
@@ -70,8 +73,38 @@ def test_the_bank_is_read_as_package_data():
     # ... and a wheel or an install from git carries it (setuptools' package-data).
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert "helpers" in setuptools["packages"]
-    assert any(fnmatch.fnmatch(resource.name, pattern)
-               for pattern in setuptools["package-data"]["helpers"])
+    for name in (resource.name, "quiz_bank.schema.json", "quiz_file.schema.json"):
+        assert any(fnmatch.fnmatch(name, pattern) for pattern in setuptools["package-data"]["helpers"])
+
+
+def test_the_schema_declares_trains_ranges_and_the_helpers_names():
+    schema = json.loads((importlib.resources.files("helpers") / "quiz_bank.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    defs = schema["$defs"]
+    assert schema["properties"]["training_seeds"]["items"]["maximum"] == pipeline.MAX_SEED
+    assert defs["figure"]["properties"]["epochs"]["maximum"] == pipeline.MAX_EPOCHS
+    assert defs["run"]["properties"]["epochs"]["maximum"] == pipeline.MAX_EPOCHS
+    rate = defs["run"]["properties"]["learning_rate"]
+    float32 = np.finfo(np.float32)
+    assert (rate["minimum"], rate["maximum"]) == (float(float32.tiny), float(float32.max))
+    for end in (rate["minimum"], rate["maximum"]):  # train takes both ends
+        assert pipeline.check_learning_rate("learning_rate", end) == end
+    loader = schema["properties"]["datasets"]["additionalProperties"]["properties"]["loader"]
+    assert loader["enum"] == list(quizmod.LOADERS)
+    assert defs["figure"]["properties"]["metrics"]["items"]["enum"] == list(quizmod.METRICS)
+    formula = defs["variant"]["properties"]["answer"]["else"]["then"]["properties"]["formula"]
+    assert formula["enum"] == list(quizmod.FORMULAS)
+    assert defs["run"]["properties"]["model"]["enum"] == list(quizmod.MODELS)
+    export = json.loads((importlib.resources.files("helpers") / "quiz_file.schema.json").read_text())
+    assert export["properties"]["format"]["const"] == quizmod.EXPORT_FORMAT
+    assert export["properties"]["seed"]["maximum"] == quizmod.MAX_SEED
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, True])
+def test_a_bank_given_as_a_dict_refuses_what_json_cannot_hold(value):
+    bank = edited(lambda b: flat_run(b).update(learning_rate=value))
+    with pytest.raises(ValueError, match=rf"^bank: .*runs\[0\]\.learning_rate must be a number .*, got {value}"):
+        load_bank(bank)
 
 
 def test_the_bank_is_plain_immutable_data():
@@ -103,7 +136,7 @@ BAD_BANKS = [
     (lambda b: q_(b, "two-experiments")["variants"][0].update(answer="nonsense"),
      r"questions\[0\] \(two-experiments\)\.variants\[0\]\.answer", "must be one of the option keys"),
     (lambda b: b["questions"].append(copy.deepcopy(b["questions"][0])),
-     r"questions\[13\]\.id", "repeats the id of questions\\[0\\]"),
+     r"questions\[14\]\.id", "repeats the id of questions\\[0\\]"),
     (lambda b: q_(b, "flat-curve").pop("prompt"), r"\(flat-curve\)\.prompt", "is missing"),
     (lambda b: q_(b, "flat-curve").update(promt="typo"), r"\(flat-curve\)\.promt",
      "is not a known field"),
@@ -133,14 +166,64 @@ BAD_BANKS = [
      r"variants\[0\]\.answer", "needs a figure with hidden labels and shuffled runs"),
     (lambda b: q_(b, "flat-curve").update(id="Flat curve"), r"questions\[11\] \(Flat curve\)\.id",
      "lower-case letters and digits"),
-    (lambda b: q_(b, "total-updates").update(options=[{"key": "a", "text": "1"}]),
+    (lambda b: q_(b, "total-updates").update(options=[{"key": "a", "text": "1"}, {"key": "b", "text": "2"}]),
      r"\(total-updates\)\.options", "must be absent for a numeric question"),
     (lambda b: q_(b, "flat-curve")["options"][1].update(key="small"), r"\(flat-curve\)\.options",
      "must have distinct keys"),
     (lambda b: b.update(format=2), "format", "must be 1"),
     (lambda b: b["datasets"]["blobs"].update(loader="load_mnist"), r"datasets\.blobs\.loader",
      "must be one of"),
+    (lambda b: q_(b, "batch-norm-at-batch-2")["variants"][0]["runs"][0].update(model="resnet"),
+     r"\(batch-norm-at-batch-2\)\.variants\[0\]\.runs\[0\]\.model",
+     "must be one of mlp, batch-norm, got 'resnet'"),
+    (lambda b: q_(b, "flat-curve")["figure"]["reference"].update(model=None),
+     r"\(flat-curve\)\.figure\.reference\.model", "must be one of mlp, batch-norm, got None"),
+    (lambda b: q_(b, "total-updates")["variants"][0].update(answer="a"),
+     r"\(total-updates\)\.variants\[0\]\.answer", r"must be \{\"formula\": name\} in a numeric question"),
+    (lambda b: q_(b, "flat-curve")["variants"][0].update(answer={"formula": "total_updates"}),
+     r"variants\[0\]\.answer", "must be an option key or a run in a choice question"),
+    (lambda b: q_(b, "which-took-longer")["figure"].update(metrics=["loss"]), r"figure\.metrics",
+     "is fixed for side_by_side"),
+    (lambda b: q_(b, "which-took-longer")["figure"].update(reference={"batch_size": 1, "learning_rate": 0.1}),
+     r"figure\.reference", "needs plot 'curves'"),
+    (lambda b: q_(b, "flat-curve")["figure"]["limits"].update(accuracy=[0, 1, 2]),
+     r"figure\.limits\.accuracy", r"must be a list \[low, high\]"),
+    # What the schema declares about types ...
+    (lambda b: flat_run(b).update(batch_size=32.0), r"runs\[0\]\.batch_size", "must be an integer >= 1"),
+    (lambda b: flat_run(b).update(momentum=True), r"runs\[0\]\.momentum", r"must be a number in \[0, 1\)"),
+    (lambda b: q_(b, "flat-curve")["figure"].update(hide_labels="yes"), r"figure\.hide_labels",
+     "must be true or false"),
+    # ... and the ranges helpers.train accepts, which used to pass the load and fail in train.
+    (lambda b: flat_run(b).update(batch_size=801), r"\(flat-curve\)\.variants\[0\]\.runs\[0\]\.batch_size",
+     "must be at most the dataset's 800 training points, got 801"),
+    (lambda b: q_(b, "rising-validation-loss")["variants"][0]["runs"][0].update(batch_size=101),
+     r"runs\[0\]\.batch_size", "must be at most the dataset's 100 training points"),
+    (lambda b: q_(b, "flat-curve")["figure"]["reference"].update(batch_size=5000),
+     r"figure\.reference\.batch_size", "must be at most the dataset's 800"),
+    (lambda b: flat_run(b).update(learning_rate=1e-50), r"runs\[0\]\.learning_rate",
+     "must be a number > 0 that a float32 .* holds.*, got 1e-50"),
+    (lambda b: flat_run(b).update(learning_rate=1e40), r"runs\[0\]\.learning_rate",
+     "that a float32 .* holds.*, got 1e\\+40"),
+    (lambda b: b.update(training_seeds=[0, 2**31]), r"training_seeds\[1\]",
+     r"must be an integer in \[0, 2147483647\], got 2147483648"),
+    (lambda b: b.update(training_seeds=[-1]), r"training_seeds\[0\]", r"must be an integer in \[0, "),
+    (lambda b: flat_run(b).update(epochs=0), r"runs\[0\]\.epochs", r"must be an integer or null in \[1, 100000\]"),
+    (lambda b: q_(b, "flat-curve")["figure"].update(epochs=0), r"figure\.epochs", r"in \[1, 100000\], got 0"),
+    (lambda b: q_(b, "flat-curve")["figure"].update(epochs=100_001), r"figure\.epochs", "got 100001"),
+    (lambda b: flat_run(b).update(batch_size=1, epochs=30_000), r"runs\[0\]\.epochs",
+     "make 24,000,000 updates at batch size 1, more than the 20,000,000"),
+    (lambda b: flat_run(b).update(momentum=-0.1), r"runs\[0\]\.momentum", r"in \[0, 1\), got -0.1"),
+    (lambda b: q_(b, "total-updates")["variants"][0]["values"].update(batch_size=501),
+     r"variants\[0\]\.values\.batch_size", r"must be at most values\.n_train \(500\), got 501"),
+    (lambda b: b["datasets"]["digits-100"]["args"].update(train_sise=100), r"datasets\.digits-100\.args",
+     "are refused by load_digits: .*train_sise"),
+    (lambda b: b["datasets"]["digits-100"]["args"].update(train_size=5000), r"datasets\.digits-100\.args",
+     "are refused by load_digits: .*5000"),
 ]
+
+
+def flat_run(bank):
+    return q_(bank, "flat-curve")["variants"][0]["runs"][0]
 
 
 @pytest.mark.parametrize("change, field, problem", BAD_BANKS)
@@ -330,6 +413,8 @@ def test_no_prompt_or_figure_gives_its_diagnosis_away():
     assert flat.labels == ("run shown",) and flat.reference is not None  # no "lr 1e-05" legend
     rising = make_question("rising-validation-loss")
     assert not re.search(r"memoris|overfit|rises|falls", rising.prompt, re.IGNORECASE)
+    norm = make_question("batch-norm-at-batch-2")
+    assert not re.search(r"statistic|noise|mean|spread|moving", norm.prompt, re.IGNORECASE)
     advice = make_question("lr-too-high-for-batch")
     assert not re.search(r"too (high|large)|swings", advice.prompt + advice.topic)
     for qid in IDS:  # a figure whose runs are asked about hides their settings
@@ -1017,7 +1102,8 @@ def test_exercise_1_shows_every_training_seed_of_the_quiz():
 
 @cache
 def train_question_cached(question):
-    return [run(r.batch_size, r.learning_rate, question.training_seed, r.epochs, question.data)
+    return [run(r.batch_size, r.learning_rate, question.training_seed, r.epochs, question.data,
+                r.model)
             for r in question.runs + ((question.reference,) if question.reference else ())]
 
 
@@ -1065,10 +1151,11 @@ def test_every_curve_fits_its_figures_bounds(seed):
 # --- the explanations, checked against real runs for every training seed ------------
 
 @cache
-def run(batch_size, learning_rate, seed, epochs=100, data="blobs"):
-    dataset = quizmod._data(BANK, data)
-    return helpers.train(dataset, batch_size=batch_size, epochs=epochs,
-                         learning_rate=learning_rate, seed=seed)
+def run(batch_size, learning_rate, seed, epochs=100, data="blobs", model="mlp", normalise=True):
+    """A run as the quiz trains it (``normalise=False``: a batch-norm net without the norm)."""
+    return quizmod.train_run(quizmod._data(BANK, data),
+                             quizmod.Run(batch_size, learning_rate, epochs, model=model), seed,
+                             normalise=normalise)
 
 
 # The runs the claims below are about; if the bank's runs change, so must the claims.
@@ -1087,6 +1174,8 @@ CLAIMED = {
     "lower-rate-batch-1": {("blobs", 1, 0.01, 100), ("blobs", 1, 0.0001, 100)},
     "lr-far-too-high": {("blobs", 256, 0.08, 100), ("blobs", 256, 0.8, 100)},
     "rising-validation-loss": {("digits-100", 100, 0.5, 200)},
+    "batch-norm-at-batch-2": {("digits", 2, 0.0075, 10, "batch-norm"),
+                              ("digits", 32, 0.03, 10, "batch-norm")},
 }
 
 
@@ -1097,7 +1186,8 @@ def test_the_claims_below_are_about_the_banks_runs():
             q = make_question(qid, draw=draw)
             runs = q.runs + ((q.reference,) if q.reference else ())
             trained.setdefault(qid, set()).update(
-                (q.data, r.batch_size, r.learning_rate, r.epochs) for r in runs)
+                (q.data, r.batch_size, r.learning_rate, r.epochs)
+                + ((r.model,) if r.model != "mlp" else ()) for r in runs)
     assert {k: v for k, v in trained.items() if v} == CLAIMED
     assert all(r.momentum == 0.9 for q in BANK.questions for v in q.variants for r in v.runs)
 
@@ -1207,6 +1297,72 @@ def test_flat_and_rising_curves(seed):
     assert over.final("loss") < 0.01 and over.final("accuracy") >= 0.99  # memorised
     assert best < 100 and val_loss[-1] > 1.2 * val_loss[best]  # falls, then rises
     assert abs(val_acc[-1] - val_acc[best]) <= 0.03 and val_acc[-1] > 0.8  # accuracy hardly moves
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_batch_norm_at_batch_2(seed):
+    """batch-norm-at-batch-2: lesson 09's net with batch normalisation, 10 epochs on the digits."""
+    tiny, mini = run(2, 0.0075, seed, 10, "digits", "batch-norm"), run(32, 0.03, seed, 10, "digits",
+                                                                         "batch-norm")
+    # its training accuracy, with 2-example statistics, stays below its validation accuracy
+    # (at every epoch) ...
+    for train_acc, val_acc in zip(tiny.history["accuracy"], tiny.history["val_accuracy"]):
+        assert train_acc < val_acc - 0.1
+    # ... and its validation accuracy ends far below batch 32's (0.75 at most against 0.96 or more)
+    assert tiny.final("val_accuracy") < mini.final("val_accuracy") - 0.15
+    # the overfitting note: "Its training accuracy is low too"
+    assert tiny.final("accuracy") < 0.6 < mini.final("accuracy")
+    # the learning-rate note, and the explanation's "without it the same network trains well":
+    # the same net without batch normalisation, at batch 2 and 0.0075, ends above 0.85
+    plain = run(2, 0.0075, seed, 10, "digits", "batch-norm", normalise=False)
+    assert plain.final("val_accuracy") > 0.85
+
+
+def test_the_numbers_and_the_normalisation_quoted_by_batch_norm_at_batch_2():
+    digits = quizmod._data(BANK, "digits")
+    per_epoch, total, other = quoted("batch-norm-at-batch-2", r"It makes (\d+) updates per epoch, "
+                                     r"([\d,]+) in all, against batch 32's (\d+)")
+    assert (per_epoch, total, other) == (helpers.updates_per_epoch(digits.n_train, 2),
+                                         10 * helpers.updates_per_epoch(digits.n_train, 2),
+                                         10 * helpers.updates_per_epoch(digits.n_train, 32))
+    n_train, = quoted("batch-norm-at-batch-2", r"on the ([\d,]+) training digits")
+    assert n_train == digits.n_train
+    small, large = quoted("batch-norm-at-batch-2", r"\((\d\.\d+) and (\d\.\d+)\)")
+    # lesson 04's square-root rule, from 0.03 at batch 32 (as lesson 09 trains these nets)
+    assert (small, large) == (pytest.approx(0.03 * math.sqrt(2 / 32)), 0.03)
+    assert "and 0.0075 is a quarter of batch 32's rate" in bank_text("batch-norm-at-batch-2")
+    # "a unit's two values become opposites, most of them close to +1 and -1, whatever the
+    # examples were" (Keras's epsilon, 0.001, shrinks the units on which the two nearly tie)
+    assert "a unit's two values become opposites, most of them close to +1 and -1" \
+        in bank_text("batch-norm-at-batch-2")
+    net = quizmod.build_quiz_model("batch-norm", digits.n_features, digits.n_classes, 0)
+    rng = np.random.default_rng(0)
+    near_one = []
+    for _ in range(100):
+        pair = digits.x_train[rng.choice(digits.n_train, 2, replace=False)]
+        units = net.layers[1](net.layers[0](pair), training=True).numpy()
+        assert np.abs(units[0] + units[1]).max() < 1e-4
+        near_one.append(np.mean(np.abs(units) > 0.9))
+    assert np.mean(near_one) > 0.7   # 0.80 here
+
+
+def test_the_quiz_model_is_lesson_09s_net_and_refuses_the_mlp():
+    digits = quizmod._data(BANK, "digits")
+    net = quizmod.build_quiz_model("batch-norm", digits.n_features, digits.n_classes, 3)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds == ["Dense", "BatchNormalization", "Activation"] * 2 + ["Dense"]
+    assert [layer.units for layer in net.layers if kinds[net.layers.index(layer)] == "Dense"] == \
+        [64, 64, digits.n_classes]
+    plain = quizmod.build_quiz_model("batch-norm", digits.n_features, digits.n_classes, 3,
+                                     normalise=False)
+    assert [type(layer).__name__ for layer in plain.layers] == ["Dense", "Activation"] * 2 + ["Dense"]
+    again = quizmod.build_quiz_model("batch-norm", digits.n_features, digits.n_classes, 3)
+    assert all(np.array_equal(a, b) for a, b in zip(net.get_weights(), again.get_weights()))
+    with pytest.raises(ValueError, match=r"model must be one of .*batch-norm.*got 'mlp'"):
+        quizmod.build_quiz_model("mlp", digits.n_features, digits.n_classes, 0)
+    with pytest.raises(ValueError, match=r"normalise=False needs a run with a normalisation "
+                                         r"layer, got model='mlp'"):
+        quizmod.train_run(digits, quizmod.Run(32, 0.03, 1), 0, normalise=False)
 
 
 def test_quiz_is_exported():
