@@ -203,6 +203,23 @@ class _Change:
         return _Change(self.retrain or newer.retrain, newer.at)
 
 
+def _blobs_remake(data):
+    """``std -> load_blobs(...)`` if ``data`` is blobs that its config re-makes exactly, else None."""
+    config = data.config
+    if config.get("dataset") != "blobs":
+        return None
+    args = {k: v for k, v in config.items() if k != "dataset"}
+    try:
+        again = load_blobs(**args)
+    except (TypeError, ValueError):
+        return None
+    splits = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+    if not all(np.array_equal(getattr(data, a), getattr(again, a)) for a in splits):
+        return None
+    del args["cluster_std"]
+    return lambda std: load_blobs(cluster_std=std, **args)
+
+
 def _quiet():
     """True when no cell has run for a moment: time to compile ahead."""
     return _CELLS.idle_for() >= IDLE_SECONDS
@@ -341,14 +358,21 @@ class Explorer:
     # --- building -------------------------------------------------------
 
     def _add_dataset(self, data):
-        config = data.config
-        if config.get("dataset") == "blobs":
-            args = {k: v for k, v in config.items() if k not in ("dataset", "cluster_std")}
-            self._datasets = {data.name: (lambda std: load_blobs(cluster_std=std, **args), True),
-                              **self._datasets}
-            return data.name, float(config["cluster_std"])
-        self._datasets = {data.name: (lambda std: data, False), **self._datasets}
-        return data.name, 2.0
+        """Put ``data`` first in the dropdown, under its own entry; return (entry, noise).
+
+        The explorer trains on ``data`` itself. The noise slider re-makes it only if it is
+        blobs that its config re-makes point for point (as :func:`helpers.load_blobs` gives
+        them); any other data (a subset, your own arrays) is used as given.
+        """
+        entry = data.name if data.name not in self._datasets else f"{data.name} (your data)"
+        remake = _blobs_remake(data)
+        if remake is not None:
+            given = float(data.config["cluster_std"])
+            loader = (lambda std: data if std == given else remake(std), True)
+        else:
+            given, loader = 2.0, (lambda std: data, False)
+        self._datasets = {entry: loader, **self._datasets}
+        return entry, given
 
     def _load(self, name, std):
         loader, _ = self._datasets[name]
@@ -747,9 +771,11 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
     data : None, str or Dataset, optional
         A dataset of the dropdown (default: the blobs of bnomial's post "The
         wrong batch size is all it takes", 800 train / 200 test) or your own
-        :class:`helpers.Dataset`, which is added to the dropdown. The noise
-        slider re-makes blobs with another ``cluster_std``; it is disabled for
-        other data.
+        :class:`helpers.Dataset`, which is trained as given and added first to
+        the dropdown under its own entry (its name, with " (your data)" if a
+        dataset of the dropdown has that name). The noise slider re-makes
+        blobs with another ``cluster_std``; it is disabled for other data,
+        and for blobs their config does not re-make (a subset, say).
     batch_size : int, default 32
         Starting batch size, in ``[1, n_train]``.
     learning_rate : float, default 0.01

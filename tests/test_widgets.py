@@ -7,6 +7,7 @@ sets them), ``pin``/``clear_pins``/``wait``/``close``, what it shows (``png``,
 """
 
 import base64
+import dataclasses
 import gc
 import logging
 import sys
@@ -229,6 +230,35 @@ def test_another_dataset_brings_its_own_batch_sizes(explorer):
     assert not explorer.controls["cluster_std"].disabled
     change(explorer, "cluster_std", 3.0)
     assert explorer.current.data.config["cluster_std"] == 3.0
+
+
+def test_your_own_data_is_what_trains_under_its_own_entry(small_blobs):
+    """A subset of blobs is not re-made from its config; a name of the menu keeps both entries."""
+    subset = dataclasses.replace(small_blobs, x_train=small_blobs.x_train[:20],
+                                 y_train=small_blobs.y_train[:20])
+    explorer = explore(subset, batch_size=4, epochs=2, warm_up=False)
+    assert explorer.current.data is subset and explorer.current.data.n_train == 20
+    assert explorer.controls["batch_size"].options[-1] == ("20 (full)", 20)
+    assert explorer.controls["dataset"].options[0] == subset.name
+    assert explorer.controls["cluster_std"].disabled  # the noise cannot re-make a subset
+    explorer.close()
+    named = dataclasses.replace(subset, name=BNOMIAL)
+    explorer = explore(named, batch_size=4, epochs=2, warm_up=False)
+    entries = explorer.controls["dataset"].options
+    assert entries[0] == f"{BNOMIAL} (your data)" and BNOMIAL in entries
+    assert explorer.current.data is named
+    change(explorer, "dataset", BNOMIAL)  # the menu's own entry is still the menu's data
+    assert explorer.current.data.n_train == 800
+    explorer.close()
+
+
+def test_blobs_that_their_config_re_makes_keep_the_noise_slider(small_blobs):
+    explorer = explore(small_blobs, batch_size=4, epochs=2, warm_up=False)
+    assert explorer.current.data is small_blobs and not explorer.controls["cluster_std"].disabled
+    change(explorer, "cluster_std", 3.0)
+    assert explorer.current.data.config["cluster_std"] == 3.0
+    assert explorer.current.data.n_train == small_blobs.n_train
+    explorer.close()
 
 
 def test_data_without_two_features_shows_predictions_instead_of_a_boundary():
