@@ -54,10 +54,16 @@ DATASETS = {
         lambda std: load_blobs(train_size=500, cluster_std=std), True),
     "digits (1000 train, 400 validation, 397 test)": (lambda std: load_digits(), False),
 }
-MOMENTA = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
-LR_EXPONENTS = (-5, 1)  # the learning-rate slider spans 1e-5 ... 10
-MAX_EPOCHS = 1000
-MAX_SEEDS = 10
+
+# The controls' ranges, in one place: the sliders are built from these, and explore() checks
+# its arguments (and pins) against the same, so that every value it accepts is on a slider.
+LR_EXPONENTS = (-5, 1)  # the learning-rate slider spans 10 ** -5 ... 10 ** 1, on a log scale
+LR_STEP = 0.1  # ... in steps of a tenth of a power of ten
+EPOCHS = (1, 300)
+SEEDS = (1, 10)
+NOISE = (0.5, 5.0)  # the blobs' cluster_std (a dataset's own spread outside it widens the slider)
+NOISE_STEP = 0.25
+MOMENTA = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)  # the slider's stops, plus the starting momentum
 MAX_PINS = 6
 X_CHOICES = (("epochs", "epoch"), ("updates", "update"), ("seconds", "second"))
 
@@ -269,18 +275,12 @@ class Explorer:
             raise TypeError(f"data must be None, a dataset name or a helpers Dataset, "
                             f"got {type(data).__name__}")
         n_train = self._load(name, std).n_train
-        batch_size = check_int("batch_size", batch_size, low=1, high=n_train)
-        learning_rate = check_float("learning_rate", learning_rate, low=10.0 ** LR_EXPONENTS[0],
-                                    high=10.0 ** LR_EXPONENTS[1])
-        momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        epochs = check_int("epochs", epochs, low=1, high=MAX_EPOCHS)
-        seeds = check_int("seeds", seeds, low=1, high=MAX_SEEDS)
+        start = _checked_settings(dict(batch_size=batch_size, learning_rate=learning_rate,
+                                       momentum=momentum, epochs=epochs, seeds=seeds), n_train)
         check_choice("x", x, X_AXES)
         if not isinstance(warm_up, bool):
             raise TypeError(f"warm_up must be True or False, got {warm_up!r}")
-        start = dict(batch_size=batch_size, learning_rate=learning_rate, momentum=momentum,
-                     epochs=epochs, seeds=seeds)
-        pins = [self._pin_settings(start, i, pin, n_train) for i, pin in enumerate(_pin_list(pins))]
+        pins = [_pin_settings(start, i, pin, n_train) for i, pin in enumerate(_pin_list(pins))]
 
         # Shared with the worker's thread, and guarded by this lock.
         self._lock = threading.RLock()
@@ -290,7 +290,7 @@ class Explorer:
                               merge=_Change.merged, rest=RESTING_SECONDS,
                               name="batch-size-explorer")
         self._syncing = False
-        self._build_widgets(name, std, batch_size, learning_rate, momentum, epochs, seeds, x)
+        self._build_widgets(name, std, x, **start)
         # Closes the widgets of an explorer that nothing refers to (the worker closes itself).
         weakref.finalize(self, _close_widgets, list(self._all_widgets)).atexit = False
         # The first run (and the pins asked for) train here, in the caller's thread, so that
@@ -378,7 +378,7 @@ class Explorer:
         loader, _ = self._datasets[name]
         return loader(std)
 
-    def _build_widgets(self, name, std, batch_size, learning_rate, momentum, epochs, seeds, x):
+    def _build_widgets(self, name, std, x, *, batch_size, learning_rate, momentum, epochs, seeds):
         w = require_ipywidgets()
         style = {"description_width": "100px"}
         wide = w.Layout(width="380px")
@@ -388,21 +388,22 @@ class Explorer:
         c = self.controls = {
             "dataset": w.Dropdown(options=list(self._datasets), value=name, description="dataset",
                                   style=style, layout=wide),
-            "cluster_std": w.FloatSlider(value=std, min=min(0.5, std), max=max(5.0, std), step=0.25,
+            "cluster_std": w.FloatSlider(value=std, min=min(NOISE[0], std), max=max(NOISE[1], std),
+                                         step=NOISE_STEP,
                                          description="noise (spread)",
                                          disabled=not self._datasets[name][1], **slider),
             "batch_size": w.SelectionSlider(options=self._batch_options(n_train, batch_size),
                                             value=batch_size, description="batch size", **slider),
             "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0],
-                                              max=LR_EXPONENTS[1], step=0.1,
+                                              max=LR_EXPONENTS[1], step=LR_STEP,
                                               readout_format=".2g", description="learning rate",
                                               **slider),
             "momentum": w.SelectionSlider(options=[(f"{m:g}", m) for m in momenta], value=momentum,
                                           description="momentum", **slider),
-            "epochs": w.IntSlider(value=epochs, min=1, max=max(300, epochs), description="epochs",
+            "epochs": w.IntSlider(value=epochs, min=EPOCHS[0], max=EPOCHS[1], description="epochs",
                                   **slider),
-            "seeds": w.IntSlider(value=seeds, min=1, max=5 if seeds <= 5 else MAX_SEEDS,
-                                 description="seeds", **slider),
+            "seeds": w.IntSlider(value=seeds, min=SEEDS[0], max=SEEDS[1], description="seeds",
+                                 **slider),
             "x": w.ToggleButtons(options=list(X_CHOICES), value=x, description="x-axis",
                                  style={"description_width": "100px", "button_width": "76px"},
                                  # flex: ipywidgets 8 stacks its description above the buttons
@@ -438,25 +439,6 @@ class Explorer:
         self.widget.add_class("explorer")
         self._all_widgets = [self.widget, controls, *columns, columns[2].children[-1], pin, clear,
                              *c.values(), self._status, self._readout, self._error, self._image]
-
-    @staticmethod
-    def _pin_settings(start, i, pin, n_train):
-        """One entry of ``pins``: the starting settings with the keys it changes, checked."""
-        where = f"pins[{i}]"
-        if not isinstance(pin, dict):
-            raise TypeError(f"{where} must be a dict of settings, got {type(pin).__name__}")
-        unknown = sorted(set(pin) - set(start))
-        if unknown:
-            raise ValueError(f"{where} may set only {', '.join(start)}; got {unknown[0]!r}")
-        s = {**start, **pin}
-        return dict(
-            batch_size=check_int(f"{where}['batch_size']", s["batch_size"], low=1, high=n_train),
-            learning_rate=check_float(f"{where}['learning_rate']", s["learning_rate"],
-                                      low=10.0 ** LR_EXPONENTS[0], high=10.0 ** LR_EXPONENTS[1]),
-            momentum=check_float(f"{where}['momentum']", s["momentum"], low=0.0, high=1.0,
-                                 high_open=True),
-            epochs=check_int(f"{where}['epochs']", s["epochs"], low=1, high=MAX_EPOCHS),
-            seeds=check_int(f"{where}['seeds']", s["seeds"], low=1, high=MAX_SEEDS))
 
     @staticmethod
     def _batch_options(n_train, extra=None):
@@ -746,6 +728,30 @@ STATIC_NOTE = ("This is a still picture of the explorer. Run the notebook (in Ju
                "and plot with helpers.plot_learning_curves(...).")
 
 
+def _checked_settings(settings, n_train, where=""):
+    """The training settings, each checked against the controls' ranges (``where`` prefixes names)."""
+    s = settings
+    name = (lambda key: f"{where}[{key!r}]") if where else (lambda key: key)
+    return dict(
+        batch_size=check_int(name("batch_size"), s["batch_size"], low=1, high=n_train),
+        learning_rate=check_float(name("learning_rate"), s["learning_rate"],
+                                  low=10.0 ** LR_EXPONENTS[0], high=10.0 ** LR_EXPONENTS[1]),
+        momentum=check_float(name("momentum"), s["momentum"], low=0.0, high=1.0, high_open=True),
+        epochs=check_int(name("epochs"), s["epochs"], low=EPOCHS[0], high=EPOCHS[1]),
+        seeds=check_int(name("seeds"), s["seeds"], low=SEEDS[0], high=SEEDS[1]))
+
+
+def _pin_settings(start, i, pin, n_train):
+    """One entry of ``pins``: the starting settings with the keys it changes, checked."""
+    where = f"pins[{i}]"
+    if not isinstance(pin, dict):
+        raise TypeError(f"{where} must be a dict of settings, got {type(pin).__name__}")
+    unknown = sorted(set(pin) - set(start))
+    if unknown:
+        raise ValueError(f"{where} may set only {', '.join(start)}; got {unknown[0]!r}")
+    return _checked_settings({**start, **pin}, n_train, where)
+
+
 def _pin_list(pins):
     if isinstance(pins, dict) or not isinstance(pins, (list, tuple)):
         raise TypeError(f"pins must be a list of dicts of settings, got {pins!r}")
@@ -783,9 +789,9 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
     momentum : float, default 0.9
         Starting SGD momentum, in ``[0, 1)``.
     epochs : int, default 100
-        In ``[1, 1000]``.
+        In ``[1, 300]`` (the slider's range, ``widgets.EPOCHS``).
     seeds : int, default 1
-        Runs per setting (seeds ``0 .. seeds - 1``), in ``[1, 10]``; with more
+        Runs per setting (seeds ``0 .. seeds - 1``), in ``[1, 10]`` (``widgets.SEEDS``); with more
         than one, curves show the mean and a min-max band.
     x : {"epoch", "update", "second"}, default "epoch"
         What the curves' x-axis counts.

@@ -292,6 +292,30 @@ def test_bad_arguments_are_named(kwargs, error, message):
         explore(**kwargs)
 
 
+def test_the_sliders_and_the_checks_share_one_range_per_control(small_blobs):
+    """Every value explore() accepts is on its slider: the ends are accepted, one step past refused."""
+    ranges = dict(epochs=widgets.EPOCHS, seeds=widgets.SEEDS,
+                  learning_rate=tuple(10.0 ** e for e in widgets.LR_EXPONENTS))
+    explorer = explore(small_blobs, batch_size=60, epochs=widgets.EPOCHS[1],
+                       seeds=widgets.SEEDS[1], learning_rate=ranges["learning_rate"][0],
+                       warm_up=False)
+    for key, (low, high) in ranges.items():
+        slider = explorer.controls[key]
+        ends = ((10.0 ** slider.min, 10.0 ** slider.max) if key == "learning_rate"
+                else (slider.min, slider.max))
+        assert ends == (low, high), key
+    noise = explorer.controls["cluster_std"]
+    assert (noise.min, noise.max, noise.step) == (*widgets.NOISE, widgets.NOISE_STEP)
+    assert explorer.controls["learning_rate"].step == widgets.LR_STEP
+    explorer.close()
+    for key, bad in (("epochs", widgets.EPOCHS[1] + 1), ("seeds", widgets.SEEDS[1] + 1),
+                     ("learning_rate", ranges["learning_rate"][1] * 1.01)):
+        with pytest.raises(ValueError, match=f"^{key} must be .* got {bad}"):
+            explore(small_blobs, warm_up=False, **{key: bad})
+        with pytest.raises(ValueError, match=rf"^pins\[0\]\['{key}'\] must be .* got {bad}"):
+            explore(small_blobs, warm_up=False, pins=[{key: bad}])
+
+
 def test_without_ipywidgets_the_error_says_what_to_install(monkeypatch, small_blobs):
     monkeypatch.setitem(sys.modules, "ipywidgets", None)
     with pytest.raises(ImportError, match="pip install 'ipywidgets>=7.7'"):
@@ -401,8 +425,8 @@ def test_only_the_newest_explorer_compiles_ahead(small_blobs, monkeypatch):
 
 def slider_stop(exponent):
     """A stop of the explorer's learning-rate slider: 10 ** (min + k * step)."""
-    steps = round((exponent - widgets.LR_EXPONENTS[0]) / 0.1)
-    return 10.0 ** (widgets.LR_EXPONENTS[0] + steps * 0.1)
+    steps = round((exponent - widgets.LR_EXPONENTS[0]) / widgets.LR_STEP)
+    return 10.0 ** (widgets.LR_EXPONENTS[0] + steps * widgets.LR_STEP)
 
 
 def test_lesson_07_learning_rate_10_diverges_in_the_first_epoch_far_above_guessing(blobs):
