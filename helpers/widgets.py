@@ -38,9 +38,9 @@ from ._worker import Worker, weakly
 from .data import Dataset, load_blobs, load_digits
 from .plots import EXPLORER_DPI, X_AXES, plot_explorer
 from .style import run_colors
-from .training import program_key, train
+from .training import _Engine, program_key, train
 
-__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options"]
+__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options", "program_bound"]
 
 # The datasets of the dropdown: name -> (loader taking the cluster spread, whether it uses it).
 # The blobs are those of two of the course's sources: bnomial's post "The wrong batch size is
@@ -71,12 +71,42 @@ X_CHOICES = (("epochs", "epoch"), ("updates", "update"), ("seconds", "second"))
 def batch_size_options(n_train):
     """The batch sizes of the explorer's slider: powers of two below ``n_train``, then ``n_train``.
 
+    The explorer trains only these, so that one session compiles a bounded
+    number of XLA programs (one per batch size and dataset, each about 12 MB
+    that TensorFlow keeps until the kernel stops): see :func:`program_bound`.
+
     >>> batch_size_options(800)
     [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 800]
     """
     n_train = check_int("n_train", n_train, low=1)
     sizes = [2 ** k for k in range(n_train.bit_length()) if 2 ** k < n_train]
     return sizes + [n_train]
+
+
+def program_keys(datasets):
+    """The keys of every XLA program an explorer session on ``datasets`` may compile.
+
+    One epoch program per batch size of the slider and size of training set,
+    one validation pass per size of validation split (per model shape each);
+    the noise, learning rate, momentum, epochs and seeds share them.
+    """
+    keys = set()
+    for data in datasets:
+        epochs = {program_key(data, batch_size=b) for b in batch_size_options(data.n_train)}
+        engine = next(iter(epochs))[0]
+        keys |= epochs | {_Engine.evaluation_key(engine, data.n_val)}
+    return keys
+
+
+def program_bound(data=None):
+    """How many XLA programs one explorer session compiles at most (each kept till the kernel stops).
+
+    Every dataset of the dropdown (and ``data``, your own, if given) at every
+    stop of the batch-size slider, with any noise, learning rate, momentum,
+    epochs and seeds. The lessons' runs at the same batch sizes share them.
+    """
+    datasets = [load(2.0) for load, _ in DATASETS.values()] + ([] if data is None else [data])
+    return len(program_keys(datasets))
 
 
 @dataclass(eq=False)
@@ -392,7 +422,7 @@ class Explorer:
                                          step=NOISE_STEP,
                                          description="noise (spread)",
                                          disabled=not self._datasets[name][1], **slider),
-            "batch_size": w.SelectionSlider(options=self._batch_options(n_train, batch_size),
+            "batch_size": w.SelectionSlider(options=_batch_options(n_train),
                                             value=batch_size, description="batch size", **slider),
             "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0],
                                               max=LR_EXPONENTS[1], step=LR_STEP,
@@ -439,11 +469,6 @@ class Explorer:
         self.widget.add_class("explorer")
         self._all_widgets = [self.widget, controls, *columns, columns[2].children[-1], pin, clear,
                              *c.values(), self._status, self._readout, self._error, self._image]
-
-    @staticmethod
-    def _batch_options(n_train, extra=None):
-        sizes = sorted(set(batch_size_options(n_train)) | ({extra} if extra else set()))
-        return [(f"{b} (full)" if b == n_train else str(b), b) for b in sizes]
 
     def settings(self):
         """The training settings the controls show now."""
@@ -637,7 +662,7 @@ class Explorer:
         value = self._carry_batch_size(c["batch_size"].value, old_n_train, n_train)
         self._syncing = True
         try:
-            c["batch_size"].options = self._batch_options(n_train)
+            c["batch_size"].options = _batch_options(n_train)
             c["batch_size"].value = value
             c["cluster_std"].disabled = not self._datasets[name][1]
         finally:
@@ -728,12 +753,21 @@ STATIC_NOTE = ("This is a still picture of the explorer. Run the notebook (in Ju
                "and plot with helpers.plot_learning_curves(...).")
 
 
+def _batch_options(n_train):
+    """The batch-size slider's (label, value) stops."""
+    return [(f"{b} (full)" if b == n_train else str(b), b) for b in batch_size_options(n_train)]
+
+
 def _checked_settings(settings, n_train, where=""):
     """The training settings, each checked against the controls' ranges (``where`` prefixes names)."""
     s = settings
     name = (lambda key: f"{where}[{key!r}]") if where else (lambda key: key)
+    batch_size = check_int(name("batch_size"), s["batch_size"], low=1, high=n_train)
+    if batch_size not in batch_size_options(n_train):
+        raise ValueError(f"{name('batch_size')} must be one of the slider's batch sizes "
+                         f"{batch_size_options(n_train)}, got {batch_size}")
     return dict(
-        batch_size=check_int(name("batch_size"), s["batch_size"], low=1, high=n_train),
+        batch_size=batch_size,
         learning_rate=check_float(name("learning_rate"), s["learning_rate"],
                                   low=10.0 ** LR_EXPONENTS[0], high=10.0 ** LR_EXPONENTS[1]),
         momentum=check_float(name("momentum"), s["momentum"], low=0.0, high=1.0, high_open=True),
@@ -783,7 +817,10 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
         blobs with another ``cluster_std``; it is disabled for other data,
         and for blobs their config does not re-make (a subset, say).
     batch_size : int, default 32
-        Starting batch size, in ``[1, n_train]``.
+        Starting batch size: a stop of the slider, a power of two below
+        ``n_train`` or ``n_train`` itself (:func:`batch_size_options`), so
+        that a session compiles a bounded number of programs
+        (:func:`program_bound`). The same holds for the pins.
     learning_rate : float, default 0.01
         Starting learning rate, in ``[1e-5, 10]``.
     momentum : float, default 0.9

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers import widgets
+from helpers import pipeline, widgets
 from helpers._display import WIDGET_VIEW_MIMETYPE
 from helpers.plots import plot_explorer
 from helpers.widgets import Explorer, batch_size_options, explore
@@ -96,6 +96,7 @@ def test_pins_train_and_pin_runs_from_the_start_for_the_still_picture(small_blob
     ([dict(batch=4)], ValueError, r"pins\[0\] may set only batch_size, .* got 'batch'"),
     ([dict(batch_size=0)], ValueError, r"pins\[0\]\['batch_size'\] must be an int in \[1, 60\]"),
     ([dict(learning_rate=100.0)], ValueError, r"pins\[0\]\['learning_rate'\] must be"),
+    ([dict(batch_size=10)], ValueError, r"pins\[0\]\['batch_size'\] must be one of .* got 10"),
     ([{}] * 7, ValueError, "pins must hold at most 6 runs, got 7"),
 ])
 def test_bad_pins_are_named(pins, error, message, small_blobs):
@@ -278,6 +279,8 @@ def test_plot_explorer_names_what_it_was_given():
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(batch_size=0), ValueError, r"batch_size must be an int in \[1, 800\], got 0"),
     (dict(batch_size=32.0), TypeError, "batch_size must be an int"),
+    (dict(batch_size=100), ValueError,
+     r"batch_size must be one of the slider's batch sizes \[1, 2, .*, 512, 800\], got 100"),
     (dict(learning_rate=100.0), ValueError, "learning_rate must be a finite number in .* got 100"),
     (dict(momentum=1.0), ValueError, "momentum must be .* got 1.0"),
     (dict(seeds=0), ValueError, "seeds must be an int"),
@@ -314,6 +317,29 @@ def test_the_sliders_and_the_checks_share_one_range_per_control(small_blobs):
             explore(small_blobs, warm_up=False, **{key: bad})
         with pytest.raises(ValueError, match=rf"^pins\[0\]\['{key}'\] must be .* got {bad}"):
             explore(small_blobs, warm_up=False, pins=[{key: bad}])
+
+
+def test_a_whole_session_compiles_only_the_programs_of_the_slider_stops():
+    """Every batch size, momentum, noise and learning rate: no program outside program_keys."""
+    tiny = helpers.load_blobs(n_samples=20, train_size=8, validation_size=7)
+    explorer = explore(tiny, batch_size=8, epochs=2, warm_up=False, pins=[dict(batch_size=1)])
+    before = set(pipeline.PROGRAMS.keys()) - widgets.program_keys([tiny])
+    for size in batch_size_options(8):
+        change(explorer, "batch_size", size)
+        for momentum in (0.0, 0.99):
+            change(explorer, "momentum", momentum)
+    change(explorer, "cluster_std", 3.0)
+    change(explorer, "learning_rate", 0.5)
+    change(explorer, "seeds", 2)
+    assert set(pipeline.PROGRAMS.keys()) - before == widgets.program_keys([tiny])
+    assert len(widgets.program_keys([tiny])) == len(batch_size_options(8)) + 1 == 5
+    explorer.close()
+
+
+def test_the_program_bound_counts_the_dropdown_and_your_data(small_blobs):
+    stops = sum(len(batch_size_options(n)) for n in (800, 500, 1000))
+    assert widgets.program_bound() == stops + 2 == 34  # validation: blobs 200 (shared), digits 400
+    assert widgets.program_bound(small_blobs) == 34 + len(batch_size_options(60)) + 1
 
 
 def test_without_ipywidgets_the_error_says_what_to_install(monkeypatch, small_blobs):
