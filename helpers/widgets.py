@@ -275,6 +275,119 @@ def _text(html_value):
     return html.unescape(re.sub(r"<[^>]+>", "", html_value))
 
 
+def _menu_with(datasets, data):
+    """The dropdown with ``data`` first, under its own entry; and (entry, noise).
+
+    The explorer trains on ``data`` itself. The noise slider re-makes it only if it is
+    blobs that its config re-makes point for point (as :func:`helpers.load_blobs` gives
+    them); any other data (a subset, your own arrays) is used as given.
+    """
+    entry = data.name if data.name not in datasets else f"{data.name} (your data)"
+    remake = _blobs_remake(data)
+    if remake is not None:
+        given = float(data.config["cluster_std"])
+        loader = (lambda std: data if std == given else remake(std), True)
+    else:
+        given, loader = 2.0, (lambda std: data, False)
+    return {entry: loader, **datasets}, entry, given
+
+
+def _readout_html(runs, datasets):
+    """The readout (HTML): the current run's headline, and a table of the shown runs."""
+    rows = []
+    colors = run_colors([run.settings["batch_size"] for run in runs])
+    for i, (run, color) in enumerate(zip(runs, colors)):
+        s = run.settings
+        outcome = (f"diverged at epoch {run.diverged_at}" if run.diverged_at else
+                   f"{run.final('accuracy'):.3f} / {run.final('val_accuracy'):.3f}")
+        cells = [s["dataset"], f"{s['cluster_std']:g}" if datasets[s["dataset"]][1]
+                 else "–", s["batch_size"], f"{s['learning_rate']:.3g}", f"{s['momentum']:g}",
+                 s["epochs"], s["seeds"], run.updates_per_epoch, f"{run.train_seconds:.2f}",
+                 f"{run.compile_seconds:.2f}", outcome]
+        name = (f"<td style='padding:0 6px;white-space:nowrap'><span style='color:{color}'>"
+                f"&#9644;</span> {'now' if i == 0 else f'pin {i}'}</td>")
+        rows.append("<tr>" + name + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
+                                            for v in cells) + "</tr>")
+    names = ("run", "dataset", "noise", "batch size", "lr", "momentum", "epochs", "seeds",
+             "updates / epoch", "train s / seed", "compile s", "final acc train / validation")
+    head = "<tr>" + "".join(f"<th style='padding:0 6px'>{n}</th>" for n in names) + "</tr>"
+    return (f"<b>{html.escape(runs[0].headline())}</b>"
+            f"<table style='font-size:90%'>{head}{''.join(rows)}</table>")
+
+
+def _carry_batch_size(batch_size, old_n_train, new_n_train):
+    """The batch size a change of data lands on: full stays full, others the nearest stop."""
+    if batch_size == old_n_train:
+        return new_n_train
+    return min(batch_size_options(new_n_train), key=lambda b: abs(b - batch_size))
+
+
+def _static_html(png, readout):
+    """The explorer as a page without widgets shows it: its figure, readout and a note."""
+    picture = base64.b64encode(png).decode("ascii")
+    return (f"<div class='explorer-static'><img alt='the explorer: loss, accuracy and the "
+            f"model of the current run' style='max-width:100%' "
+            f"src='data:image/png;base64,{picture}'/>"
+            f"<div>{readout}</div><p><i>{html.escape(STATIC_NOTE)}</i></p></div>")
+
+
+def _warm_up_order(data, size, others, warmed):
+    """The (data, batch size) runs to compile ahead, once each and none of ``warmed``.
+
+    Around ``size`` on ``data``: the lessons' 1, the full set and 32, the
+    slider's next stops; then ``size`` carried to each of ``others``; then
+    the slider's other stops, nearest first.
+    """
+    sizes = batch_size_options(data.n_train)
+    here = sizes.index(size)
+    nearest = sorted(range(len(sizes)), key=lambda i: (abs(i - here), i))
+    ahead = [(data, b) for b in (1, data.n_train, 32) if b in sizes]
+    ahead += [(data, sizes[i]) for i in nearest if abs(i - here) == 1]
+    ahead += [(other, _carry_batch_size(size, data.n_train, other.n_train)) for other in others]
+    ahead += [(data, sizes[i]) for i in nearest]
+    keys, queue = set(warmed), []
+    for run in ahead:
+        key = program_key(run[0], batch_size=run[1])
+        if key not in keys:
+            keys.add(key)
+            queue.append(run)
+    return queue
+
+
+def _make_controls(w, datasets, name, std, x, *, batch_size, learning_rate, momentum, epochs,
+                   seeds):
+    """The explorer's controls (ipywidgets ``w``), their ranges from the block of constants."""
+    style = {"description_width": "100px"}
+    wide = w.Layout(width="380px")
+    n_train = datasets[name][0](std).n_train
+    momenta = sorted(set(MOMENTA) | {momentum})
+    slider = dict(continuous_update=False, style=style, layout=wide)
+    return {
+        "dataset": w.Dropdown(options=list(datasets), value=name, description="dataset",
+                              style=style, layout=wide),
+        "cluster_std": w.FloatSlider(value=std, min=min(NOISE[0], std), max=max(NOISE[1], std),
+                                     step=NOISE_STEP,
+                                     description="noise (spread)",
+                                     disabled=not datasets[name][1], **slider),
+        "batch_size": w.SelectionSlider(options=_batch_options(n_train),
+                                        value=batch_size, description="batch size", **slider),
+        "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0],
+                                          max=LR_EXPONENTS[1], step=LR_STEP,
+                                          readout_format=".2g", description="learning rate",
+                                          **slider),
+        "momentum": w.SelectionSlider(options=[(f"{m:g}", m) for m in momenta], value=momentum,
+                                      description="momentum", **slider),
+        "epochs": w.IntSlider(value=epochs, min=EPOCHS[0], max=EPOCHS[1], description="epochs",
+                              **slider),
+        "seeds": w.IntSlider(value=seeds, min=SEEDS[0], max=SEEDS[1], description="seeds",
+                             **slider),
+        "x": w.ToggleButtons(options=list(X_CHOICES), value=x, description="x-axis",
+                             style={"description_width": "100px", "button_width": "76px"},
+                             # flex: ipywidgets 8 stacks its description above the buttons
+                             layout=w.Layout(width="380px", display="flex")),
+    }
+
+
 class Explorer:
     """An interactive batch-size explorer; see :func:`explore`.
 
@@ -300,7 +413,7 @@ class Explorer:
         elif isinstance(data, str):
             name, std = check_choice("data", data, tuple(self._datasets)), 2.0
         elif isinstance(data, Dataset):
-            name, std = self._add_dataset(data)
+            self._datasets, name, std = _menu_with(self._datasets, data)
         else:
             raise TypeError(f"data must be None, a dataset name or a helpers Dataset, "
                             f"got {type(data).__name__}")
@@ -387,58 +500,13 @@ class Explorer:
 
     # --- building -------------------------------------------------------
 
-    def _add_dataset(self, data):
-        """Put ``data`` first in the dropdown, under its own entry; return (entry, noise).
-
-        The explorer trains on ``data`` itself. The noise slider re-makes it only if it is
-        blobs that its config re-makes point for point (as :func:`helpers.load_blobs` gives
-        them); any other data (a subset, your own arrays) is used as given.
-        """
-        entry = data.name if data.name not in self._datasets else f"{data.name} (your data)"
-        remake = _blobs_remake(data)
-        if remake is not None:
-            given = float(data.config["cluster_std"])
-            loader = (lambda std: data if std == given else remake(std), True)
-        else:
-            given, loader = 2.0, (lambda std: data, False)
-        self._datasets = {entry: loader, **self._datasets}
-        return entry, given
-
     def _load(self, name, std):
         loader, _ = self._datasets[name]
         return loader(std)
 
-    def _build_widgets(self, name, std, x, *, batch_size, learning_rate, momentum, epochs, seeds):
+    def _build_widgets(self, name, std, x, **start):
         w = require_ipywidgets()
-        style = {"description_width": "100px"}
-        wide = w.Layout(width="380px")
-        n_train = self._load(name, std).n_train
-        momenta = sorted(set(MOMENTA) | {momentum})
-        slider = dict(continuous_update=False, style=style, layout=wide)
-        c = self.controls = {
-            "dataset": w.Dropdown(options=list(self._datasets), value=name, description="dataset",
-                                  style=style, layout=wide),
-            "cluster_std": w.FloatSlider(value=std, min=min(NOISE[0], std), max=max(NOISE[1], std),
-                                         step=NOISE_STEP,
-                                         description="noise (spread)",
-                                         disabled=not self._datasets[name][1], **slider),
-            "batch_size": w.SelectionSlider(options=_batch_options(n_train),
-                                            value=batch_size, description="batch size", **slider),
-            "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0],
-                                              max=LR_EXPONENTS[1], step=LR_STEP,
-                                              readout_format=".2g", description="learning rate",
-                                              **slider),
-            "momentum": w.SelectionSlider(options=[(f"{m:g}", m) for m in momenta], value=momentum,
-                                          description="momentum", **slider),
-            "epochs": w.IntSlider(value=epochs, min=EPOCHS[0], max=EPOCHS[1], description="epochs",
-                                  **slider),
-            "seeds": w.IntSlider(value=seeds, min=SEEDS[0], max=SEEDS[1], description="seeds",
-                                 **slider),
-            "x": w.ToggleButtons(options=list(X_CHOICES), value=x, description="x-axis",
-                                 style={"description_width": "100px", "button_width": "76px"},
-                                 # flex: ipywidgets 8 stacks its description above the buttons
-                                 layout=w.Layout(width="380px", display="flex")),
-        }
+        c = self.controls = _make_controls(w, self._datasets, name, std, x, **start)
         on_change = weakly(self._on_change)
         for key, control in c.items():
             control.add_class(f"explorer-{key.replace('_', '-')}")
@@ -507,28 +575,7 @@ class Explorer:
         runs = self._shown_runs()
         self._image.value = figure_png(plot_explorer(runs, x=self.controls["x"].value),
                                        dpi=EXPLORER_DPI)
-        self._readout.value = self._readout_html(runs)
-
-    def _readout_html(self, runs):
-        rows = []
-        colors = run_colors([run.settings["batch_size"] for run in runs])
-        for i, (run, color) in enumerate(zip(runs, colors)):
-            s = run.settings
-            outcome = (f"diverged at epoch {run.diverged_at}" if run.diverged_at else
-                       f"{run.final('accuracy'):.3f} / {run.final('val_accuracy'):.3f}")
-            cells = [s["dataset"], f"{s['cluster_std']:g}" if self._datasets[s["dataset"]][1]
-                     else "–", s["batch_size"], f"{s['learning_rate']:.3g}", f"{s['momentum']:g}",
-                     s["epochs"], s["seeds"], run.updates_per_epoch, f"{run.train_seconds:.2f}",
-                     f"{run.compile_seconds:.2f}", outcome]
-            name = (f"<td style='padding:0 6px;white-space:nowrap'><span style='color:{color}'>"
-                    f"&#9644;</span> {'now' if i == 0 else f'pin {i}'}</td>")
-            rows.append("<tr>" + name + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
-                                                for v in cells) + "</tr>")
-        names = ("run", "dataset", "noise", "batch size", "lr", "momentum", "epochs", "seeds",
-                 "updates / epoch", "train s / seed", "compile s", "final acc train / validation")
-        head = "<tr>" + "".join(f"<th style='padding:0 6px'>{n}</th>" for n in names) + "</tr>"
-        return (f"<b>{html.escape(runs[0].headline())}</b>"
-                f"<table style='font-size:90%'>{head}{''.join(rows)}</table>")
+        self._readout.value = _readout_html(runs, self._datasets)
 
     def _newer_change_waits(self):
         waiting = self._worker.waiting()
@@ -561,32 +608,14 @@ class Explorer:
         """Queue for compiling ahead what one move of a control would otherwise compile.
 
         A new batch size or dataset (new shapes) compiles anew
-        (:func:`helpers.training.program_key`). First come the lessons' batch
-        sizes 1, the full set and 32 (where learners jump) and the slider's
-        next stops, then the current batch size on the other datasets, then
-        the slider's other batch sizes, nearest first.
+        (:func:`helpers.training.program_key`); :func:`_warm_up_order` says in what order.
         """
         s = self.settings()
-        data = self._load(s["dataset"], s["cluster_std"])
-        size = s["batch_size"]
-        sizes = [value for _, value in self.controls["batch_size"].options]
-        here = sizes.index(size)
-        nearest = sorted(range(len(sizes)), key=lambda i: (abs(i - here), i))
-        ahead = [(data, b) for b in (1, data.n_train, 32) if b in sizes]
-        ahead += [(data, sizes[i]) for i in nearest if abs(i - here) == 1]
-        for name in self._datasets:
-            other = self._load(name, s["cluster_std"])
-            ahead.append((other, self._carry_batch_size(size, data.n_train, other.n_train)))
-        ahead += [(data, sizes[i]) for i in nearest]
+        others = [self._load(name, s["cluster_std"]) for name in self._datasets]
         with self._lock:
-            keys = set(self._warmed)
-        queue = []
-        for data, batch_size in ahead:
-            key = program_key(data, batch_size=batch_size)
-            if key not in keys:
-                keys.add(key)
-                queue.append((data, batch_size))
-        self._worker.warm_up(queue)
+            warmed = set(self._warmed)
+        self._worker.warm_up(_warm_up_order(self._load(s["dataset"], s["cluster_std"]),
+                                            s["batch_size"], others, warmed))
 
     def _warm(self, job):
         data, batch_size = job
@@ -646,20 +675,13 @@ class Explorer:
         except Exception as error:  # a callback has no cell to raise into
             show_error(self._error, error)
 
-    @staticmethod
-    def _carry_batch_size(batch_size, old_n_train, new_n_train):
-        """The batch size a change of data lands on: full stays full, others the nearest stop."""
-        if batch_size == old_n_train:
-            return new_n_train
-        return min(batch_size_options(new_n_train), key=lambda b: abs(b - batch_size))
-
     def _sync_dataset(self):
         """New data: new batch-size options (full stays full) and the noise slider's state."""
         c = self.controls
         name = c["dataset"].value
         n_train = self._load(name, c["cluster_std"].value).n_train
         old_n_train = c["batch_size"].options[-1][1]
-        value = self._carry_batch_size(c["batch_size"].value, old_n_train, n_train)
+        value = _carry_batch_size(c["batch_size"].value, old_n_train, n_train)
         self._syncing = True
         try:
             c["batch_size"].options = _batch_options(n_train)
@@ -734,11 +756,7 @@ class Explorer:
 
     def static_html(self):
         """The explorer as a page without widgets shows it: its figure, readout and a note."""
-        picture = base64.b64encode(self.png).decode("ascii")
-        return (f"<div class='explorer-static'><img alt='the explorer: loss, accuracy and the "
-                f"model of the current run' style='max-width:100%' "
-                f"src='data:image/png;base64,{picture}'/>"
-                f"<div>{self.readout}</div><p><i>{html.escape(STATIC_NOTE)}</i></p></div>")
+        return _static_html(self.png, self.readout)
 
     def __repr__(self):
         return self.summary()
