@@ -9,9 +9,14 @@ kernel shuts down its own high-water mark (VmHWM in /proc, which no sampling
 can miss) is read too, after every cell.
 
 The explorer (07) trains more when a learner moves its controls than when
-the notebook runs, so it is measured a second time with a heavy session
-appended: every batch size of its slider, on each of its datasets (each a
-compiled XLA program kept for reuse), at two momenta (which share the programs).
+the notebook runs, so it is measured a second time with a whole session
+appended: one explorer moved through every stop of its batch-size slider on
+each dataset of its dropdown (each a compiled XLA program that TensorFlow
+keeps until the kernel stops), then every stop of its momentum, noise,
+learning-rate and seeds sliders (which share those programs). The session
+prints the resident memory before and after it, the programs it compiled
+against the explorer's bound (``helpers.widgets.program_bound()``), and the
+memory each program cost.
 
 A second table follows (``--programs`` prints it alone): the resident memory
 of one fresh Python process against the number of batch sizes it has
@@ -49,13 +54,36 @@ INTERVAL = 0.05
 MB = 2**20
 EXPLORER = "07_explorer.ipynb"
 EXPLORER_SESSION = """\
-from helpers.widgets import DATASETS, batch_size_options
-for dataset, (load, _) in DATASETS.items():
-    data = load(2.0)
-    for batch_size in batch_size_options(data.n_train):
-        for momentum in (0.0, 0.9):
-            helpers.train(data, batch_size=batch_size, epochs=3, learning_rate=0.01,
-                          momentum=momentum)
+import json, psutil
+from helpers import pipeline, widgets
+rss = lambda: psutil.Process().memory_info().rss / 2**20
+before_mb, compiled = rss(), pipeline.PROGRAMS.keys
+keys = widgets.program_keys([load(2.0) for load, _ in widgets.DATASETS.values()])
+new = keys - set(compiled())   # what the notebook's own run has not compiled yet
+session = helpers.explore(epochs=3, warm_up=False)
+c = session.controls
+def move(name, value):
+    c[name].value = value
+    assert session.wait(600), (name, value)
+for dataset in widgets.DATASETS:
+    move("dataset", dataset)
+    for _, batch_size in list(c["batch_size"].options):
+        move("batch_size", batch_size)
+move("dataset", next(iter(widgets.DATASETS)))
+move("batch_size", 32)
+stops = dict(momentum=[m for _, m in c["momentum"].options],
+             cluster_std=[widgets.NOISE[0] + k * widgets.NOISE_STEP for k in
+                          range(round((widgets.NOISE[1] - widgets.NOISE[0]) / widgets.NOISE_STEP) + 1)],
+             learning_rate=[10 ** (widgets.LR_EXPONENTS[0] + k * widgets.LR_STEP) for k in
+                            range(round((widgets.LR_EXPONENTS[1] - widgets.LR_EXPONENTS[0]) / widgets.LR_STEP) + 1)],
+             seeds=list(range(widgets.SEEDS[0], widgets.SEEDS[1] + 1)))
+for name, values in stops.items():
+    for value in values:
+        move(name, value)
+session.close()
+after_mb = rss()
+print("SESSION " + json.dumps(dict(before_mb=before_mb, after_mb=after_mb, bound=len(keys),
+      new=len(new), missing=len(keys - set(compiled())), trainings=session.trainings)))
 """
 
 
@@ -114,7 +142,7 @@ class _Sampler:
 
 
 def measure(path, *, then=None, timeout=900):
-    """Run ``path`` on a fresh kernel; return (seconds, sampled peak bytes, VmHWM bytes).
+    """Run ``path`` on a fresh kernel; return (seconds, sampled peak bytes, VmHWM bytes, notebook).
 
     ``then``, if given, is code run in the same kernel after the last cell.
     """
@@ -131,7 +159,20 @@ def measure(path, *, then=None, timeout=900):
         client.on_notebook_complete = lambda notebook: sampler.stop()
         start = time.perf_counter()
         client.execute()
-    return time.perf_counter() - start, sampler.peak, sampler.hwm
+    return time.perf_counter() - start, sampler.peak, sampler.hwm, nb
+
+
+def session_report(nb):
+    """The explorer session's own line: memory before and after, programs compiled and their cost."""
+    text = "".join(out.get("text", "") for out in nb.cells[-1].outputs)
+    line = next(line for line in text.splitlines() if line.startswith("SESSION "))
+    s = json.loads(line[len("SESSION "):])
+    added = s["after_mb"] - s["before_mb"]
+    per = f"{added / s['new']:.1f} MB per program" if s["new"] else "no new program"
+    return (f"  explorer session ({s['trainings']} trainings, every slider stop): resident memory "
+            f"{s['before_mb']:.0f} -> {s['after_mb']:.0f} MB; it compiled {s['new']} of the "
+            f"explorer's {s['bound']} programs (the notebook had the others; {s['missing']} not "
+            f"kept by the cache); {per}")
 
 
 PROGRAMS_CHILD = """
@@ -205,16 +246,19 @@ def main(argv=None):
     runs += [(path, f"{path.name} + session", EXPLORER_SESSION) for path in paths
              if path.name == EXPLORER]
     for path, name, then in runs:
-        seconds, sampled, hwm = measure(path, then=then)
+        seconds, sampled, hwm, nb = measure(path, then=then)
         print(f"{name:<40} {seconds:>8.1f} {sampled / MB:>14.0f} MB {hwm / MB:>14.0f} MB",
               flush=True)
+        if then:
+            print(session_report(nb), flush=True)
         if max(sampled, hwm) > LIMIT_MB * MB:
             over.append((name, then is None))
     print("\nsampled: kernel + child processes every "
           f"{INTERVAL * 1000:.0f} ms; VmHWM: the kernel process's own high-water mark.")
     if any(then for _, _, then in runs):
-        print("+ session: after the notebook, every batch size of the explorer's slider on each "
-              "of its datasets, at momentum 0 and 0.9, 3 epochs each.")
+        print("+ session: after the notebook, one explorer (3 epochs) at every batch size of its "
+              "slider on each of its datasets, then every stop of momentum, noise, learning rate "
+              "and seeds.")
     if over:
         print(f"over {LIMIT_MB} MB: {', '.join(name for name, _ in over)}")
     if not args.notebooks:

@@ -29,7 +29,7 @@ from .engines import ENGINES, PROGRAMS, engine_for, momentum_sgd, one_at_a_time,
 from .pipeline import MODEL_DEFAULTS, check_architecture, check_dataset, check_model, plan_runs
 from .result import HISTORY_KEYS, TrainResult, diverged
 
-__all__ = ["TrainResult", "train", "updates_per_epoch", "program_key", "is_compiled",
+__all__ = ["TrainResult", "train", "updates_per_epoch", "program_key", "evaluation_key", "is_compiled",
            "HISTORY_KEYS"]
 
 
@@ -170,16 +170,21 @@ def program_key(data, *, batch_size, hidden_units=32, activation="relu", jit_com
                                data.n_train, batch_size)
 
 
+def evaluation_key(data, *, hidden_units=32, activation="relu", jit_compile=True):
+    """The key of the validation pass a run of this shape uses (one per size of the validation split)."""
+    return _Engine.evaluation_key(_engine_key(data.n_features, data.n_classes, hidden_units,
+                                              activation, jit_compile), data.n_val)
+
+
 def is_compiled(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
     """Whether a run of this shape would find its programs compiled (no wait).
 
     A run needs two: its epoch program (one per batch size) and the validation
     pass (one per size of the validation split, shared by every batch size).
     """
-    engine_key = _engine_key(data.n_features, data.n_classes, hidden_units, activation, jit_compile)
-    return program_key(data, batch_size=batch_size, hidden_units=hidden_units,
-                       activation=activation, jit_compile=jit_compile) in PROGRAMS \
-        and _Engine.evaluation_key(engine_key, data.n_val) in PROGRAMS
+    shape = {"hidden_units": hidden_units, "activation": activation, "jit_compile": jit_compile}
+    return program_key(data, batch_size=batch_size, **shape) in PROGRAMS \
+        and evaluation_key(data, **shape) in PROGRAMS
 
 
 def _course_engine(data, hidden_units, activation, jit_compile):

@@ -30,6 +30,8 @@ import time
 import weakref
 from dataclasses import dataclass
 
+import numpy as np
+
 from ._checks import check_choice, check_float, check_int
 from ._display import figure_png, require_ipywidgets, show_error, widget_bundle
 from ._worker import Worker, weakly
@@ -37,9 +39,9 @@ from .data import Dataset, load_blobs, load_digits
 from .plots import EXPLORER_DPI, X_AXES, plot_explorer
 from .result import ExplorerRun
 from .style import run_colors
-from .training import program_key, train
+from .training import evaluation_key, program_key, train
 
-__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options"]
+__all__ = ["Explorer", "ExplorerRun", "explore", "batch_size_options", "program_bound"]
 
 # The datasets of the dropdown: name -> (loader taking the cluster spread, whether it uses it).
 # The blobs are those of two of the course's sources: bnomial's post "The wrong batch size is
@@ -53,10 +55,16 @@ DATASETS = {
         lambda std: load_blobs(train_size=500, cluster_std=std), True),
     "digits (1000 train, 400 validation, 397 test)": (lambda std: load_digits(), False),
 }
-MOMENTA = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)
-LR_EXPONENTS = (-5, 1)  # the learning-rate slider spans 1e-5 ... 10
-MAX_EPOCHS = 1000
-MAX_SEEDS = 10
+
+# The controls' ranges, in one place: the sliders are built from these, and explore() checks
+# its arguments (and pins) against the same, so that every value it accepts is on a slider.
+LR_EXPONENTS = (-5, 1)  # the learning-rate slider spans 10 ** -5 ... 10 ** 1, on a log scale
+LR_STEP = 0.1  # ... in steps of a tenth of a power of ten
+EPOCHS = (1, 300)
+SEEDS = (1, 10)
+NOISE = (0.5, 5.0)  # the blobs' cluster_std (a dataset's own spread outside it widens the slider)
+NOISE_STEP = 0.25
+MOMENTA = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99)  # the slider's stops, plus the starting momentum
 MAX_PINS = 6
 X_CHOICES = (("epochs", "epoch"), ("updates", "update"), ("seconds", "second"))
 
@@ -64,12 +72,41 @@ X_CHOICES = (("epochs", "epoch"), ("updates", "update"), ("seconds", "second"))
 def batch_size_options(n_train):
     """The batch sizes of the explorer's slider: powers of two below ``n_train``, then ``n_train``.
 
+    The explorer trains only these, so that one session compiles a bounded
+    number of XLA programs (one per batch size and dataset, each about 12 MB
+    that TensorFlow keeps until the kernel stops): see :func:`program_bound`.
+
     >>> batch_size_options(800)
     [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 800]
     """
     n_train = check_int("n_train", n_train, low=1)
     sizes = [2 ** k for k in range(n_train.bit_length()) if 2 ** k < n_train]
     return sizes + [n_train]
+
+
+def program_keys(datasets):
+    """The keys of every XLA program an explorer session on ``datasets`` may compile.
+
+    One epoch program per batch size of the slider and size of training set,
+    one validation pass per size of validation split (per model shape each);
+    the noise, learning rate, momentum, epochs and seeds share them.
+    """
+    keys = set()
+    for data in datasets:
+        keys |= {program_key(data, batch_size=b) for b in batch_size_options(data.n_train)}
+        keys.add(evaluation_key(data))
+    return keys
+
+
+def program_bound(data=None):
+    """How many XLA programs one explorer session compiles at most (each kept till the kernel stops).
+
+    Every dataset of the dropdown (and ``data``, your own, if given) at every
+    stop of the batch-size slider, with any noise, learning rate, momentum,
+    epochs and seeds. The lessons' runs at the same batch sizes share them.
+    """
+    datasets = [load(2.0) for load, _ in DATASETS.values()] + ([] if data is None else [data])
+    return len(program_keys(datasets))
 
 
 class _CellActivity:
@@ -136,6 +173,23 @@ class _Change:
         return _Change(self.retrain or newer.retrain, newer.at)
 
 
+def _blobs_remake(data):
+    """``std -> load_blobs(...)`` if ``data`` is blobs that its config re-makes exactly, else None."""
+    config = data.config
+    if config.get("dataset") != "blobs":
+        return None
+    args = {k: v for k, v in config.items() if k != "dataset"}
+    try:
+        again = load_blobs(**args)
+    except (TypeError, ValueError):
+        return None
+    splits = ("x_train", "y_train", "x_val", "y_val", "x_test", "y_test")
+    if not all(np.array_equal(getattr(data, a), getattr(again, a)) for a in splits):
+        return None
+    del args["cluster_std"]
+    return lambda std: load_blobs(cluster_std=std, **args)
+
+
 def _quiet():
     """True when no cell has run for a moment: time to compile ahead."""
     return _CELLS.idle_for() >= IDLE_SECONDS
@@ -153,6 +207,119 @@ def _hide_when_empty(change):
 def _text(html_value):
     """The text of a little HTML (the explorer's status and error lines)."""
     return html.unescape(re.sub(r"<[^>]+>", "", html_value))
+
+
+def _menu_with(datasets, data):
+    """The dropdown with ``data`` first, under its own entry; and (entry, noise).
+
+    The explorer trains on ``data`` itself. The noise slider re-makes it only if it is
+    blobs that its config re-makes point for point (as :func:`helpers.load_blobs` gives
+    them); any other data (a subset, your own arrays) is used as given.
+    """
+    entry = data.name if data.name not in datasets else f"{data.name} (your data)"
+    remake = _blobs_remake(data)
+    if remake is not None:
+        given = float(data.config["cluster_std"])
+        loader = (lambda std: data if std == given else remake(std), True)
+    else:
+        given, loader = 2.0, (lambda std: data, False)
+    return {entry: loader, **datasets}, entry, given
+
+
+def _readout_html(runs, datasets):
+    """The readout (HTML): the current run's headline, and a table of the shown runs."""
+    rows = []
+    colors = run_colors([run.settings["batch_size"] for run in runs])
+    for i, (run, color) in enumerate(zip(runs, colors)):
+        s = run.settings
+        outcome = (f"diverged at epoch {run.diverged_at}" if run.diverged_at else
+                   f"{run.final('accuracy'):.3f} / {run.final('val_accuracy'):.3f}")
+        cells = [s["dataset"], f"{s['cluster_std']:g}" if datasets[s["dataset"]][1]
+                 else "–", s["batch_size"], f"{s['learning_rate']:.3g}", f"{s['momentum']:g}",
+                 s["epochs"], s["seeds"], run.updates_per_epoch, f"{run.train_seconds:.2f}",
+                 f"{run.compile_seconds:.2f}", outcome]
+        name = (f"<td style='padding:0 6px;white-space:nowrap'><span style='color:{color}'>"
+                f"&#9644;</span> {'now' if i == 0 else f'pin {i}'}</td>")
+        rows.append("<tr>" + name + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
+                                            for v in cells) + "</tr>")
+    names = ("run", "dataset", "noise", "batch size", "lr", "momentum", "epochs", "seeds",
+             "updates / epoch", "train s / seed", "compile s", "final acc train / validation")
+    head = "<tr>" + "".join(f"<th style='padding:0 6px'>{n}</th>" for n in names) + "</tr>"
+    return (f"<b>{html.escape(runs[0].headline())}</b>"
+            f"<table style='font-size:90%'>{head}{''.join(rows)}</table>")
+
+
+def _carry_batch_size(batch_size, old_n_train, new_n_train):
+    """The batch size a change of data lands on: full stays full, others the nearest stop."""
+    if batch_size == old_n_train:
+        return new_n_train
+    return min(batch_size_options(new_n_train), key=lambda b: abs(b - batch_size))
+
+
+def _static_html(png, readout):
+    """The explorer as a page without widgets shows it: its figure, readout and a note."""
+    picture = base64.b64encode(png).decode("ascii")
+    return (f"<div class='explorer-static'><img alt='the explorer: loss, accuracy and the "
+            f"model of the current run' style='max-width:100%' "
+            f"src='data:image/png;base64,{picture}'/>"
+            f"<div>{readout}</div><p><i>{html.escape(STATIC_NOTE)}</i></p></div>")
+
+
+def _warm_up_order(data, size, others, warmed):
+    """The (data, batch size) runs to compile ahead, once each and none of ``warmed``.
+
+    Around ``size`` on ``data``: the lessons' 1, the full set and 32, the
+    slider's next stops; then ``size`` carried to each of ``others``; then
+    the slider's other stops, nearest first.
+    """
+    sizes = batch_size_options(data.n_train)
+    here = sizes.index(size)
+    nearest = sorted(range(len(sizes)), key=lambda i: (abs(i - here), i))
+    ahead = [(data, b) for b in (1, data.n_train, 32) if b in sizes]
+    ahead += [(data, sizes[i]) for i in nearest if abs(i - here) == 1]
+    ahead += [(other, _carry_batch_size(size, data.n_train, other.n_train)) for other in others]
+    ahead += [(data, sizes[i]) for i in nearest]
+    keys, queue = set(warmed), []
+    for run in ahead:
+        key = program_key(run[0], batch_size=run[1])
+        if key not in keys:
+            keys.add(key)
+            queue.append(run)
+    return queue
+
+
+def _make_controls(w, datasets, name, std, x, *, batch_size, learning_rate, momentum, epochs,
+                   seeds):
+    """The explorer's controls (ipywidgets ``w``), their ranges from the block of constants."""
+    style = {"description_width": "100px"}
+    wide = w.Layout(width="380px")
+    n_train = datasets[name][0](std).n_train
+    momenta = sorted(set(MOMENTA) | {momentum})
+    slider = dict(continuous_update=False, style=style, layout=wide)
+    return {
+        "dataset": w.Dropdown(options=list(datasets), value=name, description="dataset",
+                              style=style, layout=wide),
+        "cluster_std": w.FloatSlider(value=std, min=min(NOISE[0], std), max=max(NOISE[1], std),
+                                     step=NOISE_STEP,
+                                     description="noise (spread)",
+                                     disabled=not datasets[name][1], **slider),
+        "batch_size": w.SelectionSlider(options=_batch_options(n_train),
+                                        value=batch_size, description="batch size", **slider),
+        "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0],
+                                          max=LR_EXPONENTS[1], step=LR_STEP,
+                                          readout_format=".2g", description="learning rate",
+                                          **slider),
+        "momentum": w.SelectionSlider(options=[(f"{m:g}", m) for m in momenta], value=momentum,
+                                      description="momentum", **slider),
+        "epochs": w.IntSlider(value=epochs, min=EPOCHS[0], max=EPOCHS[1], description="epochs",
+                              **slider),
+        "seeds": w.IntSlider(value=seeds, min=SEEDS[0], max=SEEDS[1], description="seeds",
+                             **slider),
+        "x": w.ToggleButtons(options=list(X_CHOICES), value=x, description="x-axis",
+                             style={"description_width": "100px", "button_width": "76px"},
+                             # flex: ipywidgets 8 stacks its description above the buttons
+                             layout=w.Layout(width="380px", display="flex")),
+    }
 
 
 class Explorer:
@@ -180,23 +347,17 @@ class Explorer:
         elif isinstance(data, str):
             name, std = check_choice("data", data, tuple(self._datasets)), 2.0
         elif isinstance(data, Dataset):
-            name, std = self._add_dataset(data)
+            self._datasets, name, std = _menu_with(self._datasets, data)
         else:
             raise TypeError(f"data must be None, a dataset name or a helpers Dataset, "
                             f"got {type(data).__name__}")
         n_train = self._load(name, std).n_train
-        batch_size = check_int("batch_size", batch_size, low=1, high=n_train)
-        learning_rate = check_float("learning_rate", learning_rate, low=10.0 ** LR_EXPONENTS[0],
-                                    high=10.0 ** LR_EXPONENTS[1])
-        momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
-        epochs = check_int("epochs", epochs, low=1, high=MAX_EPOCHS)
-        seeds = check_int("seeds", seeds, low=1, high=MAX_SEEDS)
+        start = _checked_settings(dict(batch_size=batch_size, learning_rate=learning_rate,
+                                       momentum=momentum, epochs=epochs, seeds=seeds), n_train)
         check_choice("x", x, X_AXES)
         if not isinstance(warm_up, bool):
             raise TypeError(f"warm_up must be True or False, got {warm_up!r}")
-        start = dict(batch_size=batch_size, learning_rate=learning_rate, momentum=momentum,
-                     epochs=epochs, seeds=seeds)
-        pins = [self._pin_settings(start, i, pin, n_train) for i, pin in enumerate(_pin_list(pins))]
+        pins = [_pin_settings(start, i, pin, n_train) for i, pin in enumerate(_pin_list(pins))]
 
         # Shared with the worker's thread, and guarded by this lock.
         self._lock = threading.RLock()
@@ -206,7 +367,7 @@ class Explorer:
                               merge=_Change.merged, rest=RESTING_SECONDS,
                               name="batch-size-explorer")
         self._syncing = False
-        self._build_widgets(name, std, batch_size, learning_rate, momentum, epochs, seeds, x)
+        self._build_widgets(name, std, x, **start)
         # Closes the widgets of an explorer that nothing refers to (the worker closes itself).
         weakref.finalize(self, _close_widgets, list(self._all_widgets)).atexit = False
         # The first run (and the pins asked for) train here, in the caller's thread, so that
@@ -273,50 +434,13 @@ class Explorer:
 
     # --- building -------------------------------------------------------
 
-    def _add_dataset(self, data):
-        config = data.config
-        if config.get("dataset") == "blobs":
-            args = {k: v for k, v in config.items() if k not in ("dataset", "cluster_std")}
-            self._datasets = {data.name: (lambda std: load_blobs(cluster_std=std, **args), True),
-                              **self._datasets}
-            return data.name, float(config["cluster_std"])
-        self._datasets = {data.name: (lambda std: data, False), **self._datasets}
-        return data.name, 2.0
-
     def _load(self, name, std):
         loader, _ = self._datasets[name]
         return loader(std)
 
-    def _build_widgets(self, name, std, batch_size, learning_rate, momentum, epochs, seeds, x):
+    def _build_widgets(self, name, std, x, **start):
         w = require_ipywidgets()
-        style = {"description_width": "100px"}
-        wide = w.Layout(width="380px")
-        n_train = self._load(name, std).n_train
-        momenta = sorted(set(MOMENTA) | {momentum})
-        slider = dict(continuous_update=False, style=style, layout=wide)
-        c = self.controls = {
-            "dataset": w.Dropdown(options=list(self._datasets), value=name, description="dataset",
-                                  style=style, layout=wide),
-            "cluster_std": w.FloatSlider(value=std, min=min(0.5, std), max=max(5.0, std), step=0.25,
-                                         description="noise (spread)",
-                                         disabled=not self._datasets[name][1], **slider),
-            "batch_size": w.SelectionSlider(options=self._batch_options(n_train, batch_size),
-                                            value=batch_size, description="batch size", **slider),
-            "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0],
-                                              max=LR_EXPONENTS[1], step=0.1,
-                                              readout_format=".2g", description="learning rate",
-                                              **slider),
-            "momentum": w.SelectionSlider(options=[(f"{m:g}", m) for m in momenta], value=momentum,
-                                          description="momentum", **slider),
-            "epochs": w.IntSlider(value=epochs, min=1, max=max(300, epochs), description="epochs",
-                                  **slider),
-            "seeds": w.IntSlider(value=seeds, min=1, max=5 if seeds <= 5 else MAX_SEEDS,
-                                 description="seeds", **slider),
-            "x": w.ToggleButtons(options=list(X_CHOICES), value=x, description="x-axis",
-                                 style={"description_width": "100px", "button_width": "76px"},
-                                 # flex: ipywidgets 8 stacks its description above the buttons
-                                 layout=w.Layout(width="380px", display="flex")),
-        }
+        c = self.controls = _make_controls(w, self._datasets, name, std, x, **start)
         on_change = weakly(self._on_change)
         for key, control in c.items():
             control.add_class(f"explorer-{key.replace('_', '-')}")
@@ -347,30 +471,6 @@ class Explorer:
         self.widget.add_class("explorer")
         self._all_widgets = [self.widget, controls, *columns, columns[2].children[-1], pin, clear,
                              *c.values(), self._status, self._readout, self._error, self._image]
-
-    @staticmethod
-    def _pin_settings(start, i, pin, n_train):
-        """One entry of ``pins``: the starting settings with the keys it changes, checked."""
-        where = f"pins[{i}]"
-        if not isinstance(pin, dict):
-            raise TypeError(f"{where} must be a dict of settings, got {type(pin).__name__}")
-        unknown = sorted(set(pin) - set(start))
-        if unknown:
-            raise ValueError(f"{where} may set only {', '.join(start)}; got {unknown[0]!r}")
-        s = {**start, **pin}
-        return dict(
-            batch_size=check_int(f"{where}['batch_size']", s["batch_size"], low=1, high=n_train),
-            learning_rate=check_float(f"{where}['learning_rate']", s["learning_rate"],
-                                      low=10.0 ** LR_EXPONENTS[0], high=10.0 ** LR_EXPONENTS[1]),
-            momentum=check_float(f"{where}['momentum']", s["momentum"], low=0.0, high=1.0,
-                                 high_open=True),
-            epochs=check_int(f"{where}['epochs']", s["epochs"], low=1, high=MAX_EPOCHS),
-            seeds=check_int(f"{where}['seeds']", s["seeds"], low=1, high=MAX_SEEDS))
-
-    @staticmethod
-    def _batch_options(n_train, extra=None):
-        sizes = sorted(set(batch_size_options(n_train)) | ({extra} if extra else set()))
-        return [(f"{b} (full)" if b == n_train else str(b), b) for b in sizes]
 
     def settings(self):
         """The training settings the controls show now."""
@@ -409,28 +509,7 @@ class Explorer:
         runs = self._shown_runs()
         self._image.value = figure_png(plot_explorer(runs, x=self.controls["x"].value),
                                        dpi=EXPLORER_DPI)
-        self._readout.value = self._readout_html(runs)
-
-    def _readout_html(self, runs):
-        rows = []
-        colors = run_colors([run.settings["batch_size"] for run in runs])
-        for i, (run, color) in enumerate(zip(runs, colors)):
-            s = run.settings
-            outcome = (f"diverged at epoch {run.diverged_at}" if run.diverged_at else
-                       f"{run.final('accuracy'):.3f} / {run.final('val_accuracy'):.3f}")
-            cells = [s["dataset"], f"{s['cluster_std']:g}" if self._datasets[s["dataset"]][1]
-                     else "–", s["batch_size"], f"{s['learning_rate']:.3g}", f"{s['momentum']:g}",
-                     s["epochs"], s["seeds"], run.updates_per_epoch, f"{run.train_seconds:.2f}",
-                     f"{run.compile_seconds:.2f}", outcome]
-            name = (f"<td style='padding:0 6px;white-space:nowrap'><span style='color:{color}'>"
-                    f"&#9644;</span> {'now' if i == 0 else f'pin {i}'}</td>")
-            rows.append("<tr>" + name + "".join(f"<td style='padding:0 6px'>{html.escape(str(v))}</td>"
-                                                for v in cells) + "</tr>")
-        names = ("run", "dataset", "noise", "batch size", "lr", "momentum", "epochs", "seeds",
-                 "updates / epoch", "train s / seed", "compile s", "final acc train / validation")
-        head = "<tr>" + "".join(f"<th style='padding:0 6px'>{n}</th>" for n in names) + "</tr>"
-        return (f"<b>{html.escape(runs[0].headline())}</b>"
-                f"<table style='font-size:90%'>{head}{''.join(rows)}</table>")
+        self._readout.value = _readout_html(runs, self._datasets)
 
     def _newer_change_waits(self):
         waiting = self._worker.waiting()
@@ -463,32 +542,14 @@ class Explorer:
         """Queue for compiling ahead what one move of a control would otherwise compile.
 
         A new batch size or dataset (new shapes) compiles anew
-        (:func:`helpers.training.program_key`). First come the lessons' batch
-        sizes 1, the full set and 32 (where learners jump) and the slider's
-        next stops, then the current batch size on the other datasets, then
-        the slider's other batch sizes, nearest first.
+        (:func:`helpers.training.program_key`); :func:`_warm_up_order` says in what order.
         """
         s = self.settings()
-        data = self._load(s["dataset"], s["cluster_std"])
-        size = s["batch_size"]
-        sizes = [value for _, value in self.controls["batch_size"].options]
-        here = sizes.index(size)
-        nearest = sorted(range(len(sizes)), key=lambda i: (abs(i - here), i))
-        ahead = [(data, b) for b in (1, data.n_train, 32) if b in sizes]
-        ahead += [(data, sizes[i]) for i in nearest if abs(i - here) == 1]
-        for name in self._datasets:
-            other = self._load(name, s["cluster_std"])
-            ahead.append((other, self._carry_batch_size(size, data.n_train, other.n_train)))
-        ahead += [(data, sizes[i]) for i in nearest]
+        others = [self._load(name, s["cluster_std"]) for name in self._datasets]
         with self._lock:
-            keys = set(self._warmed)
-        queue = []
-        for data, batch_size in ahead:
-            key = program_key(data, batch_size=batch_size)
-            if key not in keys:
-                keys.add(key)
-                queue.append((data, batch_size))
-        self._worker.warm_up(queue)
+            warmed = set(self._warmed)
+        self._worker.warm_up(_warm_up_order(self._load(s["dataset"], s["cluster_std"]),
+                                            s["batch_size"], others, warmed))
 
     def _warm(self, job):
         data, batch_size = job
@@ -548,23 +609,16 @@ class Explorer:
         except Exception as error:  # a callback has no cell to raise into
             show_error(self._error, error)
 
-    @staticmethod
-    def _carry_batch_size(batch_size, old_n_train, new_n_train):
-        """The batch size a change of data lands on: full stays full, others the nearest stop."""
-        if batch_size == old_n_train:
-            return new_n_train
-        return min(batch_size_options(new_n_train), key=lambda b: abs(b - batch_size))
-
     def _sync_dataset(self):
         """New data: new batch-size options (full stays full) and the noise slider's state."""
         c = self.controls
         name = c["dataset"].value
         n_train = self._load(name, c["cluster_std"].value).n_train
         old_n_train = c["batch_size"].options[-1][1]
-        value = self._carry_batch_size(c["batch_size"].value, old_n_train, n_train)
+        value = _carry_batch_size(c["batch_size"].value, old_n_train, n_train)
         self._syncing = True
         try:
-            c["batch_size"].options = self._batch_options(n_train)
+            c["batch_size"].options = _batch_options(n_train)
             c["batch_size"].value = value
             c["cluster_std"].disabled = not self._datasets[name][1]
         finally:
@@ -636,11 +690,7 @@ class Explorer:
 
     def static_html(self):
         """The explorer as a page without widgets shows it: its figure, readout and a note."""
-        picture = base64.b64encode(self.png).decode("ascii")
-        return (f"<div class='explorer-static'><img alt='the explorer: loss, accuracy and the "
-                f"model of the current run' style='max-width:100%' "
-                f"src='data:image/png;base64,{picture}'/>"
-                f"<div>{self.readout}</div><p><i>{html.escape(STATIC_NOTE)}</i></p></div>")
+        return _static_html(self.png, self.readout)
 
     def __repr__(self):
         return self.summary()
@@ -653,6 +703,39 @@ class Explorer:
 STATIC_NOTE = ("This is a still picture of the explorer. Run the notebook (in Jupyter, Colab "
                "or Binder) to move its controls; without widgets, train with helpers.train(...) "
                "and plot with helpers.plot_learning_curves(...).")
+
+
+def _batch_options(n_train):
+    """The batch-size slider's (label, value) stops."""
+    return [(f"{b} (full)" if b == n_train else str(b), b) for b in batch_size_options(n_train)]
+
+
+def _checked_settings(settings, n_train, where=""):
+    """The training settings, each checked against the controls' ranges (``where`` prefixes names)."""
+    s = settings
+    name = (lambda key: f"{where}[{key!r}]") if where else (lambda key: key)
+    batch_size = check_int(name("batch_size"), s["batch_size"], low=1, high=n_train)
+    if batch_size not in batch_size_options(n_train):
+        raise ValueError(f"{name('batch_size')} must be one of the slider's batch sizes "
+                         f"{batch_size_options(n_train)}, got {batch_size}")
+    return dict(
+        batch_size=batch_size,
+        learning_rate=check_float(name("learning_rate"), s["learning_rate"],
+                                  low=10.0 ** LR_EXPONENTS[0], high=10.0 ** LR_EXPONENTS[1]),
+        momentum=check_float(name("momentum"), s["momentum"], low=0.0, high=1.0, high_open=True),
+        epochs=check_int(name("epochs"), s["epochs"], low=EPOCHS[0], high=EPOCHS[1]),
+        seeds=check_int(name("seeds"), s["seeds"], low=SEEDS[0], high=SEEDS[1]))
+
+
+def _pin_settings(start, i, pin, n_train):
+    """One entry of ``pins``: the starting settings with the keys it changes, checked."""
+    where = f"pins[{i}]"
+    if not isinstance(pin, dict):
+        raise TypeError(f"{where} must be a dict of settings, got {type(pin).__name__}")
+    unknown = sorted(set(pin) - set(start))
+    if unknown:
+        raise ValueError(f"{where} may set only {', '.join(start)}; got {unknown[0]!r}")
+    return _checked_settings({**start, **pin}, n_train, where)
 
 
 def _pin_list(pins):
@@ -680,19 +763,24 @@ def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epoch
     data : None, str or Dataset, optional
         A dataset of the dropdown (default: the blobs of bnomial's post "The
         wrong batch size is all it takes", 800 train / 200 test) or your own
-        :class:`helpers.Dataset`, which is added to the dropdown. The noise
-        slider re-makes blobs with another ``cluster_std``; it is disabled for
-        other data.
+        :class:`helpers.Dataset`, which is trained as given and added first to
+        the dropdown under its own entry (its name, with " (your data)" if a
+        dataset of the dropdown has that name). The noise slider re-makes
+        blobs with another ``cluster_std``; it is disabled for other data,
+        and for blobs their config does not re-make (a subset, say).
     batch_size : int, default 32
-        Starting batch size, in ``[1, n_train]``.
+        Starting batch size: a stop of the slider, a power of two below
+        ``n_train`` or ``n_train`` itself (:func:`batch_size_options`), so
+        that a session compiles a bounded number of programs
+        (:func:`program_bound`). The same holds for the pins.
     learning_rate : float, default 0.01
         Starting learning rate, in ``[1e-5, 10]``.
     momentum : float, default 0.9
         Starting SGD momentum, in ``[0, 1)``.
     epochs : int, default 100
-        In ``[1, 1000]``.
+        In ``[1, 300]`` (the slider's range, ``widgets.EPOCHS``).
     seeds : int, default 1
-        Runs per setting (seeds ``0 .. seeds - 1``), in ``[1, 10]``; with more
+        Runs per setting (seeds ``0 .. seeds - 1``), in ``[1, 10]`` (``widgets.SEEDS``); with more
         than one, curves show the mean and a min-max band.
     x : {"epoch", "update", "second"}, default "epoch"
         What the curves' x-axis counts.

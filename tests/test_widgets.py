@@ -7,6 +7,7 @@ sets them), ``pin``/``clear_pins``/``wait``/``close``, what it shows (``png``,
 """
 
 import base64
+import dataclasses
 import gc
 import logging
 import sys
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers import widgets
+from helpers import pipeline, widgets
 from helpers._display import WIDGET_VIEW_MIMETYPE
 from helpers.plots import plot_explorer
 from helpers.widgets import Explorer, batch_size_options, explore
@@ -95,6 +96,7 @@ def test_pins_train_and_pin_runs_from_the_start_for_the_still_picture(small_blob
     ([dict(batch=4)], ValueError, r"pins\[0\] may set only batch_size, .* got 'batch'"),
     ([dict(batch_size=0)], ValueError, r"pins\[0\]\['batch_size'\] must be an int in \[1, 60\]"),
     ([dict(learning_rate=100.0)], ValueError, r"pins\[0\]\['learning_rate'\] must be"),
+    ([dict(batch_size=10)], ValueError, r"pins\[0\]\['batch_size'\] must be one of .* got 10"),
     ([{}] * 7, ValueError, "pins must hold at most 6 runs, got 7"),
 ])
 def test_bad_pins_are_named(pins, error, message, small_blobs):
@@ -231,6 +233,35 @@ def test_another_dataset_brings_its_own_batch_sizes(explorer):
     assert explorer.current.data.config["cluster_std"] == 3.0
 
 
+def test_your_own_data_is_what_trains_under_its_own_entry(small_blobs):
+    """A subset of blobs is not re-made from its config; a name of the menu keeps both entries."""
+    subset = dataclasses.replace(small_blobs, x_train=small_blobs.x_train[:20],
+                                 y_train=small_blobs.y_train[:20])
+    explorer = explore(subset, batch_size=4, epochs=2, warm_up=False)
+    assert explorer.current.data is subset and explorer.current.data.n_train == 20
+    assert explorer.controls["batch_size"].options[-1] == ("20 (full)", 20)
+    assert explorer.controls["dataset"].options[0] == subset.name
+    assert explorer.controls["cluster_std"].disabled  # the noise cannot re-make a subset
+    explorer.close()
+    named = dataclasses.replace(subset, name=BNOMIAL)
+    explorer = explore(named, batch_size=4, epochs=2, warm_up=False)
+    entries = explorer.controls["dataset"].options
+    assert entries[0] == f"{BNOMIAL} (your data)" and BNOMIAL in entries
+    assert explorer.current.data is named
+    change(explorer, "dataset", BNOMIAL)  # the menu's own entry is still the menu's data
+    assert explorer.current.data.n_train == 800
+    explorer.close()
+
+
+def test_blobs_that_their_config_re_makes_keep_the_noise_slider(small_blobs):
+    explorer = explore(small_blobs, batch_size=4, epochs=2, warm_up=False)
+    assert explorer.current.data is small_blobs and not explorer.controls["cluster_std"].disabled
+    change(explorer, "cluster_std", 3.0)
+    assert explorer.current.data.config["cluster_std"] == 3.0
+    assert explorer.current.data.n_train == small_blobs.n_train
+    explorer.close()
+
+
 def test_data_without_two_features_shows_predictions_instead_of_a_boundary():
     digits = helpers.load_digits(train_size=200)
     explorer = explore(digits, batch_size=200, epochs=3, warm_up=False)
@@ -248,6 +279,8 @@ def test_plot_explorer_names_what_it_was_given():
 @pytest.mark.parametrize("kwargs, error, message", [
     (dict(batch_size=0), ValueError, r"batch_size must be an int in \[1, 800\], got 0"),
     (dict(batch_size=32.0), TypeError, "batch_size must be an int"),
+    (dict(batch_size=100), ValueError,
+     r"batch_size must be one of the slider's batch sizes \[1, 2, .*, 512, 800\], got 100"),
     (dict(learning_rate=100.0), ValueError, "learning_rate must be a finite number in .* got 100"),
     (dict(momentum=1.0), ValueError, "momentum must be .* got 1.0"),
     (dict(seeds=0), ValueError, "seeds must be an int"),
@@ -260,6 +293,53 @@ def test_plot_explorer_names_what_it_was_given():
 def test_bad_arguments_are_named(kwargs, error, message):
     with pytest.raises(error, match=message):
         explore(**kwargs)
+
+
+def test_the_sliders_and_the_checks_share_one_range_per_control(small_blobs):
+    """Every value explore() accepts is on its slider: the ends are accepted, one step past refused."""
+    ranges = dict(epochs=widgets.EPOCHS, seeds=widgets.SEEDS,
+                  learning_rate=tuple(10.0 ** e for e in widgets.LR_EXPONENTS))
+    explorer = explore(small_blobs, batch_size=60, epochs=widgets.EPOCHS[1],
+                       seeds=widgets.SEEDS[1], learning_rate=ranges["learning_rate"][0],
+                       warm_up=False)
+    for key, (low, high) in ranges.items():
+        slider = explorer.controls[key]
+        ends = ((10.0 ** slider.min, 10.0 ** slider.max) if key == "learning_rate"
+                else (slider.min, slider.max))
+        assert ends == (low, high), key
+    noise = explorer.controls["cluster_std"]
+    assert (noise.min, noise.max, noise.step) == (*widgets.NOISE, widgets.NOISE_STEP)
+    assert explorer.controls["learning_rate"].step == widgets.LR_STEP
+    explorer.close()
+    for key, bad in (("epochs", widgets.EPOCHS[1] + 1), ("seeds", widgets.SEEDS[1] + 1),
+                     ("learning_rate", ranges["learning_rate"][1] * 1.01)):
+        with pytest.raises(ValueError, match=f"^{key} must be .* got {bad}"):
+            explore(small_blobs, warm_up=False, **{key: bad})
+        with pytest.raises(ValueError, match=rf"^pins\[0\]\['{key}'\] must be .* got {bad}"):
+            explore(small_blobs, warm_up=False, pins=[{key: bad}])
+
+
+def test_a_whole_session_compiles_only_the_programs_of_the_slider_stops():
+    """Every batch size, momentum, noise and learning rate: no program outside program_keys."""
+    tiny = helpers.load_blobs(n_samples=20, train_size=8, validation_size=7)
+    explorer = explore(tiny, batch_size=8, epochs=2, warm_up=False, pins=[dict(batch_size=1)])
+    before = set(pipeline.PROGRAMS.keys()) - widgets.program_keys([tiny])
+    for size in batch_size_options(8):
+        change(explorer, "batch_size", size)
+        for momentum in (0.0, 0.99):
+            change(explorer, "momentum", momentum)
+    change(explorer, "cluster_std", 3.0)
+    change(explorer, "learning_rate", 0.5)
+    change(explorer, "seeds", 2)
+    assert set(pipeline.PROGRAMS.keys()) - before == widgets.program_keys([tiny])
+    assert len(widgets.program_keys([tiny])) == len(batch_size_options(8)) + 1 == 5
+    explorer.close()
+
+
+def test_the_program_bound_counts_the_dropdown_and_your_data(small_blobs):
+    stops = sum(len(batch_size_options(n)) for n in (800, 500, 1000))
+    assert widgets.program_bound() == stops + 2 == 34  # validation: blobs 200 (shared), digits 400
+    assert widgets.program_bound(small_blobs) == 34 + len(batch_size_options(60)) + 1
 
 
 def test_without_ipywidgets_the_error_says_what_to_install(monkeypatch, small_blobs):
@@ -371,8 +451,8 @@ def test_only_the_newest_explorer_compiles_ahead(small_blobs, monkeypatch):
 
 def slider_stop(exponent):
     """A stop of the explorer's learning-rate slider: 10 ** (min + k * step)."""
-    steps = round((exponent - widgets.LR_EXPONENTS[0]) / 0.1)
-    return 10.0 ** (widgets.LR_EXPONENTS[0] + steps * 0.1)
+    steps = round((exponent - widgets.LR_EXPONENTS[0]) / widgets.LR_STEP)
+    return 10.0 ** (widgets.LR_EXPONENTS[0] + steps * widgets.LR_STEP)
 
 
 def test_lesson_07_learning_rate_10_diverges_in_the_first_epoch_far_above_guessing(blobs):
