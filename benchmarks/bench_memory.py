@@ -55,9 +55,9 @@ MB = 2**20
 EXPLORER = "07_explorer.ipynb"
 EXPLORER_SESSION = """\
 import json, psutil
-from helpers import pipeline, widgets
+from helpers import engines, widgets
 rss = lambda: psutil.Process().memory_info().rss / 2**20
-before_mb, compiled = rss(), pipeline.PROGRAMS.keys
+before_mb, compiled = rss(), engines.PROGRAMS.keys
 keys = widgets.program_keys([load(2.0) for load, _ in widgets.DATASETS.values()])
 new = keys - set(compiled())   # what the notebook's own run has not compiled yet
 session = helpers.explore(epochs=3, warm_up=False)

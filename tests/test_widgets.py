@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers import pipeline, widgets
+from helpers import engines, widgets
 from helpers._display import WIDGET_VIEW_MIMETYPE
 from helpers.plots import plot_explorer
 from helpers.widgets import Explorer, batch_size_options, explore
@@ -323,7 +323,7 @@ def test_a_whole_session_compiles_only_the_programs_of_the_slider_stops():
     """Every batch size, momentum, noise and learning rate: no program outside program_keys."""
     tiny = helpers.load_blobs(n_samples=20, train_size=8, validation_size=7)
     explorer = explore(tiny, batch_size=8, epochs=2, warm_up=False, pins=[dict(batch_size=1)])
-    before = set(pipeline.PROGRAMS.keys()) - widgets.program_keys([tiny])
+    before = set(engines.PROGRAMS.keys()) - widgets.program_keys([tiny])
     for size in batch_size_options(8):
         change(explorer, "batch_size", size)
         for momentum in (0.0, 0.99):
@@ -331,7 +331,7 @@ def test_a_whole_session_compiles_only_the_programs_of_the_slider_stops():
     change(explorer, "cluster_std", 3.0)
     change(explorer, "learning_rate", 0.5)
     change(explorer, "seeds", 2)
-    assert set(pipeline.PROGRAMS.keys()) - before == widgets.program_keys([tiny])
+    assert set(engines.PROGRAMS.keys()) - before == widgets.program_keys([tiny])
     assert len(widgets.program_keys([tiny])) == len(batch_size_options(8)) + 1 == 5
     explorer.close()
 
