@@ -472,11 +472,15 @@ def run_07(blobs, batch_size=32, learning_rate=0.01, seed=0, momentum=0.9):
 
 def test_lesson_07_batch_1_jumps_and_the_full_batch_is_smooth_and_slow_per_epoch(blobs):
     """'Batch size 1 jumps ... 800 updates per epoch; the full batch makes one, so its curve is
-    smooth, and per epoch it falls far more slowly than batch 32's'; per update it is ahead."""
+    smooth, and per epoch it falls far more slowly than batch 32's'; per update it is ahead; batch 1
+    never settles."""
     one, mini, full = run_07(blobs, 1), run_07(blobs, 32), run_07(blobs, 800)
     assert (one.updates_per_epoch, full.updates_per_epoch) == (800, 1)
     assert one.jitter() > 0.04 and full.jitter() < 0.001
     assert all(f > m + 0.05 for f, m in zip(full.history["loss"][:50], mini.history["loss"][:50]))
+    # 'At this rate batch 1 never settles: its loss ends above both of theirs.'
+    settled = [np.mean(r.history["loss"][-20:]) for r in (one, mini, full)]
+    assert settled[0] > max(settled[1:]) + 0.2
     for epoch in range(1, 5):  # per update the full batch is ahead over its 100 updates
         assert full.history["loss"][25 * epoch - 1] < mini.history["loss"][epoch - 1]
 
@@ -518,6 +522,7 @@ def test_lesson_07_solution_2_batch_256_keeps_pace_near_0_08(blobs):
 
 
 def test_lesson_07_solution_3_more_noise_lowers_the_validation_accuracy():
-    finals = [helpers.train(helpers.load_blobs(cluster_std=std), batch_size=32, epochs=100,
-                            learning_rate=0.01, seed=0).final("val_accuracy") for std in (2.0, 4.0)]
-    assert finals[1] < finals[0] - 0.1
+    for seed in range(3):  # the lesson prints seed 0; the drop holds for others too
+        finals = [helpers.train(helpers.load_blobs(cluster_std=std), batch_size=32, epochs=100,
+                                learning_rate=0.01, seed=seed).final("val_accuracy") for std in (2.0, 4.0)]
+        assert 0.15 < finals[0] - finals[1] < 0.3, seed  # 'drops by about twenty points'
