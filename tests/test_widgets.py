@@ -473,7 +473,7 @@ def run_07(blobs, batch_size=32, learning_rate=0.01, seed=0, momentum=0.9):
 def test_lesson_07_batch_1_jumps_and_the_full_batch_is_smooth_and_slow_per_epoch(blobs):
     """'Batch size 1 jumps ... 800 updates per epoch; the full batch makes one, so its curve is
     smooth, and per epoch it falls far more slowly than batch 32's'; per update it is ahead; batch 1
-    never settles."""
+    never settles (also the app's opening sentence, apps/explorer.ipynb)."""
     one, mini, full = run_07(blobs, 1), run_07(blobs, 32), run_07(blobs, 800)
     assert (one.updates_per_epoch, full.updates_per_epoch) == (800, 1)
     assert one.jitter() > 0.04 and full.jitter() < 0.001
