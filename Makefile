@@ -10,7 +10,8 @@
 #                      LAB_ARGS="..."    any other JupyterLab options, passed on as they are
 #                    e.g. make lab PORT=8890 IP=0.0.0.0 NO_BROWSER=1
 #   make app         serve the explorer as a page of its own (Voilà), apps/explorer.ipynb
-#   make test        run the whole test suite (unit tests + every notebook)
+#   make test        run the whole test suite (unit tests + every notebook), its files in
+#                    JOBS=2 processes side by side (JOBS=1: one after the other)
 #   make notebooks   re-execute every notebook in place, so the repo shows fresh outputs
 #   make benchmarks  print the speed figures
 #   make pins        regenerate environment.yml and binder/ from pyproject.toml
@@ -111,8 +112,19 @@ lab: $(STAMP)
 app: $(STAMP)
 	$(VENV)/bin/voila apps/explorer.ipynb
 
+# Test files run in JOBS processes side by side (pytest-xdist; a file's tests stay in one process,
+# so its module fixtures are trained once). JOBS=1 runs them one after the other.
+JOBS ?= 2
+# One word of digits, no leading 0, at most 2 digits (the same checks as PORT's, in make alone).
+ifneq ($(filter test test-isa,$(MAKECMDGOALS)),)
+ifneq ($(words $(JOBS))$(call _digits,$(JOBS))$(filter 0%,$(JOBS))$(word 3,$(call _spaced,$(JOBS))),1)
+$(error JOBS must be a number of processes from 1 to 99, like 2, got '$(JOBS)')
+endif
+endif
+XDIST = $(if $(filter 1,$(JOBS)),,-n $(JOBS) --dist loadfile)
+
 test: $(INSTRUCTOR_STAMP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(XDIST)
 
 notebooks: $(STAMP)
 	$(PY) tools/execute_notebooks.py --empty-cache notebooks/*.ipynb apps/*.ipynb
@@ -140,7 +152,7 @@ endif
 endif
 
 test-isa: $(STAMP)
-	XLA_FLAGS="$(strip $(XLA_FLAGS) --xla_cpu_max_isa=$(ISA))" $(PY) -m pytest tests/test_lesson_0*.py tests/test_quiz.py
+	XLA_FLAGS="$(strip $(XLA_FLAGS) --xla_cpu_max_isa=$(ISA))" $(PY) -m pytest $(XDIST) tests/test_lesson_0*.py tests/test_quiz.py
 
 test-colab: $(STAMP)
 	$(PY) tools/colab_env.py

@@ -31,13 +31,13 @@ VENV = Path(sys.executable).parents[1]
 
 # `make lab`: the command it runs, as root and not, with the documented overrides.
 
-def _make_n_lab(*variables, env=None):
+def _make_n_lab(*variables, env=None, target="lab"):
     """`make -n lab ...` as a user types it, even when these tests run under `make test`
     (a parent make's MAKEFLAGS/MAKELEVEL would add "Entering directory" lines)."""
     env = dict(os.environ if env is None else env)
     for name in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"):
         env.pop(name, None)
-    return subprocess.run(["make", "--no-print-directory", "-n", "lab", f"VENV={VENV}", *variables],
+    return subprocess.run(["make", "--no-print-directory", "-n", target, f"VENV={VENV}", *variables],
                           cwd=ROOT, env=env, capture_output=True, text=True)
 
 
@@ -80,6 +80,22 @@ def test_make_lab_rejects_a_bad_port_with_the_value_before_installing(port):
     out = _make_n_lab(f"PORT={port}")
     assert out.returncode != 0 and out.stdout == ""
     assert f"PORT must be a port number in 1-65535 like 8888, got '{port}'" in out.stderr
+
+
+@pytest.mark.parametrize("jobs", ["x", "", "0", "01", "100", "2 3", "2; rm -rf notebooks", "'2'"])
+@pytest.mark.parametrize("target", ["test", "test-isa"])
+def test_make_test_rejects_a_bad_jobs_with_the_value_before_installing(jobs, target):
+    out = _make_n_lab(f"JOBS={jobs}", target=target)
+    assert out.returncode != 0 and out.stdout == ""
+    assert f"JOBS must be a number of processes from 1 to 99, like 2, got '{jobs}'" in out.stderr
+
+
+@pytest.mark.parametrize("jobs, xdist", [("2", " -n 2 --dist loadfile"), ("16", " -n 16 --dist loadfile"),
+                                         ("1", "")])
+def test_make_test_runs_the_files_in_jobs_processes(jobs, xdist):
+    out = _make_n_lab(f"JOBS={jobs}", target="test")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1].rstrip() == f"{VENV}/bin/python -m pytest{xdist}"
 
 
 @pytest.mark.parametrize("port", ["1", "80", "8888", "65535"])

@@ -39,7 +39,7 @@ def test_the_training_numbers_are_means_over_the_epochs_updates_and_momentum_def
     # "Its momentum is 0.9 unless told otherwise"
     assert inspect.signature(helpers.train).parameters["momentum"].default == 0.9
     # the jitter's trend: "the curve smoothed over nine epochs"
-    assert helpers.pipeline.JITTER_WINDOW == 9
+    assert helpers.result.JITTER_WINDOW == 9
 
 
 def test_at_the_sources_settings_the_curves_jump_and_both_accuracies_end_low():
