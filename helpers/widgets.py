@@ -20,6 +20,12 @@ compile of about a second; the learning rate, momentum, epochs and seeds never
 compile): the slider's other batch sizes, and the current batch size on the
 other datasets. An error while serving a change shows in the widget, and the
 thread goes on serving. The drawing itself is :func:`helpers.plots.plot_explorer`.
+
+Inside, an :class:`Explorer` is the view: it checks its arguments, answers the
+controls and buttons, and hands the rest to two private parts it owns, its
+widgets (a ``_Widgets``) and its ``_Session``, which owns the worker, the runs
+shown, the pins and the warm-up, and draws on the widgets. Neither refers back
+to the explorer, so that an explorer that nothing refers to is collected.
 """
 
 import base64
@@ -322,6 +328,224 @@ def _make_controls(w, datasets, name, std, x, *, batch_size, learning_rate, mome
     }
 
 
+class _Widgets:
+    """The explorer's widgets: its controls, buttons, status and error lines, figure and readout.
+
+    ``on_change``, ``on_pin`` and ``on_clear`` answer the controls and buttons
+    (held weakly by the caller: see :func:`helpers._worker.weakly`). The session
+    draws on these widgets from the worker's thread; they refer to no explorer.
+    """
+
+    def __init__(self, w, datasets, name, std, x, start, *, on_change, on_pin, on_clear):
+        c = self.controls = _make_controls(w, datasets, name, std, x, **start)
+        for key, control in c.items():
+            control.add_class(f"explorer-{key.replace('_', '-')}")
+            control.observe(on_change, names="value")
+        self.syncing = False  # True while sync_dataset sets the controls: no change to serve
+        button = w.Layout(width="110px")
+        pin = w.Button(description="Pin this run", tooltip="keep it on the axes", layout=button)
+        clear = w.Button(description="Clear pins", layout=button)
+        pin.on_click(on_pin)
+        clear.on_click(on_clear)
+        self.status, self.readout, self.error = w.HTML(), w.HTML(), w.HTML()
+        # At its own size (not stretched by the box), smaller only on a narrow screen.
+        self.image = w.Image(format="png", layout=w.Layout(max_width="100%",
+                                                           align_self="flex-start"))
+        for widget, name_ in ((self.status, "status"), (self.readout, "readout"),
+                              (self.error, "error"), (self.image, "figure")):
+            widget.add_class(f"explorer-{name_}")
+        self.error.layout.display = "none"  # it takes no room until there is an error
+        self.error.observe(_hide_when_empty, names="value")
+        # Three columns of controls (they wrap on a narrow screen), the figure, the readout:
+        # a laptop screen holds it all.
+        columns = [w.VBox([c["dataset"], c["cluster_std"], c["batch_size"]]),
+                   w.VBox([c["learning_rate"], c["momentum"], c["epochs"]]),
+                   w.VBox([c["seeds"], c["x"], w.HBox([pin, clear, self.status])])]
+        controls = w.HBox(columns, layout=w.Layout(flex_flow="row wrap"))
+        self.box = w.VBox([controls, self.error, self.image, self.readout])
+        self.box.add_class("explorer")
+        self.all = [self.box, controls, *columns, columns[2].children[-1], pin, clear,
+                    *c.values(), self.status, self.readout, self.error, self.image]
+
+    def sync_dataset(self, n_train, noisy):
+        """New data: new batch-size options (full stays full) and the noise slider's state."""
+        c = self.controls
+        old_n_train = c["batch_size"].options[-1][1]
+        value = _carry_batch_size(c["batch_size"].value, old_n_train, n_train)
+        self.syncing = True
+        try:
+            c["batch_size"].options = _batch_options(n_train)
+            c["batch_size"].value = value
+            c["cluster_std"].disabled = not noisy
+        finally:
+            self.syncing = False
+
+    def draw(self, runs, x, datasets):
+        """Show ``runs`` (the current one first): their figure against ``x``, and the readout."""
+        self.image.value = figure_png(plot_explorer(runs, x=x), dpi=EXPLORER_DPI)
+        self.readout.value = _readout_html(runs, datasets)
+
+    def report(self, error):
+        """Show ``error`` to the learner: a callback has no cell to raise into."""
+        self.status.value = "error (see below)"
+        show_error(self.error, error)
+
+
+class _Session:
+    """The explorer's training: its worker thread, the runs it shows, the pins and the warm-up.
+
+    It reads the settings from the explorer's controls and draws on its
+    ``widgets`` (a :class:`_Widgets`), and refers to no :class:`Explorer`: the
+    explorer owns its session, so that when Python collects the explorer its
+    session goes too, which closes the worker (it holds the session weakly) and
+    ends the thread.
+    """
+
+    def __init__(self, widgets, datasets, warm_up):
+        self.widgets, self.datasets = widgets, datasets
+        # Shared with the worker's thread, and guarded by this lock.
+        self._lock = threading.RLock()
+        self._current, self._pinned, self._latencies, self._trainings = None, [], [], 0
+        self._warmed = set()
+        self._warm_up = warm_up
+        self.worker = Worker(self._serve, warm=self._warm, quiet=_quiet, report=self._report,
+                             merge=_Change.merged, rest=RESTING_SECONDS,
+                             name="batch-size-explorer")
+
+    def read(self, name):
+        """``"current"``, ``"pinned"``, ``"latencies"`` or ``"trainings"``, from any thread (lists copied)."""
+        with self._lock:
+            value = getattr(self, f"_{name}")
+            return list(value) if isinstance(value, list) else value
+
+    def load(self, name, std):
+        """The dataset ``name`` of the dropdown, at noise ``std`` where it takes one."""
+        loader, _ = self.datasets[name]
+        return loader(std)
+
+    def start(self, pins):
+        """Train and show the first run and ``pins`` (settings), then queue the warm-up.
+
+        They train here, in the caller's thread, so that a notebook run without a
+        widget front end still shows real results.
+        """
+        here = _settings(self.widgets.controls)
+        self._pinned = [self._train({**here, **pin}) for pin in pins]
+        self._current = self._train(here)
+        self._draw()
+        self.widgets.status.value = "ready"
+        if self._warm_up:
+            _CELLS.attach()
+            self._queue_warm_up()
+
+    # --- training and drawing (in the worker's thread) -------------------
+
+    def _train(self, settings, *, stale=lambda: False):
+        data = self.load(settings["dataset"], settings["cluster_std"])
+        start = time.perf_counter()
+        results = []
+        for seed in range(settings["seeds"]):
+            if stale():
+                raise _Superseded()
+            results.append(train(data, batch_size=settings["batch_size"], epochs=settings["epochs"],
+                                 learning_rate=settings["learning_rate"],
+                                 momentum=settings["momentum"], seed=seed))
+        with self._lock:
+            self._warmed.add(program_key(data, batch_size=settings["batch_size"]))
+        if stale():  # a newer change came in while training: do not draw this one
+            raise _Superseded()
+        with self._lock:
+            self._trainings += 1
+        return ExplorerRun(settings, data, results, time.perf_counter() - start)
+
+    def _draw(self):
+        with self._lock:
+            runs = [self._current] + self._pinned
+        self.widgets.draw(runs, self.widgets.controls["x"].value, self.datasets)
+
+    def _newer_change_waits(self):
+        waiting = self.worker.waiting()
+        return waiting is not None and waiting.retrain
+
+    def _serve(self, change):
+        try:
+            if change.retrain:
+                run = self._train(_settings(self.widgets.controls), stale=self._newer_change_waits)
+                with self._lock:
+                    self._current = run
+            self._draw()
+            latency = time.perf_counter() - change.at
+            with self._lock:
+                self._latencies.append(latency)
+            self.widgets.error.value = ""
+            self.widgets.status.value = f"redrawn in {latency:.2f} s"
+            if change.retrain and self._warm_up:
+                self._queue_warm_up()
+        except _Superseded:
+            return
+        except Exception as error:  # shown to the learner: a callback has no cell to raise into
+            self._report(error)
+
+    def _report(self, error):
+        self.widgets.report(error)
+
+    def _queue_warm_up(self):
+        """Queue for compiling ahead what one move of a control would otherwise compile.
+
+        A new batch size or dataset (new shapes) compiles anew
+        (:func:`helpers.training.program_key`); :func:`_warm_up_order` says in what order.
+        """
+        s = _settings(self.widgets.controls)
+        others = [self.load(name, s["cluster_std"]) for name in self.datasets]
+        with self._lock:
+            warmed = set(self._warmed)
+        self.worker.warm_up(_warm_up_order(self.load(s["dataset"], s["cluster_std"]),
+                                           s["batch_size"], others, warmed))
+
+    def _warm(self, job):
+        data, batch_size = job
+        key = program_key(data, batch_size=batch_size)
+        with self._lock:
+            if key in self._warmed:
+                return
+        try:
+            # One real epoch compiles the epoch program for this batch size.
+            train(data, batch_size=batch_size, epochs=1, learning_rate=0.01)
+        except Exception as error:  # warming is an optimisation; say so, and keep serving
+            show_error(self.widgets.error, error)
+        with self._lock:
+            self._warmed.add(key)
+
+    # --- from outside the worker's thread ---------------------------------
+
+    def request(self, retrain):
+        """Ask the worker for a redraw; a newer request replaces an unserved one."""
+        if self.worker.closed:
+            self.widgets.status.value = CLOSED
+            return
+        self.worker.submit(_Change(retrain, time.perf_counter()))
+        self.widgets.status.value = "training…" if retrain else "redrawing…"
+
+    def pin(self):
+        """Pin the current run (at most :data:`MAX_PINS`: the oldest goes), and redraw."""
+        with self._lock:
+            if len(self._pinned) >= MAX_PINS:
+                self._pinned.pop()
+            self._pinned.insert(0, self._current)
+        self.request(retrain=False)
+
+    def clear_pins(self):
+        """Unpin every run, and redraw."""
+        with self._lock:
+            self._pinned.clear()
+        self.request(retrain=False)
+
+    def close(self, timeout):
+        """Stop the worker (waiting up to ``timeout`` s for a compile), and say so."""
+        self.worker.close(timeout)
+        self.widgets.status.value = CLOSED
+
+
 class Explorer:
     """An interactive batch-size explorer; see :func:`explore`.
 
@@ -341,239 +565,71 @@ class Explorer:
 
     def __init__(self, data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9,
                  epochs=100, seeds=1, x="epoch", warm_up=True, pins=()):
-        self._datasets = dict(DATASETS)
-        if data is None:
-            name, std = next(iter(self._datasets)), 2.0
-        elif isinstance(data, str):
-            name, std = check_choice("data", data, tuple(self._datasets)), 2.0
-        elif isinstance(data, Dataset):
-            self._datasets, name, std = _menu_with(self._datasets, data)
-        else:
-            raise TypeError(f"data must be None, a dataset name or a helpers Dataset, "
-                            f"got {type(data).__name__}")
-        n_train = self._load(name, std).n_train
-        start = _checked_settings(dict(batch_size=batch_size, learning_rate=learning_rate,
-                                       momentum=momentum, epochs=epochs, seeds=seeds), n_train)
-        check_choice("x", x, X_AXES)
-        if not isinstance(warm_up, bool):
-            raise TypeError(f"warm_up must be True or False, got {warm_up!r}")
-        pins = [_pin_settings(start, i, pin, n_train) for i, pin in enumerate(_pin_list(pins))]
-
-        # Shared with the worker's thread, and guarded by this lock.
-        self._lock = threading.RLock()
-        self._pinned, self._latencies, self._trainings, self._warmed = [], [], 0, set()
-        self._warm_up = warm_up
-        self._worker = Worker(self._serve, warm=self._warm, quiet=_quiet, report=self._report,
-                              merge=_Change.merged, rest=RESTING_SECONDS,
-                              name="batch-size-explorer")
-        self._syncing = False
-        self._build_widgets(name, std, x, **start)
-        # Closes the widgets of an explorer that nothing refers to (the worker closes itself).
-        weakref.finalize(self, _close_widgets, list(self._all_widgets)).atexit = False
-        # The first run (and the pins asked for) train here, in the caller's thread, so that
-        # a notebook run without a widget front end still shows real results.
-        here = self.settings()
-        self._pinned = [self._train({**here, **pin}) for pin in pins]
-        self._current = self._train(here)
-        self._redraw()
-        self._status.value = "ready"
-        if warm_up:
-            _CELLS.attach()
-            self._queue_warm_up()
+        start = dict(batch_size=batch_size, learning_rate=learning_rate, momentum=momentum,
+                     epochs=epochs, seeds=seeds)
+        self._datasets, name, std, start, pins = _starting_point(data, start, x, warm_up, pins)
+        self._widgets = _Widgets(require_ipywidgets(), self._datasets, name, std, x, start,
+                                 on_change=weakly(self._on_change), on_pin=weakly(self._on_pin),
+                                 on_clear=weakly(self._on_clear))
+        self.controls, self.widget = self._widgets.controls, self._widgets.box
+        self._session = _Session(self._widgets, self._datasets, warm_up)
+        # Closes the widgets once the explorer and its session are gone: a change being served
+        # when the explorer is dropped still draws on them (the worker closes itself).
+        weakref.finalize(self._session, _close_widgets, list(self._widgets.all)).atexit = False
+        self._session.start(pins)
 
     # --- what the explorer shows (read from any thread) -------------------
 
     @property
     def current(self):
         """The run shown now (an :class:`ExplorerRun`)."""
-        with self._lock:
-            return self._current
+        return self._session.read("current")
 
     @property
     def pinned(self):
         """The pinned runs, newest first (a copy: pin with :meth:`pin`)."""
-        with self._lock:
-            return list(self._pinned)
+        return self._session.read("pinned")
 
     @property
     def latencies(self):
         """Seconds from each served change to its redrawn figure (a copy)."""
-        with self._lock:
-            return list(self._latencies)
+        return self._session.read("latencies")
 
     @property
     def trainings(self):
         """How many settings were trained and shown (the first run included)."""
-        with self._lock:
-            return self._trainings
+        return self._session.read("trainings")
 
     @property
     def png(self):
         """The figure shown now, as PNG bytes."""
-        return self._image.value
+        return self._widgets.image.value
 
     @property
     def readout(self):
         """The readout under the figure (HTML): the headline and a table of the runs."""
-        return self._readout.value
+        return self._widgets.readout.value
 
     @property
     def status(self):
         """The status line: what the explorer is doing, or how long the last redraw took."""
-        return _text(self._status.value)
+        return _text(self._widgets.status.value)
 
     @property
     def error(self):
         """The text of the error shown to the learner ("" when there is none)."""
-        return _text(self._error.value)
+        return _text(self._widgets.error.value)
 
     @property
     def closed(self):
         """Whether :meth:`close` was called."""
-        return self._worker.closed
+        return self._session.worker.closed
 
-    # --- building -------------------------------------------------------
-
-    def _load(self, name, std):
-        loader, _ = self._datasets[name]
-        return loader(std)
-
-    def _build_widgets(self, name, std, x, **start):
-        w = require_ipywidgets()
-        c = self.controls = _make_controls(w, self._datasets, name, std, x, **start)
-        on_change = weakly(self._on_change)
-        for key, control in c.items():
-            control.add_class(f"explorer-{key.replace('_', '-')}")
-            control.observe(on_change, names="value")
-        button = w.Layout(width="110px")
-        pin = w.Button(description="Pin this run", tooltip="keep it on the axes", layout=button)
-        clear = w.Button(description="Clear pins", layout=button)
-        pin.on_click(weakly(self._on_pin))
-        clear.on_click(weakly(self._on_clear))
-        self._status = w.HTML()
-        self._readout = w.HTML()
-        self._error = w.HTML()
-        # At its own size (not stretched by the box), smaller only on a narrow screen.
-        self._image = w.Image(format="png", layout=w.Layout(max_width="100%",
-                                                               align_self="flex-start"))
-        for widget, name_ in ((self._status, "status"), (self._readout, "readout"),
-                              (self._error, "error"), (self._image, "figure")):
-            widget.add_class(f"explorer-{name_}")
-        self._error.layout.display = "none"  # it takes no room until there is an error
-        self._error.observe(_hide_when_empty, names="value")
-        # Three columns of controls (they wrap on a narrow screen), the figure, the readout:
-        # a laptop screen holds it all.
-        columns = [w.VBox([c["dataset"], c["cluster_std"], c["batch_size"]]),
-                   w.VBox([c["learning_rate"], c["momentum"], c["epochs"]]),
-                   w.VBox([c["seeds"], c["x"], w.HBox([pin, clear, self._status])])]
-        controls = w.HBox(columns, layout=w.Layout(flex_flow="row wrap"))
-        self.widget = w.VBox([controls, self._error, self._image, self._readout])
-        self.widget.add_class("explorer")
-        self._all_widgets = [self.widget, controls, *columns, columns[2].children[-1], pin, clear,
-                             *c.values(), self._status, self._readout, self._error, self._image]
+    # --- the settings, and the background thread ---------------------------
 
     def settings(self):
         """The training settings the controls show now."""
-        c = self.controls
-        return dict(dataset=c["dataset"].value, cluster_std=float(c["cluster_std"].value),
-                    batch_size=int(c["batch_size"].value),
-                    learning_rate=float(c["learning_rate"].value),
-                    momentum=float(c["momentum"].value), epochs=int(c["epochs"].value),
-                    seeds=int(c["seeds"].value))
-
-    # --- training and drawing (in the worker's thread) -------------------
-
-    def _train(self, settings, *, stale=lambda: False):
-        data = self._load(settings["dataset"], settings["cluster_std"])
-        start = time.perf_counter()
-        results = []
-        for seed in range(settings["seeds"]):
-            if stale():
-                raise _Superseded()
-            results.append(train(data, batch_size=settings["batch_size"], epochs=settings["epochs"],
-                                 learning_rate=settings["learning_rate"],
-                                 momentum=settings["momentum"], seed=seed))
-        with self._lock:
-            self._warmed.add(program_key(data, batch_size=settings["batch_size"]))
-        if stale():  # a newer change came in while training: do not draw this one
-            raise _Superseded()
-        with self._lock:
-            self._trainings += 1
-        return ExplorerRun(settings, data, results, time.perf_counter() - start)
-
-    def _shown_runs(self):
-        with self._lock:
-            return [self._current] + self._pinned
-
-    def _redraw(self):
-        runs = self._shown_runs()
-        self._image.value = figure_png(plot_explorer(runs, x=self.controls["x"].value),
-                                       dpi=EXPLORER_DPI)
-        self._readout.value = _readout_html(runs, self._datasets)
-
-    def _newer_change_waits(self):
-        waiting = self._worker.waiting()
-        return waiting is not None and waiting.retrain
-
-    def _serve(self, change):
-        try:
-            if change.retrain:
-                run = self._train(self.settings(), stale=self._newer_change_waits)
-                with self._lock:
-                    self._current = run
-            self._redraw()
-            latency = time.perf_counter() - change.at
-            with self._lock:
-                self._latencies.append(latency)
-            self._error.value = ""
-            self._status.value = f"redrawn in {latency:.2f} s"
-            if change.retrain and self._warm_up:
-                self._queue_warm_up()
-        except _Superseded:
-            return
-        except Exception as error:  # shown to the learner: a callback has no cell to raise into
-            self._report(error)
-
-    def _report(self, error):
-        self._status.value = "error (see below)"
-        show_error(self._error, error)
-
-    def _queue_warm_up(self):
-        """Queue for compiling ahead what one move of a control would otherwise compile.
-
-        A new batch size or dataset (new shapes) compiles anew
-        (:func:`helpers.training.program_key`); :func:`_warm_up_order` says in what order.
-        """
-        s = self.settings()
-        others = [self._load(name, s["cluster_std"]) for name in self._datasets]
-        with self._lock:
-            warmed = set(self._warmed)
-        self._worker.warm_up(_warm_up_order(self._load(s["dataset"], s["cluster_std"]),
-                                            s["batch_size"], others, warmed))
-
-    def _warm(self, job):
-        data, batch_size = job
-        key = program_key(data, batch_size=batch_size)
-        with self._lock:
-            if key in self._warmed:
-                return
-        try:
-            # One real epoch compiles the epoch program for this batch size.
-            train(data, batch_size=batch_size, epochs=1, learning_rate=0.01)
-        except Exception as error:  # warming is an optimisation; say so, and keep serving
-            show_error(self._error, error)
-        with self._lock:
-            self._warmed.add(key)
-
-    # --- the worker's thread, from outside --------------------------------
-
-    def _request(self, retrain):
-        """Ask the worker for a redraw; a newer request replaces an unserved one."""
-        if self.closed:
-            self._status.value = CLOSED
-            return
-        self._worker.submit(_Change(retrain, time.perf_counter()))
-        self._status.value = "training…" if retrain else "redrawing…"
+        return _settings(self.controls)
 
     def close(self, timeout=15.0):
         """Stop the explorer's background thread; no more trainings or compiles.
@@ -583,8 +639,7 @@ class Explorer:
         so that the interpreter never stops inside TensorFlow. The widget stays
         on the page and says that it is closed.
         """
-        self._worker.close(timeout)
-        self._status.value = CLOSED
+        self._session.close(timeout)
 
     def wait(self, timeout=120.0, *, warm_up=False):
         """Block until every change so far is served (and, if asked, warming is done).
@@ -594,35 +649,21 @@ class Explorer:
         bool
             False if ``timeout`` seconds passed first.
         """
-        return self._worker.wait(timeout, warm_up=warm_up)
+        return self._session.worker.wait(timeout, warm_up=warm_up)
 
     # --- controls --------------------------------------------------------
 
     def _on_change(self, change):
         try:
             owner = change["owner"]
-            if self._syncing:
+            if self._widgets.syncing:
                 return
-            if owner is self.controls["dataset"]:
-                self._sync_dataset()
-            self._request(retrain=owner is not self.controls["x"])
+            if owner is self.controls["dataset"]:  # new data: new batch sizes, perhaps no noise
+                data = self._session.load(owner.value, self.controls["cluster_std"].value)
+                self._widgets.sync_dataset(data.n_train, noisy=self._datasets[owner.value][1])
+            self._session.request(retrain=owner is not self.controls["x"])
         except Exception as error:  # a callback has no cell to raise into
-            show_error(self._error, error)
-
-    def _sync_dataset(self):
-        """New data: new batch-size options (full stays full) and the noise slider's state."""
-        c = self.controls
-        name = c["dataset"].value
-        n_train = self._load(name, c["cluster_std"].value).n_train
-        old_n_train = c["batch_size"].options[-1][1]
-        value = _carry_batch_size(c["batch_size"].value, old_n_train, n_train)
-        self._syncing = True
-        try:
-            c["batch_size"].options = _batch_options(n_train)
-            c["batch_size"].value = value
-            c["cluster_std"].disabled = not self._datasets[name][1]
-        finally:
-            self._syncing = False
+            show_error(self._widgets.error, error)
 
     def _refuse_if_closed(self, what):
         if self.closed:
@@ -633,11 +674,11 @@ class Explorer:
         """What a button does: ``action``, or the word that the explorer is closed."""
         try:
             if self.closed:
-                self._status.value = CLOSED
+                self._widgets.status.value = CLOSED
                 return
             action()
         except Exception as error:  # a callback has no cell to raise into
-            show_error(self._error, error)
+            show_error(self._widgets.error, error)
 
     def _on_pin(self, _button):
         self._button(self.pin)
@@ -656,11 +697,7 @@ class Explorer:
             If the explorer is closed.
         """
         self._refuse_if_closed("pin")
-        with self._lock:
-            if len(self._pinned) >= MAX_PINS:
-                self._pinned.pop()
-            self._pinned.insert(0, self._current)
-        self._request(retrain=False)
+        self._session.pin()
 
     def clear_pins(self):
         """Remove every pinned run (as the "Clear pins" button does).
@@ -671,9 +708,7 @@ class Explorer:
             If the explorer is closed.
         """
         self._refuse_if_closed("clear the pins")
-        with self._lock:
-            self._pinned.clear()
-        self._request(retrain=False)
+        self._session.clear_pins()
 
     # --- display ---------------------------------------------------------
 
@@ -744,6 +779,37 @@ def _pin_list(pins):
     if len(pins) > MAX_PINS:
         raise ValueError(f"pins must hold at most {MAX_PINS} runs, got {len(pins)}")
     return list(pins)
+
+
+def _starting_point(data, start, x, warm_up, pins):
+    """The explorer's arguments, checked: (its dropdown's datasets, name, noise, settings, pins)."""
+    datasets = dict(DATASETS)
+    if data is None:
+        name, std = next(iter(datasets)), 2.0
+    elif isinstance(data, str):
+        name, std = check_choice("data", data, tuple(datasets)), 2.0
+    elif isinstance(data, Dataset):
+        datasets, name, std = _menu_with(datasets, data)
+    else:
+        raise TypeError(f"data must be None, a dataset name or a helpers Dataset, "
+                        f"got {type(data).__name__}")
+    n_train = datasets[name][0](std).n_train
+    start = _checked_settings(start, n_train)
+    check_choice("x", x, X_AXES)
+    if not isinstance(warm_up, bool):
+        raise TypeError(f"warm_up must be True or False, got {warm_up!r}")
+    pins = [_pin_settings(start, i, pin, n_train) for i, pin in enumerate(_pin_list(pins))]
+    return datasets, name, std, start, pins
+
+
+def _settings(controls):
+    """The training settings the explorer's controls show now."""
+    c = controls
+    return dict(dataset=c["dataset"].value, cluster_std=float(c["cluster_std"].value),
+                batch_size=int(c["batch_size"].value),
+                learning_rate=float(c["learning_rate"].value),
+                momentum=float(c["momentum"].value), epochs=int(c["epochs"].value),
+                seeds=int(c["seeds"].value))
 
 
 def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epochs=100, seeds=1,
