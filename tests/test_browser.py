@@ -243,41 +243,38 @@ def _open_app(page, lab):
     _wait_for_text(page, "body .explorer-readout", "batch size 32 → 25 updates per epoch")
 
 
-def test_explorer_as_a_voila_app(page, lab):
-    _open_app(page, lab)
-    _check_explorer(page, "body")
-
-
 def _box(page, selector):
     return page.locator(selector).first.bounding_box()
 
 
-@pytest.mark.parametrize("width, height", SCREENS, ids=[f"{w}x{h}" for w, h in SCREENS])
-def test_the_app_is_only_the_explorer_and_fits_a_laptop_screen(browser, lab, width, height):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    try:
-        _open_app(page, lab)
-        page.wait_for_function("document.querySelector('.explorer-figure').naturalWidth > 0")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / f"voila-app-{width}x{height}.png"))
-        text = page.locator("body").inner_text()
-        assert "Batch-size explorer" in text and "Pin this run" in text
-        for absent in ("Setup", "Exercises", "Solution", "Open In Colab", "import helpers"):
-            assert absent not in text, f"the app shows {absent!r}"
-        assert page.locator("img[alt='Open In Colab'], img[alt='Launch on Binder']").count() == 0
-        # Controls, figure and readout table: all inside the screen, nothing to scroll to.
-        parts = {name: _box(page, selector) for name, selector in [
-            ("controls", ".explorer .explorer-seeds"), ("batch size", ".explorer-batch-size"),
-            ("figure", ".explorer-figure"), ("readout", ".explorer-readout table")]}
-        for name, box in parts.items():
-            assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (name, box)
-            assert box["y"] >= 0 and box["y"] + box["height"] <= height + 1, (name, box)
-        # The figure is drawn at (nearly) its own size, so its 9-point legend stays legible.
-        assert parts["figure"]["width"] >= 0.9 * min(1200, width - 40), parts["figure"]
-    finally:
-        context.close()
+def _check_fits(page, width, height):
+    """The app shows only the explorer, and its parts lie inside a width x height viewport."""
+    page.set_viewport_size({"width": width, "height": height})
+    page.wait_for_function("document.querySelector('.explorer-figure').naturalWidth > 0")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"voila-app-{width}x{height}.png"))
+    text = page.locator("body").inner_text()
+    assert "Batch-size explorer" in text and "Pin this run" in text
+    for absent in ("Setup", "Exercises", "Solution", "Open In Colab", "import helpers"):
+        assert absent not in text, f"the app shows {absent!r}"
+    assert page.locator("img[alt='Open In Colab'], img[alt='Launch on Binder']").count() == 0
+    # Controls, figure and readout table: all inside the screen, nothing to scroll to.
+    parts = {name: _box(page, selector) for name, selector in [
+        ("controls", ".explorer .explorer-seeds"), ("batch size", ".explorer-batch-size"),
+        ("figure", ".explorer-figure"), ("readout", ".explorer-readout table")]}
+    for name, box in parts.items():
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (width, height, name, box)
+        assert box["y"] >= 0 and box["y"] + box["height"] <= height + 1, (width, height, name, box)
+    # The figure is drawn at (nearly) its own size, so its 9-point legend stays legible.
+    assert parts["figure"]["width"] >= 0.9 * min(1200, width - 40), (width, height, parts["figure"])
+
+
+def test_the_voila_app_fits_a_laptop_screen_and_follows_its_slider(page, lab):
+    # One Voila page (one kernel) for every screen: the layout is the browser's, redone on resize.
+    _open_app(page, lab)
+    for width, height in SCREENS:
+        _check_fits(page, width, height)
+    _check_explorer(page, "body")
 
 
 def _quiz_seed():
