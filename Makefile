@@ -25,6 +25,7 @@
 #                    --xla_cpu_max_isa; a learner's laptop may pick other instructions than yours)
 #   make test-colab  run lessons 01, 06 and 07 under Colab's versions (builds .venv-colab)
 #   make test-binder build Binder's environment in a fresh .venv-binder and serve the course
+#                    (BINDER_ARGS=--reuse: keep a .venv-binder built before)
 # For instructors (docs/instructors.md; these install the instructor extra into .venv):
 #   make release     the nbgrader course in course/: an assignment per lesson built from the
 #                    notebooks (source/) and its student version (release/); LESSONS="01 02"
@@ -158,7 +159,7 @@ test-colab: $(STAMP)
 	$(PY) tools/colab_env.py
 
 test-binder: $(STAMP)
-	$(PY) tools/binder_env.py
+	$(PY) tools/binder_env.py $(BINDER_ARGS)
 
 # LESSON (one) or LESSONS (several) numbers, e.g. LESSON=01; every lesson without.
 GRADE_LESSONS = $(LESSON) $(LESSONS)

@@ -188,11 +188,15 @@ def check_server(voila=EXPLORER, *, voila_timeout=300):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reuse", action="store_true", help="keep an existing .venv-binder")
+    parser.add_argument("--build-only", action="store_true",
+                        help="only build the venv (CI builds it while other tests run, then --reuse)")
     parser.add_argument("--voila", default=EXPLORER, metavar="NOTEBOOK",
                         help=f"notebook for Voilà to render (default: {EXPLORER})")
     args = parser.parse_args(argv)
     version = runtime_python()
     build(find_python(version, override=os.environ.get("BINDER_PYTHON")), reuse=args.reuse)
+    if args.build_only:
+        return 0
     found = check_pins()
     print(f"Binder stand-in (Python {version}): pip check clean; pins exact:",
           ", ".join(f"{k} {v}" for k, v in found.items()), flush=True)
