@@ -60,8 +60,24 @@ def _programs(folder):
     return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in Path(folder).glob("*.pb")}
 
 
-def test_a_run_from_the_cache_gives_the_history_of_a_fresh_compile(tmp_path):
-    fresh, _ = _train(tmp_path, 1, 32)
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    """One process's fresh compile of TRAIN (batch 1, then 32): its folder and its output."""
+    base = tmp_path_factory.mktemp("compiled")
+    fresh, _ = _train(base, 1, 32)
+    return base, fresh
+
+
+def _fresh(tmp_path, compiled):
+    """A copy of the fresh compile's cache in tmp_path (times kept), and its output there."""
+    base, fresh = compiled
+    shutil.copytree(base / "cache", tmp_path / "cache")
+    folder = tmp_path / Path(fresh["folder"]).relative_to(base)
+    return dict(fresh, folder=str(folder))
+
+
+def test_a_run_from_the_cache_gives_the_history_of_a_fresh_compile(tmp_path, compiled):
+    fresh = _fresh(tmp_path, compiled)
     folder = Path(fresh["folder"])
     assert folder.is_relative_to(tmp_path / "cache" / "batch-size-course" / "xla")
     stored = _programs(folder)
@@ -78,8 +94,8 @@ def test_a_run_from_the_cache_gives_the_history_of_a_fresh_compile(tmp_path):
     assert off["runs"] == fresh["runs"]
 
 
-def test_a_damaged_program_is_compiled_again_with_a_warning(tmp_path):
-    fresh, _ = _train(tmp_path, 1, 32)
+def test_a_damaged_program_is_compiled_again_with_a_warning(tmp_path, compiled):
+    fresh = _fresh(tmp_path, compiled)
     folder = Path(fresh["folder"])
     damaged = sorted(folder.glob("*.pb"))
     damaged[0].write_bytes(b"not a program")                       # overwritten
@@ -288,8 +304,8 @@ def _seal(path):
     path.with_name(path.name + ".sha256").write_text(compile_cache._digest(path))
 
 
-def test_files_that_match_their_sidecar_but_are_not_tensorflows_are_compiled_again(tmp_path):
-    fresh, _ = _train(tmp_path, 1, 32)
+def test_files_that_match_their_sidecar_but_are_not_tensorflows_are_compiled_again(tmp_path, compiled):
+    fresh = _fresh(tmp_path, compiled)
     folder = Path(fresh["folder"])
     a, b, c, _ = sorted(folder.glob("*.pb"))
     data_a, data_b = a.read_bytes(), b.read_bytes()
@@ -315,8 +331,8 @@ def test_files_that_match_their_sidecar_but_are_not_tensorflows_are_compiled_aga
     assert compile_cache.check(folder) == 0
 
 
-def test_a_pipe_or_a_link_to_dev_zero_never_hangs_a_run(tmp_path):
-    fresh, _ = _train(tmp_path, 1, 32)
+def test_a_pipe_or_a_link_to_dev_zero_never_hangs_a_run(tmp_path, compiled):
+    fresh = _fresh(tmp_path, compiled)
     folder = Path(fresh["folder"])
     a, b, *_ = sorted(folder.glob("*.pb"))
     a.unlink()
