@@ -83,11 +83,6 @@ class _ReplicaEngine:
         self._loss = k.losses.sparse_categorical_crossentropy
         self._tf = tf()
 
-    @staticmethod
-    def program_key(engine_key, n_train, n_val, batch_size):
-        """Runs with equal keys share one compiled chunk program."""
-        return (engine_key, n_train, n_val, CHUNK_EPOCHS, batch_size)
-
     def start(self, weights, momentum):
         self.model.set_weights(weights)
         for v, value in zip(self.optimizer.variables, self._optimizer_start):
@@ -113,8 +108,7 @@ class _ReplicaEngine:
         t = self._tf
         predicted = t.cast(t.argmax(probs, axis=-1), y.dtype)
         hits = t.cast(t.equal(predicted, y), t.float32)
-        # No weight for the validation split: a constant of ones there would be folded under
-        # a name that depends on the process's history, which the compile cache cannot find.
+        # No weight of ones for the validation split: its folded name would defeat the compile cache.
         return t.reduce_sum(hits if weight is None else hits * weight[:, None], axis=0)
 
     def _run_chunk(self, x, y, x_valid, y_valid, order, rates, n_epochs, batch_size, eval_every=0,
@@ -130,8 +124,7 @@ class _ReplicaEngine:
         replicas = order.shape[1]
         steps = -(-n // batch_size)
         padding = steps * batch_size - n
-        # A short last batch (Keras's behaviour) is padded to full size with
-        # zero-weight samples, so one compiled step serves every batch.
+        # A short last batch is padded with zero-weight samples: one compiled step serves every batch.
         weights = t.reshape(t.concat([t.ones((n,)), t.zeros((padding,))], 0), (steps, batch_size))
         counts = t.constant([batch_size] * (steps - 1) + [batch_size - padding], t.float32)
         n_val = x_valid.shape[0]
@@ -147,9 +140,8 @@ class _ReplicaEngine:
             probs = self.model(x_val, training=False)
             return probs, t.reduce_sum(self._loss(y_val, probs), axis=0) / n_val
 
-        # A plain while (not `for e in tf.range(n_epochs)`): autograph would give
-        # the loop a maximum_iterations, which XLA treats as a compile-time
-        # constant, recompiling the program for every chunk length.
+        # A plain while: autograph's tf.range loop gets a maximum_iterations, which XLA would
+        # compile anew for every chunk length.
         e = t.constant(0)
         while e < n_epochs:
             idx = t.concat([t.transpose(order[e]), t.zeros((padding, replicas), t.int32)], 0)
@@ -192,8 +184,7 @@ class _ReplicaEngine:
         t = self._tf
         order = t.constant(order, dtype=t.int32)
         rates = t.constant(rates, dtype=t.float32)
-        key = self.program_key(self.key, int(tensors[0].shape[0]), int(tensors[2].shape[0]),
-                               batch_size)
+        key = (self.key, int(tensors[0].shape[0]), int(tensors[2].shape[0]), CHUNK_EPOCHS, batch_size)
         extra = ()
         if eval_every:
             key += (("eval_every", eval_every),)
@@ -373,8 +364,7 @@ def run_plan(plan, *, pad_to=8, progress=False, test=False, eval_every=None):
             bar.close()
 
     divergence = first_divergence(logs["loss"], logs["val_loss"], data.n_classes)
-    # A diverged run stopped at its divergence, but its replica trained on with the others:
-    # its test score would be of later weights, so it has none.
+    # A diverged run's replica trained on with the others: a test score would be of later weights.
     scores = engine.score(data.x_test, data.y_test) if test else None
     results = []
     for k in range(wanted):

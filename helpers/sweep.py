@@ -37,8 +37,8 @@ DEFAULT_CACHE_DIR = Path(".cache") / "sweeps"
 _FORMAT = 2
 #: Age after which a temporary file in the cache folder is a killed writer's leftover.
 _STALE_SECONDS = 3600
-ROW_KEYS = ("batch_size", "learning_rate", "seed", "epochs", "loss", "accuracy", "val_loss",
-            "val_accuracy", "updates", "seconds", "diverged_at", "cached")
+_COLUMNS = ("batch_size", "learning_rate", "seed", "epochs")
+ROW_KEYS = _COLUMNS + HISTORY_KEYS + ("updates", "seconds", "diverged_at", "cached")
 
 
 def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_units,
@@ -152,8 +152,7 @@ class _Cache:
             return
         path = self.path(key)
         stored = result.to_dict()
-        # The per-update losses are float32 numbers and most of the file: 9
-        # significant digits keep them exactly (load rounds back to float32).
+        # The per-update losses are float32: 9 significant digits keep them exactly, in less space.
         stored["batch_loss"] = [float(f"{v:.9g}") for v in stored["batch_loss"]]
         text = json.dumps(dict(format=_FORMAT, key=key, checksum=_checksum(stored), result=stored))
         temporary = None
@@ -247,9 +246,7 @@ class SweepResult:
         """One dict per run: configuration, final metrics, updates, seconds (tidy data)."""
         out = []
         for run, cached in zip(self.runs, self.cached):
-            c = run.config
-            row = dict(batch_size=c["batch_size"], learning_rate=c["learning_rate"],
-                       seed=c["seed"], epochs=c["epochs"])
+            row = {name: run.config[name] for name in _COLUMNS}
             row.update({key: run.final(key) for key in HISTORY_KEYS})
             row.update(updates=int(run.updates[-1]), seconds=run.seconds,
                        diverged_at=run.diverged_at, cached=cached)
@@ -258,13 +255,13 @@ class SweepResult:
 
     def values(self, name):
         """The distinct values of a configuration column, sorted."""
-        check_choice("name", name, ("batch_size", "learning_rate", "seed", "epochs"))
+        check_choice("name", name, _COLUMNS)
         return sorted({run.config[name] for run in self.runs})
 
     def select(self, **criteria):
         """The runs whose configuration matches every ``name=value`` given."""
         for name in criteria:
-            check_choice("criteria", name, ("batch_size", "learning_rate", "seed", "epochs"))
+            check_choice("criteria", name, _COLUMNS)
         return [r for r in self.runs if all(r.config[k] == v for k, v in criteria.items())]
 
     def groups(self, by="batch_size", *, label="{name} {value:g}", **criteria):
@@ -392,30 +389,28 @@ def _as_list(name, values, check, what):
     return values
 
 
-def _check_seed(name, value):
-    return check_int(name, value, low=0, high=MAX_SEED)
-
-
 def _check_cache_dir(cache_dir):
     """``cache_dir`` as a Path with ``~`` expanded, or None; an empty path is refused."""
     if cache_dir is None:
         return None
-    if not isinstance(cache_dir, (str, os.PathLike)):
+    if not isinstance(cache_dir, (str, os.PathLike)) or isinstance(os.fspath(cache_dir), bytes):
         raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
     text = os.fspath(cache_dir)
-    if isinstance(text, bytes):
-        raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
     if not text.strip():
         raise ValueError(f"cache_dir must name a folder (or be None to cache nothing), got "
                          f"{text!r}; '.' is the working directory")
     return Path(os.path.expanduser(text))
 
 
-def _check_covers(name, mapping, batch_sizes):
-    missing = [b for b in batch_sizes if b not in mapping]
+def _per_batch(name, value, batch_sizes, check):
+    """``value`` checked for each batch size: one for all, or a dict with an entry for each."""
+    if not isinstance(value, dict):
+        return dict.fromkeys(batch_sizes, check(name, value))
+    missing = [b for b in batch_sizes if b not in value]
     if missing:
         raise ValueError(f"{name} must have an entry for every batch size, missing {missing} "
-                         f"in {mapping!r}")
+                         f"in {value!r}")
+    return {b: check(f"{name}[{b}]", value[b]) for b in batch_sizes}
 
 
 def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9,
@@ -467,22 +462,11 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     n_train = data.n_train
     batch_sizes = _as_list("batch_sizes", batch_sizes,
                            lambda name, v: check_int(name, v, low=1, high=n_train), "ints")
-    rates_what = "learning rates (or a dict of batch size -> such a sequence)"
-    if isinstance(learning_rates, dict):
-        _check_covers("learning_rates", learning_rates, batch_sizes)
-        rates_of = {b: _as_list(f"learning_rates[{b}]", learning_rates[b], check_learning_rate,
-                                rates_what) for b in batch_sizes}
-    else:
-        rates_of = dict.fromkeys(batch_sizes, _as_list("learning_rates", learning_rates,
-                                                       check_learning_rate, rates_what))
-    seeds = _as_list("seeds", seeds, _check_seed, "ints")
-    if isinstance(epochs, dict):
-        _check_covers("epochs", epochs, batch_sizes)
-        epochs_of = {b: check_int(f"epochs[{b}]", epochs[b], low=1, high=MAX_EPOCHS)
-                     for b in batch_sizes}
-    else:
-        epochs = check_int("epochs", epochs, low=1, high=MAX_EPOCHS)
-        epochs_of = dict.fromkeys(batch_sizes, epochs)
+    rates_of = _per_batch("learning_rates", learning_rates, batch_sizes, lambda name, v: _as_list(
+        name, v, check_learning_rate, "learning rates (or a dict of batch size -> such a sequence)"))
+    seeds = _as_list("seeds", seeds, lambda name, v: check_int(name, v, low=0, high=MAX_SEED), "ints")
+    epochs_of = _per_batch("epochs", epochs, batch_sizes,
+                           lambda name, v: check_int(name, v, low=1, high=MAX_EPOCHS))
     momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
     architecture = check_architecture(hidden_units, activation, kernel_initializer)
     replicas = check_int("replicas", replicas, low=1, high=64)
@@ -526,8 +510,7 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
                                             momentum=momentum, shuffle=shuffle,
                                             architecture=architecture)
                 results = run_plan(plan, pad_to=replicas)
-                # Every run of the group is kept before any is written, so a Ctrl-C
-                # during the writing loses none of them.
+                # Every run of the group is kept before any is written: a Ctrl-C while writing loses none.
                 for i, result in zip(group, results):
                     runs[i] = result
                 unsaved[:] = group

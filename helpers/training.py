@@ -102,8 +102,7 @@ class _Engine:
         if program is not None:
             return program, 0.0
         program = self._tf.function(function, jit_compile=self.jit_compile, reduce_retracing=False)
-        # Keras's metrics, built now as model.fit builds them, not inside the first trace:
-        # every program is then traced alike, and found in the persistent compile cache.
+        # Keras's metrics built as model.fit builds them, so every program traces alike (compile cache).
         self.model._symbolic_build(data_batch=args[:2])
         # The first call traces and compiles; it may also train, so the state is put back.
         state = [v.numpy() for v in self.model.variables + self.optimizer.variables]
@@ -133,21 +132,19 @@ class _Engine:
         return {k: float(v) for k, v in program(*tensors).items()}
 
 
-def _engine_key(n_features, n_classes, hidden_units, activation, jit_compile):
-    return ("train", n_features, n_classes, hidden_units, activation, jit_compile)
+def _engine_key(data, hidden_units, activation, jit_compile):
+    return ("train", data.n_features, data.n_classes, hidden_units, activation, jit_compile)
 
 
 def program_key(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
     """The key of a run's compiled epoch program: runs with equal keys share one, a new key compiles."""
-    return _Engine.program_key(_engine_key(data.n_features, data.n_classes, hidden_units,
-                                           activation, jit_compile),
-                               data.n_train, batch_size)
+    return _Engine.program_key(_engine_key(data, hidden_units, activation, jit_compile), data.n_train,
+                               batch_size)
 
 
 def evaluation_key(data, *, hidden_units=32, activation="relu", jit_compile=True):
     """The key of the validation pass a run of this shape uses (one per size of the validation split)."""
-    return _Engine.evaluation_key(_engine_key(data.n_features, data.n_classes, hidden_units,
-                                              activation, jit_compile), data.n_val)
+    return _Engine.evaluation_key(_engine_key(data, hidden_units, activation, jit_compile), data.n_val)
 
 
 def is_compiled(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
@@ -158,7 +155,7 @@ def is_compiled(data, *, batch_size, hidden_units=32, activation="relu", jit_com
 
 
 def _course_engine(data, hidden_units, activation, jit_compile):
-    key = _engine_key(data.n_features, data.n_classes, hidden_units, activation, jit_compile)
+    key = _engine_key(data, hidden_units, activation, jit_compile)
     return engine_for(key, lambda: _Engine(key, build_mlp(data.n_features, data.n_classes,
                                                           hidden_units=hidden_units,
                                                           activation=activation), jit_compile))
