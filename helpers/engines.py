@@ -33,10 +33,9 @@ class ProgramCache:
 
     def get(self, key):
         """The value of ``key`` (now the most recently used), or None."""
-        if key not in self._items:
-            return None
-        self._items.move_to_end(key)
-        return self._items[key]
+        if key in self._items:
+            self._items.move_to_end(key)
+        return self._items.get(key)
 
     def put(self, key, value):
         self._items[key] = value

@@ -29,8 +29,7 @@ def build_replica_mlp(n_features, n_classes, *, replicas, hidden_units=32, activ
     """Build ``replicas`` side-by-side copies of :func:`helpers.build_mlp`.
 
     Inputs ``(batch, replicas, n_features)`` give probabilities ``(batch, replicas, n_classes)``;
-    replica ``k`` sees only ``x[:, k]``. Weights stay at Keras's defaults: :func:`train_replicas`
-    loads each replica's from its own seeded single model.
+    replica ``k`` sees only ``x[:, k]``. :func:`train_replicas` loads each replica's weights.
 
     Examples
     --------
@@ -251,16 +250,10 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
 
     Parameters
     ----------
-    data : Dataset
-    batch_size : int or callable
+    data, batch_size, epochs, momentum, hidden_units, activation, kernel_initializer, shuffle
         As in :func:`helpers.train`.
-    epochs : int
-    learning_rates : sequence of (float or callable)
-        One per replica; callables are per-epoch schedules.
-    seeds : sequence of int
-        One per replica.
-    momentum, hidden_units, activation, kernel_initializer, shuffle
-        As in :func:`helpers.train`.
+    learning_rates, seeds : sequence
+        One per replica; a learning rate may be a per-epoch schedule.
     pad_to : int, default 8
         Pad the group with repeats of its first replica (dropped) to a multiple of ``pad_to``,
         so that calls with 3 or 8 replicas share one compiled program.

@@ -421,12 +421,10 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     Parameters
     ----------
     data : Dataset
-    batch_sizes : sequence of int
+    batch_sizes, seeds : sequence of int
     learning_rates : sequence of float, or dict of int -> sequence of float
-        A dict gives each batch size its own learning rates.
-    seeds : sequence of int, default (0,)
     epochs : int or dict of int -> int
-        A dict gives each batch size its own epochs.
+        A dict gives each batch size its own learning rates or epochs.
     momentum, hidden_units, activation, kernel_initializer, shuffle
         As in :func:`helpers.train`.
     cache_dir : str or Path or None, default ``.cache/sweeps``
