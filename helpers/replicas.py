@@ -89,10 +89,7 @@ class _ReplicaEngine:
         self.optimizer.momentum_value.assign(momentum)
 
     def _step(self, x, y, weight, count):
-        """One SGD update of every replica; per-replica loss (mean over the ``count`` real samples) and hits.
-
-        ``weight`` is 1 for real samples, 0 for the padding of a short last batch.
-        """
+        """One SGD update of every replica; its loss (mean over ``count`` samples of ``weight`` 1) and hits."""
         t = self._tf
         variables = self.model.trainable_variables
         with t.GradientTape() as tape:
@@ -176,9 +173,9 @@ class _ReplicaEngine:
         return logs, batch_logs.stack()
 
     def run(self, tensors, order, rates, n_epochs, batch_size, eval_every=0, start=0):
-        """Compile if needed, run a chunk; return (logs, batch_losses, seconds, compile_seconds).
+        """Compile if needed, run a chunk: (logs, batch_losses, seconds, compile_seconds).
 
-        With ``eval_every``, ``logs["val_trace"]`` is :meth:`_run_chunk`'s validation losses.
+        With ``eval_every``, ``logs["val_trace"]`` holds :meth:`_run_chunk`'s validation losses.
         """
         t = self._tf
         order = t.constant(order, dtype=t.int32)

@@ -132,10 +132,7 @@ class TrainResult:
 
     @classmethod
     def from_dict(cls, d):
-        """Rebuild a result written by :meth:`to_dict` (without its model).
-
-        Raises ValueError, KeyError or TypeError if ``d`` is not such a dict or its parts disagree.
-        """
+        """Rebuild a result written by :meth:`to_dict`; ValueError, KeyError or TypeError if ``d`` is not one."""
         history = {k: [float(v) for v in d["history"][k]] for k in HISTORY_KEYS}
         result = cls(history=history,
                      batch_loss=np.asarray(d["batch_loss"], dtype=float),

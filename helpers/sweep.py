@@ -547,7 +547,6 @@ def steps_to_target(result, target, *, key="val_loss", x="update"):
     target : float
     key : {"val_loss", "loss", "val_accuracy", "accuracy"}
     x : {"update", "epoch"}
-        Count parameter updates or epochs.
 
     Examples
     --------
