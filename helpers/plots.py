@@ -16,7 +16,7 @@ from .timing import StepCosts
 from .trace import UpdateTrace
 
 __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_side", "plot_spread",
-           "plot_panels", "plot_batch_loss", "plot_decision_regions", "plot_epoch_split",
+           "plot_panels", "plot_decision_regions", "plot_epoch_split",
            "plot_loss_paths", "plot_step_costs", "plot_update_losses", "x_values", "loss_limits",
            "mark_divergence", "early_divergence", "METRIC_LABELS", "X_AXES", "X_LABELS",
            "plain_log_ticks", "plain_number", "new_axes", "LOG",
@@ -492,43 +492,6 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
     if title:
         fig.suptitle(title)
     return fig
-
-
-def _update_positions(result):
-    """Each update's position on an axis of epochs: the fraction of its epoch it ends."""
-    ends = np.concatenate([[0], result.updates])
-    return np.concatenate([epoch + np.arange(1, count + 1) / count
-                           for epoch, count in enumerate(np.diff(ends))])
-
-
-def plot_batch_loss(results, *, labels=None, epochs=None, colors=None, ax=None):
-    """The loss of every update's own batch, on an x-axis of epochs (only the first ``epochs``)."""
-    results = as_results(results)
-    labels = run_labels(results, labels)
-    if epochs is not None:
-        epochs = check_int("epochs", epochs, low=1)
-    colors = _colors([r.config["batch_size"] for r in results], colors)
-    _, ax = new_axes(ax)
-    shown = []
-    for result, label, color in zip(results, labels, colors):
-        positions = _update_positions(result)
-        keep = positions <= epochs if epochs is not None else np.ones(len(positions), bool)
-        ax.plot(positions[keep], result.batch_loss[keep], color=color, lw=0.6, alpha=0.8,
-                label=label)
-        if result.diverged:
-            mark_divergence(ax, positions[-1], result.diverged_at, color)
-        shown.append((result, result.batch_loss[keep]))
-    if any(r.diverged for r in results):
-        kept = [v for r, values in shown if not r.diverged for v in values]
-        if kept:
-            ax.set_ylim(0, 1.1 * max(kept))
-        else:
-            ax.set_ylim(*loss_limits(results))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss of each update's batch")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return ax
 
 
 def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
