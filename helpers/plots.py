@@ -87,10 +87,9 @@ def loss_limits(results):
     kept = [v for r in results if not r.diverged for v in r.history["loss"] + r.history["val_loss"]]
     if kept:
         return 0.0, 1.1 * max(kept)
-    cap = GUESS_MULTIPLE * math.log(max(_n_classes(r) for r in results))
     before = [v for r in results for v in r.history["loss"][:-1] + r.history["val_loss"][:-1]
               if math.isfinite(v)]
-    return 0.0, 1.1 * max(before) if before else cap
+    return 0.0, 1.1 * max(before) if before else GUESS_MULTIPLE * math.log(max(map(_n_classes, results)))
 
 
 def mark_divergence(ax, x, epoch, color, *, early=False):
@@ -369,22 +368,12 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
                 colors=None, ax=None):
     """Mean curve and band over repeated runs (seeds) of each configuration.
 
-    Parameters
-    ----------
-    groups : dict of str -> list of TrainResult
-        Label -> the runs of one configuration with different seeds; those that do not
-        diverge must run the same number of epochs.
-    metric : {"loss", "accuracy"}
-    validation, train : bool
-        Draw the validation curve (dashed), the training curve (solid).
-    x : {"epoch", "update", "second"}
-        What the x-axis counts; seconds are the mean over the seeds.
-    band : {"range", "std"}
-        Shade between the lowest and highest run, or mean +- one standard deviation.
-    colors : list of colours, optional
-        One per group; default the batch-size colour of each group's runs.
-
-    Diverged seeds are left out of the mean and band; the legend says "k of n seeds diverged".
+    ``groups`` maps a label to the runs of one configuration with different seeds (those that
+    do not diverge must run the same number of epochs). ``validation`` and ``train`` choose the
+    dashed and solid curves; ``x`` counts "epoch", "update" or "second" (the seeds' mean);
+    ``band`` is "range" (lowest to highest run) or "std" (mean ± one standard deviation);
+    ``colors`` default to each group's batch-size colour. Diverged seeds are left out of the
+    mean and band, and the legend says "k of n seeds diverged".
     """
     check_choice("metric", metric, tuple(METRIC_LABELS))
     check_bool("validation", validation)
@@ -435,17 +424,8 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
 def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
     """A Figure of one panel per configuration: train and validation means, a min-max band over seeds.
 
-    Parameters
-    ----------
-    groups : dict of str -> list of TrainResult
-        Panel title -> the runs (seeds) of that configuration, as for :func:`plot_spread`.
-    metric : {"loss", "accuracy"}
-    ncols : int, default 4
-    title : str, optional
-    ylim : (float, float), optional
-        The y-axis range all panels share.
-
-    A panel with diverged seeds says "k of n seeds diverged" in red under its title.
+    ``groups`` maps a panel title to its runs, as for :func:`plot_spread`; ``ylim`` is the
+    ``(low, high)`` all panels share. A panel with diverged seeds says so in red under its title.
     """
     check_choice("metric", metric, tuple(METRIC_LABELS))
     ncols = check_int("ncols", ncols, low=1)

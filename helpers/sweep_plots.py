@@ -40,25 +40,11 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
                  agg="mean", best=None, log=False, fmt=None, vmin=None, vmax=None, ax=None):
     """A grid of a sweep: one cell per (row, column), coloured and labelled by ``value``.
 
-    Parameters
-    ----------
-    result : SweepResult
-    value : str
-        What each cell shows, aggregated over seeds: ``"val_accuracy"``, ``"val_loss"``,
-        ``"accuracy"``, ``"loss"``, ``"seconds"`` or ``"updates"``.
-    rows, cols : str
-        Configuration columns on the y- and x-axis.
-    agg : {"mean", "median", "min", "max"}
-    best : {"max", "min"} or None
-        Outline, in each row, the cell with the highest (lowest) value.
-    log : bool, default False
-        Logarithmic colours.
-    fmt : str, optional
-        Format of the cell labels: ``"{:.2f}"``, ``"%.2f"`` or ``".2f"``; default 3 decimals,
-        or 3 significant digits with ``log``.
-    vmin, vmax : float, optional
-        The range of the colours (default: the cells' own); cells beyond take its end's colour.
-
+    ``value`` (``"val_accuracy"``, ``"val_loss"``, ``"accuracy"``, ``"loss"``, ``"seconds"`` or
+    ``"updates"``) is aggregated over seeds by ``agg`` ("mean", "median", "min", "max"); ``rows``
+    and ``cols`` name the configuration on each axis. ``best`` ("max" or "min") outlines each
+    row's best cell; ``log`` makes the colours logarithmic; ``fmt`` formats the labels
+    (``"{:.2f}"``, ``"%.2f"`` or ``".2f"``); ``vmin`` and ``vmax`` fix the colours' range.
     Darker is better in every heatmap. Cells where every seed diverged are grey and say
     "diverged"; a ``*`` marks cells where some did, whose value is the ``agg`` of the others.
 
@@ -158,16 +144,9 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
                          ax=None):
     """Updates needed to reach a target against batch size, log-log.
 
-    Parameters
-    ----------
-    batch_sizes, steps : sequences of numbers
-        Measured points; a NaN step count (never reached) is noted, not drawn.
-    s_min, b_crit : float, optional
-        A fit ``steps = s_min * (1 + b_crit / B)`` to draw, with ``b_crit`` marked.
-    b_simple : float, optional
-        The measured gradient noise scale, marked.
-    spread : pair of sequences (low, high), optional
-        Each point's error bar, e.g. the smallest and largest count over the seeds.
+    A NaN in ``steps`` (never reached) is noted, not drawn. ``s_min`` and ``b_crit`` draw the fit
+    ``steps = s_min * (1 + b_crit / B)``, ``b_simple`` marks the gradient noise scale, and
+    ``spread`` (low, high) gives each point's error bar, e.g. the seeds' range.
     """
     b = check_numbers("batch_sizes", batch_sizes)
     s = check_numbers("steps", steps)
