@@ -391,12 +391,9 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
         for n_key, (key, style) in enumerate(keys):
             values, diverged = _seed_curves(label, runs, key)
             note = _diverged_text(diverged, len(runs))
+            what = note if values is None else f"mean of {len(values)}" + (f"; {note}" if note else "")
             # One legend entry per group; with both splits the line style says which.
-            name = None
-            if n_key == 0:
-                what = f"mean of {len(values)}" + (f"; {note}" if note else "") if values is not None \
-                    else note
-                name = f"{label} ({what})"
+            name = f"{label} ({what})" if n_key == 0 else None
             if values is None:
                 if n_key == 0:
                     ax.plot([], [], color=color, lw=1.5, label=name)
