@@ -7,11 +7,10 @@ quiet_tensorflow_logs()
 
 from .data import Dataset, load_blobs, load_digits
 from .models import build_mlp
-from .plots import (plot_batch_loss, plot_curves, plot_dataset, plot_decision_regions,
-                    plot_epoch_split, plot_learning_curves, plot_loss_paths, plot_panels,
-                    plot_side_by_side, plot_spread, plot_step_costs, plot_update_losses)
+from .plots import (plot_curves, plot_dataset, plot_decision_regions, plot_epoch_split,
+                    plot_learning_curves, plot_loss_paths, plot_panels, plot_side_by_side, plot_spread,
+                    plot_step_costs, plot_update_losses)
 from .style import batch_color
-from .tables import results_table
 from .timing import measure_step_costs
 from .trace import loss_after_each_update
 from .training import TrainResult, train, updates_per_epoch
@@ -27,7 +26,7 @@ from .sweep import SweepResult, steps_to_target, sweep
 
 __all__ = ["Dataset", "load_blobs", "load_digits", "build_mlp", "TrainResult", "train",
            "updates_per_epoch", "plot_curves", "plot_learning_curves", "plot_side_by_side",
-           "plot_spread", "plot_panels", "plot_batch_loss", "plot_dataset", "results_table",
+           "plot_spread", "plot_panels", "plot_dataset",
            "Explorer", "explore", "Quiz",
            "train_replicas", "sweep", "SweepResult", "steps_to_target", "StepDecay", "BatchGrowth",
            "scale_learning_rate", "per_example_gradients", "batch_gradient", "gradient_noise",

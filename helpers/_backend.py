@@ -1,10 +1,4 @@
-"""Lazy, quiet access to TensorFlow and Keras.
-
-TensorFlow takes seconds to import and writes native log lines to stderr
-while doing so, so :mod:`helpers` imports it only when a function needs it,
-after asking it (unless the user already chose otherwise) to log warnings
-and errors only.
-"""
+"""TensorFlow and Keras, imported on first use (they take seconds) and quietly."""
 
 import os
 
@@ -14,14 +8,10 @@ __all__ = ["keras", "tf", "quiet_tensorflow_logs"]
 
 
 def quiet_tensorflow_logs():
-    """Ask TensorFlow, if the user has not chosen otherwise, to log errors only.
+    """Before TensorFlow's import: log errors only, unless the user chose otherwise; turn on the
+    compiled-program cache (:func:`helpers.compile_cache.configure`).
 
-    Must run before TensorFlow is imported. ``TF_ENABLE_ONEDNN_OPTS=0`` turns
-    off oneDNN's custom CPU kernels, whose only visible effect here is a log
-    line at import (newer TensorFlow prints it whatever the log level); the
-    course's training runs through XLA, which does not use them. It also turns
-    on the persistent cache of compiled XLA programs
-    (:func:`helpers.compile_cache.configure`).
+    ``TF_ENABLE_ONEDNN_OPTS=0``: oneDNN's kernels only print a line at import here (XLA trains).
     """
     compile_cache.configure()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

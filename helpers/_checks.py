@@ -1,8 +1,5 @@
-"""Argument checks shared by the public functions of :mod:`helpers`.
-
-Every check raises an error whose message names the parameter and echoes
-the bad value, e.g. ``batch_size must be an int in [1, 800], got 0``.
-"""
+"""Argument checks: each error names the parameter and echoes the value
+(``batch_size must be an int in [1, 800], got 0``)."""
 
 import math
 import numbers
@@ -23,11 +20,8 @@ def range_text(low, high, *, low_open=False, high_open=False):
 
 
 def check_int(name, value, *, low=None, high=None):
-    """Return ``value`` as an ``int`` if it is an integer in ``[low, high]``.
-
-    Booleans and floats (even ``32.0``) are rejected with ``TypeError``:
-    a batch size of ``32.0`` is almost always a computed value gone wrong.
-    """
+    """Return ``value`` as an ``int`` in ``[low, high]``; bools and floats (even 32.0: a computed
+    value gone wrong) raise TypeError."""
     where = range_text(low, high)
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int in {where}, got {value!r} "
@@ -80,23 +74,14 @@ def check_str(name, value, *, optional=False):
 
 
 def check_sequence(name, values, what):
-    """Return ``values`` as a list if it is a sequence (not a str, a scalar or a mapping).
-
-    ``learning_rates=0.1`` is a slip for ``learning_rates=[0.1]``; refusing it
-    here names the argument instead of failing later with "'float' object is
-    not iterable".
-    """
+    """Return ``values`` as a list if it is a sequence (not a str, a scalar or a mapping)."""
     if isinstance(values, (str, bytes, dict)) or not hasattr(values, "__iter__"):
         raise TypeError(f"{name} must be a sequence of {what}, got {values!r}")
     return list(values)
 
 
 def check_numbers(name, values):
-    """Return ``values`` as a 1-D float array if it is a flat sequence of numbers.
-
-    A str, a scalar or a list of words is refused naming ``name``, not with
-    NumPy's "could not convert string to float".
-    """
+    """Return ``values`` as a 1-D float array if it is a flat sequence of numbers."""
     import numpy as np
 
     values = check_sequence(name, values, "numbers")
@@ -113,12 +98,8 @@ _PACKAGE = os.path.dirname(os.path.abspath(__file__))
 
 
 def warn(message, category=RuntimeWarning):
-    """``warnings.warn`` pointing at the first caller outside :mod:`helpers`.
-
-    A fixed ``stacklevel`` counts frames, and which frames exist changes with
-    the Python version (3.12 inlines list comprehensions, 3.11 gives them a
-    frame of their own), so the level is counted here on the live stack.
-    """
+    """``warnings.warn`` pointing at the first caller outside :mod:`helpers` (counted on the live
+    stack: Python 3.12 inlines comprehensions' frames, 3.11 does not)."""
     frame, level = sys._getframe(0), 1
     while frame is not None and os.path.dirname(os.path.abspath(frame.f_code.co_filename)) == _PACKAGE:
         frame, level = frame.f_back, level + 1

@@ -1,8 +1,4 @@
-"""Datasets of the course: small, made on the spot, no download.
-
-Labels are integers (``0 .. n_classes - 1``), the form Keras's
-``sparse_categorical_crossentropy`` expects.
-"""
+"""The course's datasets: small, made on the spot, no download; integer labels ``0 .. n_classes - 1``."""
 
 import json
 from dataclasses import dataclass, field
@@ -82,38 +78,13 @@ def check_labels(name, values, n_classes):
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A classification problem split three ways: train, validation and test.
+    """A classification problem split three ways: train on ``x_train``, tune on ``x_val`` (a run's
+    ``val_`` keys), score the chosen settings once on ``x_test``.
 
-    The course trains on ``x_train``, watches and tunes on ``x_val`` (the
-    ``val_`` keys of a run's history, as in Keras's ``validation_data``), and
-    scores the chosen settings once on ``x_test``.
-
-    Attributes
-    ----------
-    x_train : ndarray of shape (n_train, n_features), float32
-    y_train : ndarray of shape (n_train,), int32
-    x_test : ndarray of shape (n_test, n_features), float32
-    y_test : ndarray of shape (n_test,), int32
-    name : str
-        A short description used in plot titles and cache keys.
-    n_classes : int
-    config : dict
-        The arguments that produced the data (JSON-safe).
-    x_val : ndarray of shape (n_val, n_features), float32, or None
-    y_val : ndarray of shape (n_val,), int32, or None
-        The validation split. Training needs one; a dataset made without it
-        gets one with :meth:`with_validation`.
-
-    Every array is the dataset's own read-only copy: writing into one raises
-    ``ValueError``, so nothing can change the data after it was checked.
-
-    Raises
-    ------
-    TypeError, ValueError
-        If an array is not 2-D (features) or 1-D (labels), ragged, empty,
-        not finite, one-hot, or of mismatched lengths or feature counts, or a
-        label is not an integer in ``[0, n_classes)``; the message names the
-        array and echoes the bad value. Arrays are stored as float32 and int32.
+    Features are (n, n_features) float32, labels (n,) int32 in ``[0, n_classes)``; ``name`` labels
+    plots and cache keys; ``config`` holds the arguments that made it. Without a validation split,
+    add one with :meth:`with_validation`. Every array is the dataset's own read-only copy. A
+    ragged, empty, non-finite, one-hot or mismatched array raises an error naming it.
     """
 
     x_train: np.ndarray
@@ -167,10 +138,8 @@ class Dataset:
         return 0 if self.x_val is None else len(self.x_val)
 
     def with_validation(self, size, *, seed=0):
-        """A copy whose validation split is ``size`` training rows drawn at random (``seed``).
-
-        The training split keeps the other rows, in their order; the test split
-        is unchanged.
+        """A copy whose validation split is ``size`` training rows drawn at random (``seed``); the
+        other rows keep their order.
 
         >>> data = Dataset([[0.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1], [[1.5]], [1], name="toy",
         ...                n_classes=2).with_validation(1)
@@ -224,42 +193,13 @@ def _split(x, y, train_size, name, n_classes, config, validation=None):
 
 def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0,
                random_state=2, validation_size=200):
-    """Gaussian blobs in 2-D: the first ``train_size`` rows train, the rest test, plus a validation draw.
+    """Gaussian blobs in 2-D: the first ``train_size`` of ``n_samples`` rows train, the rest test.
 
-    Both source experiments use ``make_blobs(n_samples=1000, centers=3,
-    n_features=2, cluster_std=2)``: the first splits 800/200, the second
-    500/500 with ``random_state=2``. Those points and splits are kept exactly;
-    the validation split is ``validation_size`` more points drawn from the
-    same blobs (same centres and spread, another seed), so that tuning never
-    looks at the test split and the sources' runs stay reproducible.
+    The sources' points and splits (``make_blobs(1000, centers=3, cluster_std=2)``, 800/200 and
+    500/500) are kept exactly; the validation split is ``validation_size`` more points from the same
+    blobs (another seed), so tuning never looks at the test split. ``cluster_std``: larger, more
+    overlap.
 
-    Parameters
-    ----------
-    n_samples : int, default 1000
-        Number of points in total, at least 2.
-    train_size : int, default 800
-        Number of leading rows used for training; the rest is the test split.
-    centers : int, default 3
-        Number of blobs, hence classes.
-    cluster_std : float, default 2.0
-        Spread of each blob; larger means more overlap and lower accuracy.
-    random_state : int, default 2
-        Seed of the data; the same seed gives the same points.
-    validation_size : int, default 200
-        Points in the validation split, drawn apart from the ``n_samples``.
-
-    Returns
-    -------
-    Dataset
-        ``x_*`` of shape (n, 2) float32 and ``y_*`` of shape (n,) int32.
-
-    Raises
-    ------
-    ValueError, TypeError
-        If an argument is out of range or of the wrong type.
-
-    Examples
-    --------
     >>> data = load_blobs(train_size=500)
     >>> data.x_train.shape, data.x_val.shape, data.x_test.shape
     ((500, 2), (200, 2), (500, 2))
@@ -287,28 +227,9 @@ def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0,
 
 
 def load_digits(*, train_size=1000, validation_size=400, random_state=0):
-    """scikit-learn's bundled 8x8 handwritten digits (1797 images, no download).
+    """scikit-learn's 8x8 handwritten digits (1797 images, no download), pixels in [0, 1], shuffled
+    once (``random_state``) and split ``train_size`` / ``validation_size`` / the rest for test.
 
-    Pixels are scaled to [0, 1]; the rows are shuffled once with
-    ``random_state`` before the split so every split sees every digit.
-
-    Parameters
-    ----------
-    train_size : int, default 1000
-        Number of training images.
-    validation_size : int, default 400
-        Number of validation images, the rows after the training ones; the
-        other ``1797 - train_size - validation_size`` are the test split.
-    random_state : int, default 0
-        Seed of the shuffle before the split.
-
-    Returns
-    -------
-    Dataset
-        ``x_*`` of shape (n, 64) float32 and ``y_*`` of shape (n,) int32, 10 classes.
-
-    Examples
-    --------
     >>> load_digits().n_features
     64
     """

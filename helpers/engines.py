@@ -1,11 +1,4 @@
-"""The engines' plumbing: bounded caches of compiled programs, compile timing, one training at a time.
-
-Compiled programs live in :data:`PROGRAMS` and engines (a compiled model and
-its optimizer) in :data:`ENGINES`, both least recently used out first;
-:func:`timed_compile` times a compile with TensorFlow's retracing warning
-silenced; :func:`one_at_a_time` keeps two trainings from sharing variables at
-once; :func:`momentum_sgd` is the SGD whose momentum needs no new compile.
-"""
+"""The engines' plumbing: caches of compiled programs, compile timing, one training at a time."""
 
 import collections
 import contextlib
@@ -23,12 +16,7 @@ __all__ = ["ProgramCache", "PROGRAMS", "ENGINES", "engine_for", "expected_retrac
 
 
 class ProgramCache:
-    """Values by key, at most ``maxsize`` of them: the least recently used goes first.
-
-    Compiled programs and engines are kept here, so that a sweep compiles
-    once per batch size, while a long session does not keep every program
-    it ever compiled.
-    """
+    """Values by key, at most ``maxsize`` of them: the least recently used goes first."""
 
     def __init__(self, maxsize):
         self._items = collections.OrderedDict()
@@ -45,10 +33,9 @@ class ProgramCache:
 
     def get(self, key):
         """The value of ``key`` (now the most recently used), or None."""
-        if key not in self._items:
-            return None
-        self._items.move_to_end(key)
-        return self._items[key]
+        if key in self._items:
+            self._items.move_to_end(key)
+        return self._items.get(key)
 
     def put(self, key, value):
         self._items[key] = value
@@ -76,25 +63,15 @@ class ProgramCache:
         return list(self._items)
 
 
-
-#: Compiled epoch or chunk programs of both engines, by program key. 64 hold
-#: every batch size of the explorer's slider on its datasets, and any lesson.
-#: Dropping a program frees its Python side only: TensorFlow's runtime keeps
-#: the XLA executable it compiled (about 12 MB) for the life of the process
-#: (benchmarks/bench_memory.py --programs), so the bound is generous and what
-#: saves memory is compiling fewer programs (momentum and a given model of the
-#: course's architecture share them).
+#: Compiled programs of both engines. Dropping one frees its Python side only: TensorFlow
+#: keeps the XLA executable (about 12 MB) for the process's life (benchmarks/bench_memory.py).
 PROGRAMS = ProgramCache(maxsize=64)
 #: The engines (a compiled model and its optimizer), by engine key.
 ENGINES = ProgramCache(maxsize=16)
 
 
 def engine_for(key, make):
-    """The engine of ``key``, made by ``make()`` if not cached.
-
-    Program keys start with their engine's key (``(engine_key, ...)``), so
-    the programs of an engine that leaves the cache leave with it.
-    """
+    """The engine of ``key``, made by ``make()`` if not cached; an evicted engine's programs go too."""
     engine = ENGINES.get(key)
     if engine is None:
         before = set(ENGINES.keys())
@@ -120,12 +97,7 @@ def quiet_retracing():
 
 
 def timed_compile(call):
-    """Run ``call()`` (a first call that traces and compiles), return its seconds.
-
-    The persistent compile cache is checked first and sealed after
-    (:func:`helpers.compile_cache.before_compile`): TensorFlow would fail on a
-    damaged stored program, or block on a pipe in its place.
-    """
+    """Run ``call()`` (a first call that compiles) between the compile cache's checks; its seconds."""
     compile_cache.before_compile()
     start = time.perf_counter()
     with quiet_retracing():
@@ -135,8 +107,7 @@ def timed_compile(call):
     return seconds
 
 
-# Engines share variables between runs, so two trainings must not overlap (the
-# explorer widget trains in a background thread while a notebook cell may train).
+# Engines share variables, so two trainings must not overlap (the explorer trains in a thread).
 TRAINING_LOCK = threading.RLock()
 
 
@@ -151,18 +122,10 @@ def one_at_a_time(function):
 
 @functools.cache
 def momentum_sgd():
-    """Keras's SGD with its momentum in a variable, so one program serves every momentum.
+    """Keras's SGD reading its momentum from a variable, so one program serves every momentum.
 
-    Keras's SGD bakes ``momentum`` into the compiled program as a constant, so
-    each new momentum would compile anew (about a second: the explorer's
-    momentum slider would wait for the compiler). This subclass runs Keras's
-    own update, ``m = momentum * m - lr * g; w += m``, reading ``momentum``
-    from a variable. Without XLA its weights and histories are bit for bit
-    those of Keras's SGD at every momentum, 0 included, where Keras runs
-    ``w -= lr * g`` instead (tests/test_training.py). With XLA they agree as
-    closely as XLA agrees with ``model.fit`` anyway; at momentum 0 XLA may
-    round ``w + (0 * m - lr * g)`` and ``w - lr * g`` apart by about 1e-7.
-    Both engines use it.
+    Without XLA it is bit for bit Keras's SGD at every momentum (tests/test_training.py);
+    at momentum 0 XLA may round it apart from Keras's ``w -= lr * g`` by about 1e-7.
     """
     k = keras()
     ops = k.ops

@@ -1,21 +1,10 @@
-"""How good is a mini-batch gradient? Per-example gradients and their statistics.
+"""How good is a mini-batch gradient? Per-example gradients and their statistics (lesson 08).
 
-The loss of a batch is the mean of its examples' losses, so the gradient of a
-batch is the mean of its examples' gradients. With every example's gradient
-``g_i`` at hand (:func:`per_example_gradients`), the statistics of every
-possible mini-batch follow without training:
-
-- the full-batch gradient ``G`` (the mean of all ``g_i``) and the per-example
-  covariance ``Sigma``;
-- the error of a mini-batch of ``B`` examples drawn without replacement from
-  the ``n``: ``E|g_B - G|^2 = tr(Sigma) / B * (1 - B / n)``. Its square root
-  shrinks like ``1 / sqrt(B)`` while ``B`` is small next to ``n``; the factor
-  ``1 - B / n`` (the finite-population correction) takes it to 0 at ``B = n``;
-- the simple noise scale ``B_simple = tr(Sigma) / |G|^2`` (McCandlish et al.
-  2018, "An empirical model of large-batch training"): the batch size at which
-  the noise of a mini-batch gradient is as large as the gradient itself.
-  Below it, a bigger batch buys a proportionally better step; far above it,
-  a bigger batch buys little.
+A batch's gradient is the mean of its examples' gradients ``g_i``, so from all of them follow the
+full-batch gradient ``G``, their covariance ``Sigma``, a batch of ``B`` of the ``n``'s error
+``E|g_B - G|^2 = tr(Sigma) / B * (1 - B / n)`` (drawn without replacement), and the simple noise
+scale ``B_simple = tr(Sigma) / |G|^2`` (McCandlish et al. 2018): the batch size at which a
+mini-batch gradient's noise is as large as the gradient.
 """
 
 import weakref
@@ -75,31 +64,9 @@ def _functions(model):
 
 
 def per_example_gradients(model, x, y, *, chunk=500):
-    """The gradient of every example's Keras loss with respect to all trainable weights.
+    """(n, n_weights) float64: row ``i`` is the gradient of example ``i``'s Keras loss with respect to
+    ``model``'s trainable weights, flattened in their order; ``chunk`` examples per pass.
 
-    Parameters
-    ----------
-    model : keras.Model
-        A model mapping ``x`` to class probabilities (e.g. ``result.model``).
-    x : array of shape (n, n_features)
-    y : array of shape (n,)
-        Integer labels.
-    chunk : int, default 500
-        Examples per pass, to bound memory.
-
-    Returns
-    -------
-    ndarray of shape (n, n_weights), float64
-        Row ``i`` is the gradient of example ``i``'s loss, the weights
-        flattened in ``model.trainable_variables`` order.
-
-    Raises
-    ------
-    TypeError, ValueError
-        If ``model`` is not a Keras model or the shapes disagree.
-
-    Examples
-    --------
     >>> grads = per_example_gradients(result.model, data.x_train, data.y_train)  # doctest: +SKIP
     >>> grads.shape                                                             # doctest: +SKIP
     (800, 195)
@@ -127,15 +94,7 @@ def _finite_gradients(model, grads):
 
 
 def batch_gradient(model, x, y):
-    """The gradient of the Keras mean loss of the batch ``(x, y)``, flattened.
-
-    What one SGD update of this batch uses; equal to the mean of the rows of
-    :func:`per_example_gradients` for the same examples.
-
-    Returns
-    -------
-    ndarray of shape (n_weights,), float64
-    """
+    """The gradient of the batch ``(x, y)``'s Keras mean loss, flattened (what one SGD update uses)."""
     x, y = _inputs(model, x, y)
     t = tf()
     _, gradient = _functions(model)
@@ -159,20 +118,7 @@ def _check_grads(grads):
 
 @dataclass(frozen=True)
 class GradientNoise:
-    """Statistics of the per-example gradients at one point of training.
-
-    Attributes
-    ----------
-    gradient_norm_sq : float
-        ``|G|^2``, the squared norm of the full-batch gradient.
-    trace_covariance : float
-        ``tr(Sigma)``, the summed variance of a single example's gradient
-        (unbiased, divided by ``n - 1``).
-    b_simple : float
-        ``tr(Sigma) / |G|^2``.
-    n : int
-        Number of examples.
-    """
+    """``|G|^2``, ``tr(Sigma)`` (unbiased) and ``B_simple`` of ``n`` examples' gradients."""
 
     gradient_norm_sq: float
     trace_covariance: float
@@ -181,19 +127,8 @@ class GradientNoise:
 
 
 def gradient_noise(grads):
-    """The full-batch gradient's size, the per-example noise and ``B_simple``.
+    """The :class:`GradientNoise` of ``grads`` (from :func:`per_example_gradients`).
 
-    Parameters
-    ----------
-    grads : array of shape (n, n_weights)
-        From :func:`per_example_gradients`.
-
-    Returns
-    -------
-    GradientNoise
-
-    Examples
-    --------
     >>> gradient_noise(np.array([[1.0, 0.0], [3.0, 0.0]])).b_simple
     0.5
     """
@@ -208,26 +143,9 @@ def gradient_noise(grads):
 
 @dataclass(frozen=True)
 class GradientError:
-    """How far mini-batch gradients are from the full-batch gradient, per batch size.
-
-    Attributes
-    ----------
-    batch_sizes : ndarray of int
-    measured : ndarray
-        Root-mean-square of ``|g_B - G|`` over the drawn batches.
-    standard_error : ndarray
-        Standard error of ``measured`` from the spread of the draws.
-    expected : ndarray
-        ``sqrt(tr(Sigma) / B * (1 - B / n))``, sampling without replacement.
-    expected_with_replacement : ndarray
-        ``sqrt(tr(Sigma) / B)``: the plain ``1 / sqrt(B)`` law.
-    gradient_norm : float
-        ``|G|``, to read the errors against.
-    draws : int
-        Batches drawn per batch size.
-    n_examples : int
-        Examples the gradients came from (a batch of all of them has no error).
-    """
+    """Per batch size: ``measured`` (RMS of ``|g_B - G|`` over ``draws`` batches) and its
+    ``standard_error``, ``expected`` (``sqrt(tr(Sigma) / B * (1 - B / n))``) and
+    ``expected_with_replacement`` (``sqrt(tr(Sigma) / B)``); ``gradient_norm`` is ``|G|``."""
 
     batch_sizes: np.ndarray
     measured: np.ndarray
@@ -240,27 +158,9 @@ class GradientError:
 
 
 def minibatch_gradient_error(grads, batch_sizes, *, draws=200, seed=0):
-    """Measure the error of mini-batch gradients against the full-batch gradient.
+    """The :class:`GradientError` of mini-batches: for each batch size ``B`` in ``[1, n]``, ``draws``
+    batches of ``B`` distinct examples, each's ``|g_B - G|``.
 
-    For each batch size ``B``, draws ``draws`` batches of ``B`` distinct
-    examples (as one shuffled epoch would), averages their per-example
-    gradients into the batch gradient ``g_B`` and measures ``|g_B - G|``.
-
-    Parameters
-    ----------
-    grads : array of shape (n, n_weights)
-        From :func:`per_example_gradients`.
-    batch_sizes : sequence of int
-        Each in ``[1, n]``.
-    draws : int, default 200
-    seed : int, default 0
-
-    Returns
-    -------
-    GradientError
-
-    Examples
-    --------
     >>> rng = np.random.default_rng(0)
     >>> err = minibatch_gradient_error(rng.normal(size=(100, 3)), [1, 4, 100])
     >>> bool(err.measured[-1] < 1e-12)     # the full batch is the full-batch gradient
@@ -297,27 +197,12 @@ def minibatch_gradient_error(grads, batch_sizes, *, draws=200, seed=0):
 
 
 def fit_steps_to_batch(batch_sizes, steps):
-    """Fit ``steps = S_min * (1 + B_crit / B)`` (McCandlish et al. 2018) by least squares.
+    """``(S_min, B_crit)`` of ``steps = S_min * (1 + B_crit / B)`` (McCandlish et al. 2018), least squares.
 
-    ``S_min`` is the fewest updates any batch size can need; ``B_crit`` is
-    the batch size where the updates are twice that: below it, doubling the
-    batch nearly halves the updates, above it doubling saves little.
+    ``S_min``: the fewest updates any batch size needs; at ``B_crit`` the updates are twice that. A
+    NaN step (never reached the target) leaves its batch size out; at least two must remain, batch
+    sizes must not repeat, and steps must fall as the batch size grows.
 
-    Parameters
-    ----------
-    batch_sizes, steps : sequences of numbers, same length >= 2
-        A NaN in ``steps`` (what :meth:`helpers.SweepResult.steps_to_target`
-        gives a batch size that never reached the target) leaves that batch
-        size out of the fit; at least two must remain. Batch sizes must not
-        repeat, and the steps must fall as the batch size grows (counts
-        that rise, which would fit a negative ``B_crit``, are refused).
-
-    Returns
-    -------
-    s_min, b_crit : float
-
-    Examples
-    --------
     >>> [round(v, 6) for v in fit_steps_to_batch([1, 10, 100], [1010, 110, 20])]
     [10.0, 100.0]
     """

@@ -14,32 +14,12 @@ INITIALIZERS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
 
 def build_mlp(n_features=2, n_classes=3, *, hidden_units=32, activation="relu",
               kernel_initializer="glorot_uniform", seed=0):
-    """Build ``Dense(hidden_units, activation) -> Dense(n_classes, softmax)``.
+    """A built, uncompiled ``Dense(hidden_units, activation) -> Dense(n_classes, softmax)``.
 
-    bnomial's blog post "The wrong batch size is all it takes" uses 32 ReLU
-    units with Keras's default ``glorot_uniform`` initializer; Jason
-    Brownlee's batch-size tutorial uses 50 ReLU units with ``he_uniform``.
-    The weights are drawn from ``seed`` alone, so the same seed gives the
-    same initial model without touching global random state.
+    bnomial's post uses 32 ReLU units with Keras's default ``glorot_uniform``; Brownlee's tutorial
+    50 with ``he_uniform``. ``activation`` is one of ``ACTIVATIONS``, ``kernel_initializer`` one of
+    ``INITIALIZERS`` (biases start at zero). The weights come from ``seed`` alone.
 
-    Parameters
-    ----------
-    n_features : int, default 2
-    n_classes : int, default 3
-    hidden_units : int, default 32
-    activation : str, default "relu"
-        One of ``ACTIVATIONS``.
-    kernel_initializer : str, default "glorot_uniform"
-        One of ``INITIALIZERS``; biases start at zero as in Keras.
-    seed : int, default 0
-
-    Returns
-    -------
-    keras.Sequential
-        A built, uncompiled model.
-
-    Examples
-    --------
     >>> model = build_mlp(hidden_units=50, kernel_initializer="he_uniform")
     >>> model.count_params()
     303
@@ -77,18 +57,9 @@ def _initial_weights(n_features, n_classes, hidden_units, activation, kernel_ini
 
 def initial_weights(n_features=2, n_classes=3, *, hidden_units=32, activation="relu",
                     kernel_initializer="glorot_uniform", seed=0):
-    """The initial weights of :func:`build_mlp` with these arguments, without building a model.
+    """Fresh copies of :func:`build_mlp`'s initial weights for these arguments, drawn once and kept
+    (a sweep needs the same seeds' weights for every batch size).
 
-    Building a Keras model takes about 10 ms; a sweep needs the same seeds'
-    weights for every batch size, so they are drawn once and kept.
-
-    Returns
-    -------
-    list of ndarray
-        Fresh copies, in ``model.get_weights()`` order.
-
-    Examples
-    --------
     >>> import numpy as np
     >>> same = [np.array_equal(a, b) for a, b in zip(initial_weights(seed=3),
     ...                                                build_mlp(seed=3).get_weights())]

@@ -1,13 +1,7 @@
-"""The door of every training run, whichever engine computes it.
+"""The door of every training run: :func:`plan_runs` checks a call's arguments into a :class:`RunPlan`.
 
-:func:`helpers.train` (one model, Keras's own ``train_step``, bit for bit
-``model.fit``) and :func:`helpers.train_replicas` (many models in one XLA
-program) check their arguments the same way, here: :func:`plan_runs` checks
-every argument of a run and expands each schedule into one value per epoch,
-calling it once per epoch; the result is a :class:`RunPlan`, which an engine
-takes as it is (:mod:`helpers.engines` holds the engines' plumbing) and which
-builds each run's :class:`helpers.result.TrainResult` (:meth:`RunPlan.result`),
-with one ``config`` for both engines (a schedule is recorded by its name).
+Both engines (:func:`helpers.train`, :func:`helpers.train_replicas`) take the plan as it is,
+and it builds each run's :class:`helpers.result.TrainResult` with one ``config`` for both.
 """
 
 import math
@@ -26,8 +20,7 @@ __all__ = ["RunPlan", "plan_runs", "check_dataset", "check_model", "check_learni
            "MODEL_DEFAULTS"]
 
 MAX_EPOCHS = 100_000
-#: Most per-update losses one call may record (all runs together): 20 million
-#: float64 numbers are 160 MB, about what a laptop's notebook can spare.
+#: Most per-update losses one call may record: 160 MB of float64, what a laptop can spare.
 MAX_UPDATES = 20_000_000
 MAX_SEED = 2**31 - 1
 MODEL_DEFAULTS = dict(hidden_units=32, activation="relu", kernel_initializer="glorot_uniform")
@@ -38,15 +31,8 @@ def schedule_label(value):
     return getattr(value, "name", "schedule") if callable(value) else value
 
 
-# --- the door ----------------------------------------------------------------------------
-
-
 def check_dataset(data):
-    """Return ``data`` if it is a :class:`helpers.Dataset` with a validation split.
-
-    Training evaluates the validation split after every epoch, so a dataset
-    without one is refused here (its arrays were checked by the Dataset itself).
-    """
+    """Return ``data`` if it is a :class:`helpers.Dataset` with a validation split."""
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
                         f"got {type(data).__name__}")
@@ -58,11 +44,7 @@ def check_dataset(data):
 
 
 def check_model(model, rows):
-    """The number of outputs per row of ``model`` on ``rows``; refuses a model that fails on them.
-
-    Calling the model once on a row of the data is what tells, for any Keras
-    model, whether it takes the data's features (an unbuilt model is built).
-    """
+    """The number of outputs per row of ``model`` on ``rows``; refuses a model that fails on them."""
     if not isinstance(model, keras().Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     try:
@@ -117,23 +99,8 @@ def _per_epoch(name, value, epochs, check):
 class RunPlan:
     """Runs of one call, checked and expanded: what an engine needs and nothing to check.
 
-    Attributes
-    ----------
-    data : Dataset
-    epochs : int
-    batch_sizes : tuple of int
-        The batch size of every epoch.
-    learning_rates : ndarray of shape (runs, epochs)
-        Each run's learning rate at every epoch.
-    seeds : tuple of int
-        One per run.
-    momentum : float
-    shuffle : bool
-    architecture : dict
-        ``hidden_units``, ``activation``, ``kernel_initializer``.
-    labels : dict
-        ``batch_size`` -> how the config records it; ``learning_rates`` ->
-        one such record per run.
+    ``batch_sizes`` holds every epoch's batch size, ``learning_rates`` (runs x epochs) every
+    run's rate; ``labels`` says how the config records the batch size and each run's rate.
     """
 
     data: Dataset
@@ -169,10 +136,7 @@ class RunPlan:
 
     def result(self, k, *, history, batch_loss, epoch_updates, epoch_seconds, compile_seconds,
                diverged_at, model=None, eval_seconds=None, test=(None, None), **extra):
-        """Run ``k``'s :class:`TrainResult`; ``extra`` goes into its config.
-
-        ``test`` is the run's (test loss, test accuracy), if it was asked for.
-        """
+        """Run ``k``'s :class:`TrainResult`; ``test`` is its (loss, accuracy), ``extra`` goes into its config."""
         epoch_seconds = np.asarray(epoch_seconds, dtype=float)
         return TrainResult(history={key: [float(v) for v in history[key]] for key in HISTORY_KEYS},
                            batch_loss=np.asarray(batch_loss, dtype=float),
@@ -189,22 +153,9 @@ def plan_runs(data, *, batch_size, epochs, learning_rates, seeds, momentum, shuf
               rate_names=None, seed_names=None):
     """Check one call's arguments and expand its schedules into a :class:`RunPlan`.
 
-    Parameters
-    ----------
-    data : Dataset
-        Already checked (:func:`check_dataset`).
-    batch_size : int or callable
-        Shared by every run; a callable is a schedule of the 0-based epoch.
-    epochs : int
-    learning_rates, seeds : lists, one entry per run
-        A learning rate may be a schedule.
-    momentum : float
-    shuffle : bool
-    architecture : dict
-        Already checked (:func:`check_architecture`, or read from a model).
-    rate_names, seed_names : list of str, optional
-        The arguments' names in messages; default ``learning_rates[k]`` and
-        ``seeds[k]`` (:func:`helpers.train` says ``learning_rate`` and ``seed``).
+    ``data`` and ``architecture`` are already checked; ``learning_rates`` and ``seeds`` hold one
+    entry per run. ``rate_names`` and ``seed_names`` name them in messages (default
+    ``learning_rates[k]``, ``seeds[k]``).
     """
     n_train = data.n_train
     epochs = check_int("epochs", epochs, low=1, high=MAX_EPOCHS)

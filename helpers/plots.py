@@ -1,13 +1,7 @@
-"""Plots of training results, and the course's diagrams.
+"""Plots of training results and the course's diagrams; sweeps are in :mod:`helpers.sweep_plots`.
 
-Every function takes results (from :func:`helpers.train`) or plain arrays,
-draws, and returns the matplotlib Axes or Figure; none trains and none
-changes global styles. The course's visual language comes from
-:mod:`helpers.style`: each batch size keeps one colour in every figure,
-training curves are solid and test curves dashed. Runs that are compared
-share their axes, so equal heights mean equal values, and one rule caps a
-loss axis next to a diverged run (:func:`loss_limits`). The figures of sweeps
-and gradients are in :mod:`helpers.sweep_plots`.
+Each function draws and returns the matplotlib Axes or Figure; none trains or changes global
+styles. Colours and line styles come from :mod:`helpers.style`; compared runs share their axes.
 """
 
 import math
@@ -22,7 +16,7 @@ from .timing import StepCosts
 from .trace import UpdateTrace
 
 __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_side", "plot_spread",
-           "plot_panels", "plot_batch_loss", "plot_decision_regions", "plot_epoch_split",
+           "plot_panels", "plot_decision_regions", "plot_epoch_split",
            "plot_loss_paths", "plot_step_costs", "plot_update_losses", "x_values", "loss_limits",
            "mark_divergence", "early_divergence", "METRIC_LABELS", "X_AXES", "X_LABELS",
            "plain_log_ticks", "plain_number", "new_axes", "LOG",
@@ -37,7 +31,7 @@ GUESS_MULTIPLE = 2.5
 
 
 def _colors(batch_sizes, colors):
-    """The colours of the lines: the batch sizes' own by default, else the given ones."""
+    """The given colours, checked, or by default the batch sizes' own."""
     if colors is None:
         return run_colors(batch_sizes)
     colors = [colors] if isinstance(colors, str) else list(colors)
@@ -65,11 +59,7 @@ def new_axes(ax, ncols=1, nrows=1, **kwargs):
 
 
 def x_values(result, x="epoch"):
-    """Positions of the epoch ends of ``result`` on the chosen x-axis.
-
-    ``"epoch"`` counts epochs (1, 2, ...), ``"update"`` counts parameter updates
-    and ``"second"`` counts wall-clock seconds of training.
-    """
+    """Positions of the epoch ends of ``result``: epochs, updates or seconds of training."""
     check_choice("x", x, X_AXES)
     if x == "epoch":
         return np.arange(1, result.epochs_run + 1)
@@ -86,26 +76,10 @@ def _n_classes(result):
 
 
 def loss_limits(results):
-    """The y-limits of a loss axis that holds these runs, or None to let matplotlib choose.
+    """The y-limits ``(0, top)`` of a loss axis holding these runs, or None if none diverged.
 
-    The one rule of the course for a loss axis next to a diverged run (whose
-    last loss can be 1e30 and would flatten every other curve onto zero):
-
-    - no run diverged: None, the axis fits the curves;
-    - some diverged: from 0 to 1.1 times the highest loss of the runs that did not;
-    - all diverged: from 0 to 1.1 times the highest loss before any run
-      diverged, so the climb shows (the divergence rule stops a run before
-      its loss passes 100 times the loss of guessing, ``ln n_classes``); a run
-      that diverged in its first epoch has no such loss, and the axis then
-      goes to 2.5 times the loss of guessing.
-
-    Parameters
-    ----------
-    results : TrainResult or list of TrainResult
-
-    Returns
-    -------
-    tuple of (0.0, float), or None
+    ``top`` is 1.1 times the highest loss of the runs that did not diverge; if all diverged,
+    1.1 times the highest loss before they did, else 2.5 times the loss of guessing.
     """
     results = as_results(results)
     if not any(r.diverged for r in results):
@@ -113,18 +87,13 @@ def loss_limits(results):
     kept = [v for r in results if not r.diverged for v in r.history["loss"] + r.history["val_loss"]]
     if kept:
         return 0.0, 1.1 * max(kept)
-    cap = GUESS_MULTIPLE * math.log(max(_n_classes(r) for r in results))
     before = [v for r in results for v in r.history["loss"][:-1] + r.history["val_loss"][:-1]
               if math.isfinite(v)]
-    return 0.0, 1.1 * max(before) if before else cap
+    return 0.0, 1.1 * max(before) if before else GUESS_MULTIPLE * math.log(max(map(_n_classes, results)))
 
 
 def mark_divergence(ax, x, epoch, color, *, early=False):
-    """Mark where a run diverged: a dotted vertical line at ``x`` and a note.
-
-    ``early`` (a run that diverged near the start of the axis) writes the note
-    level, to the right of the line, where there is room to read it.
-    """
+    """A dotted line at ``x`` and a note; ``early`` writes the note level, right of the line."""
     ax.axvline(x, color=color, lw=1, ls=":")
     if early:
         ax.annotate(f"← diverged at epoch {epoch}: its loss left the scale", (x, 0.5),
@@ -137,7 +106,7 @@ def mark_divergence(ax, x, epoch, color, *, early=False):
 
 
 def early_divergence(result, x):
-    """Whether a run diverged in its first epoch or first tenth of its planned epochs, on an axis of epochs."""
+    """Whether, on an axis of epochs, a run diverged in its first epoch or tenth of its epochs."""
     return x == "epoch" and result.diverged_at <= max(1, 0.1 * (result.config.get("epochs") or 1))
 
 
@@ -153,10 +122,8 @@ def plain_number(value):
 def plain_log_ticks(ax, axes="xy"):
     """Label the log-scaled ``axes`` ("x", "y" or "xy") of ``ax`` with plain numbers.
 
-    Matplotlib's default log labels read ``10^2`` and ``2×10^3``; these read
-    ``100`` and ``2,000``. Between powers of ten, 2 and 5 are labelled too
-    while the axis spans at most three decades, so an axis inside one decade
-    still has labels.
+    ``100`` and ``2,000`` instead of ``10^2`` and ``2×10^3``; while an axis spans at most three
+    decades, 2 and 5 times a power of ten are labelled too.
     """
     from matplotlib.ticker import FuncFormatter
 
@@ -176,12 +143,8 @@ def plain_log_ticks(ax, axes="xy"):
 
 
 def _finish_x(ax, results, x, log_threshold=50):
-    """Label the x-axis; show every planned epoch next to a diverged run; log scale if it spans.
-
-    Updates and seconds go on a log scale when the axis spans more than
-    ``log_threshold`` times its smallest value (100 updates of batch GD beside
-    80,000 of batch 1), and the label says so.
-    """
+    """Label the x-axis; every planned epoch next to a diverged run; updates and seconds
+    on a log scale when they span more than ``log_threshold`` times."""
     if x == "epoch" and any(r.diverged for r in results):
         ax.set_xlim(0, _planned_epochs(results) + 1)
     label = X_LABELS[x]
@@ -196,12 +159,7 @@ def _finish_x(ax, results, x, log_threshold=50):
 
 
 def plot_dataset(data, *, ax=None):
-    """Scatter a 2-D dataset: training points filled, validation (else test) points hollow.
-
-    Returns
-    -------
-    matplotlib Axes
-    """
+    """Scatter a 2-D dataset: training points filled, validation (else test) points hollow."""
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
                         f"got {type(data).__name__}")
@@ -226,25 +184,9 @@ def plot_dataset(data, *, ax=None):
 def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
     """Colour the plane by the class a trained model predicts, with the data on top.
 
-    The explorer draws its model view with this function; a lesson can draw
-    the same picture for any run of :func:`helpers.train`.
-
-    Parameters
-    ----------
-    model : TrainResult or keras.Model
-        A run with its trained model (results read from a sweep's cache have
-        none), or a model mapping 2 features to class probabilities.
-    data : Dataset
-        2-D data; the regions span its points with a margin of 1.
-    ax : matplotlib Axes, optional
-    title : str, optional
-        Default: the run's label and validation accuracy.
-    resolution : int, default 150
-        Grid points per side.
-
-    Returns
-    -------
-    matplotlib Axes
+    ``model`` is a run with its trained model (not one read from a sweep's cache) or a model
+    mapping 2 features to class probabilities; ``data`` has 2 features; ``title`` defaults to
+    the run's label and validation accuracy; ``resolution`` is the grid's points per side.
 
     Examples
     --------
@@ -292,41 +234,14 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
     return ax
 
 
-def _metric_key(metric):
-    return check_choice("metric", metric, tuple(METRIC_LABELS))
-
-
 def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=True, train=True,
                 colors=None, ax=None):
     """Draw train (solid) and validation (dashed) curves of one metric for several runs.
 
-    Parameters
-    ----------
-    results : TrainResult or list of TrainResult
-    metric : {"loss", "accuracy"}
-    x : {"epoch", "update", "second"}
-        What the x-axis counts. Updates and seconds switch to a log scale
-        (and say so in the axis label) when the runs span more than 50x.
-    labels : list of str, optional
-        Legend entries; default ``result.label``.
-    validation : bool, default True
-        Draw the validation curve (``val_*``, dashed).
-    train : bool, default True
-        Draw the training curve (solid).
-    colors : list of colours, optional
-        One per run; default each run's batch-size colour (:mod:`helpers.style`).
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-        A diverged run ends in a marker, with a note saying at which epoch;
-        the epoch axis then shows every planned epoch.
-
-    Raises
-    ------
-    TypeError, ValueError
-        On a bad argument, or if ``train`` and ``validation`` are both False.
+    ``metric`` is "loss" or "accuracy"; ``x`` counts "epoch", "update" or "second" (the last two
+    on a log scale when the runs span over 50x); ``labels`` default to ``result.label`` and
+    ``colors`` to each run's batch-size colour; ``validation`` and ``train`` choose the curves.
+    A diverged run ends in a marker, with a note saying at which epoch. Returns the Axes.
 
     Examples
     --------
@@ -338,7 +253,7 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=Tr
     """
     results = as_results(results)
     labels = run_labels(results, labels)
-    _metric_key(metric)
+    check_choice("metric", metric, tuple(METRIC_LABELS))
     check_choice("x", x, X_AXES)
     check_bool("validation", validation)
     check_bool("train", train)
@@ -369,13 +284,7 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=Tr
 
 
 def plot_learning_curves(results, *, x="epoch", labels=None, title=None, colors=None):
-    """Loss and accuracy side by side for one or more runs, overlaid.
-
-    Returns
-    -------
-    matplotlib Figure
-        With two Axes: loss (left) and accuracy (right).
-    """
+    """A Figure of loss (left) and accuracy (right) for one or more runs, overlaid."""
     results = as_results(results)
     check_str("title", title, optional=True)
     fig, (ax_loss, ax_acc) = new_axes(None, ncols=2, figsize=(11, 4))
@@ -387,17 +296,9 @@ def plot_learning_curves(results, *, x="epoch", labels=None, title=None, colors=
 
 
 def plot_side_by_side(results, *, x="epoch", labels=None, title=None, colors=None):
-    """One column per run, loss on top and accuracy below, on shared axes.
+    """A Figure with one column per run, loss on top and accuracy below, on shared axes.
 
-    Each row shares its y-axis and the x-axes are shared too, so the columns
-    compare at a glance (the source tutorial's readers were misled by panels
-    that each had their own scale).
-
-    Returns
-    -------
-    matplotlib Figure
-        A diverged run's column is titled with the epoch it diverged at, and
-        the loss row follows :func:`loss_limits`.
+    A diverged run's column is titled with the epoch it diverged at.
     """
     results = as_results(results)
     labels = run_labels(results, labels)
@@ -448,17 +349,7 @@ def _group_batch_size(runs):
 
 
 def _seed_curves(label, runs, key):
-    """The runs that did not diverge, one row per seed, and how many did diverge.
-
-    A diverged run stops early and its last values are meaningless, so it
-    is counted and left out of the mean and band; the other seeds keep all
-    their epochs.
-
-    Returns
-    -------
-    values : ndarray of shape (n_kept, epochs), or None if every seed diverged
-    diverged : int
-    """
+    """``history[key]`` of the seeds that did not diverge (one row each, or None), and how many did."""
     kept = [r for r in runs if not r.diverged]
     lengths = [r.epochs_run for r in kept]
     if len(set(lengths)) > 1:
@@ -473,46 +364,18 @@ def _diverged_text(diverged, n):
     return f"{diverged} of {n} seeds diverged" if diverged else ""
 
 
-def _seed_x(runs, x):
-    """One x position per epoch for a group of seeds: seconds are averaged over them."""
-    kept = [r for r in runs if not r.diverged]
-    return np.mean([x_values(r, x) for r in kept], axis=0)
-
-
 def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="epoch", band="range",
                 colors=None, ax=None):
     """Mean curve and band over repeated runs (seeds) of each configuration.
 
-    Parameters
-    ----------
-    groups : dict of str -> list of TrainResult
-        Label -> the runs of one configuration with different seeds.
-    metric : {"loss", "accuracy"}
-    validation : bool, default True
-        Draw the validation curve (``val_*``, dashed).
-    train : bool, default False
-        Draw the training curve (solid).
-    x : {"epoch", "update", "second"}
-        What the x-axis counts; seconds are the mean over the seeds.
-    band : {"range", "std"}
-        Shade between the lowest and highest run, or mean +- one standard deviation.
-    colors : list of colours, optional
-        One per group; default the batch-size colour of each group's runs.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-        Seeds that diverged are left out of the mean and band; the legend
-        entry says "k of n seeds diverged".
-
-    Raises
-    ------
-    TypeError, ValueError
-        On a bad argument, or if the runs of one group that did not diverge
-        ran different numbers of epochs (they cannot be averaged epoch by epoch).
+    ``groups`` maps a label to the runs of one configuration with different seeds (those that
+    do not diverge must run the same number of epochs). ``validation`` and ``train`` choose the
+    dashed and solid curves; ``x`` counts "epoch", "update" or "second" (the seeds' mean);
+    ``band`` is "range" (lowest to highest run) or "std" (mean ± one standard deviation);
+    ``colors`` default to each group's batch-size colour. Diverged seeds are left out of the
+    mean and band, and the legend says "k of n seeds diverged".
     """
-    _metric_key(metric)
+    check_choice("metric", metric, tuple(METRIC_LABELS))
     check_bool("validation", validation)
     check_bool("train", train)
     if not (train or validation):
@@ -528,17 +391,14 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
         for n_key, (key, style) in enumerate(keys):
             values, diverged = _seed_curves(label, runs, key)
             note = _diverged_text(diverged, len(runs))
+            what = note if values is None else f"mean of {len(values)}" + (f"; {note}" if note else "")
             # One legend entry per group; with both splits the line style says which.
-            name = None
-            if n_key == 0:
-                what = f"mean of {len(values)}" + (f"; {note}" if note else "") if values is not None \
-                    else note
-                name = f"{label} ({what})"
+            name = f"{label} ({what})" if n_key == 0 else None
             if values is None:
                 if n_key == 0:
                     ax.plot([], [], color=color, lw=1.5, label=name)
                 continue
-            xs = _seed_x(runs, x)
+            xs = np.mean([x_values(r, x) for r in runs if not r.diverged], axis=0)   # seconds differ
             mean = values.mean(axis=0)
             if band == "range":
                 low, high = values.min(axis=0), values.max(axis=0)
@@ -559,35 +419,12 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
 
 
 def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
-    """One panel per configuration, train and test mean with a min-max band over seeds.
+    """A Figure of one panel per configuration: train and validation means, a min-max band over seeds.
 
-    All panels share both axes: the point of a grid is to compare them. Each
-    panel draws in its batch size's colour, train solid and test dashed.
-
-    Parameters
-    ----------
-    groups : dict of str -> list of TrainResult
-        Panel title -> the runs (seeds) of that configuration.
-    metric : {"loss", "accuracy"}
-    ncols : int, default 4
-    title : str, optional
-    ylim : (float, float), optional
-        The shared y-axis range, e.g. to read final values that the first
-        epochs' large losses would squash against the axis.
-
-    Returns
-    -------
-    matplotlib Figure
-        A panel with diverged seeds says "k of n seeds diverged" in red under
-        its title; its curves are the mean and range of the other seeds.
-
-    Raises
-    ------
-    TypeError, ValueError
-        On a bad argument, or if the runs of one panel that did not diverge
-        ran different numbers of epochs.
+    ``groups`` maps a panel title to its runs, as for :func:`plot_spread`; ``ylim`` is the
+    ``(low, high)`` all panels share. A panel with diverged seeds says so in red under its title.
     """
-    _metric_key(metric)
+    check_choice("metric", metric, tuple(METRIC_LABELS))
     ncols = check_int("ncols", ncols, low=1)
     check_str("title", title, optional=True)
     if ylim is not None:
@@ -634,79 +471,11 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
     return fig
 
 
-def _update_positions(result):
-    """Each update's position on an axis of epochs: the fraction of its epoch it ends."""
-    ends = np.concatenate([[0], result.updates])
-    return np.concatenate([epoch + np.arange(1, count + 1) / count
-                           for epoch, count in enumerate(np.diff(ends))])
-
-
-def plot_batch_loss(results, *, labels=None, epochs=None, colors=None, ax=None):
-    """The loss of every update's own batch, on an x-axis of epochs.
-
-    The per-epoch average hides how much a batch-1 update jumps around; this
-    plot shows it. Next to a diverged run the axis is capped at 1.1 times the
-    highest batch loss of the runs that did not diverge.
-
-    Parameters
-    ----------
-    results : TrainResult or list of TrainResult
-    labels : list of str, optional
-    epochs : int, optional
-        Show only the first ``epochs`` epochs (at least 1); default all.
-    colors : list of colours, optional
-        One per run; default each run's batch-size colour.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-    """
-    results = as_results(results)
-    labels = run_labels(results, labels)
-    if epochs is not None:
-        epochs = check_int("epochs", epochs, low=1)
-    colors = _colors([r.config["batch_size"] for r in results], colors)
-    _, ax = new_axes(ax)
-    shown = []
-    for result, label, color in zip(results, labels, colors):
-        positions = _update_positions(result)
-        keep = positions <= epochs if epochs is not None else np.ones(len(positions), bool)
-        ax.plot(positions[keep], result.batch_loss[keep], color=color, lw=0.6, alpha=0.8,
-                label=label)
-        if result.diverged:
-            mark_divergence(ax, positions[-1], result.diverged_at, color)
-        shown.append((result, result.batch_loss[keep]))
-    if any(r.diverged for r in results):
-        kept = [v for r, values in shown if not r.diverged for v in values]
-        if kept:
-            ax.set_ylim(0, 1.1 * max(kept))
-        else:
-            ax.set_ylim(*loss_limits(results))
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss of each update's batch")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return ax
-
-
 def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
-    """The whole training set's loss after each update, one curve per run, on an axis of epochs.
+    """The whole training set's loss after each update, from epoch 0, one curve per trace.
 
-    Parameters
-    ----------
-    traces : UpdateTrace or list of UpdateTrace
-        From :func:`helpers.loss_after_each_update`.
-    labels : list of str, optional
-        Default ``"batch B, lr L"``.
-    colors : list of colours, optional
-        One per trace; default each batch size's colour.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-        Each curve starts at the loss before the first update (epoch 0).
+    ``traces`` are :class:`UpdateTrace` from :func:`helpers.loss_after_each_update`; ``colors``
+    default to their batch sizes' own.
     """
     traces = [traces] if isinstance(traces, UpdateTrace) else list(traces)
     if not traces or not all(isinstance(t, UpdateTrace) for t in traces):
@@ -725,28 +494,10 @@ def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
     return ax
 
 
-def _batch_bounds(n_train, batch_size):
-    """Start of each batch of one epoch, and the end: ``[0, B, 2B, ..., n_train]``."""
-    return np.append(np.arange(0, n_train, batch_size), n_train)
-
-
 def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
     """How one epoch of ``n_train`` examples splits into batches, one row per batch size.
 
-    Each row is the shuffled training set, cut into its batches (alternate
-    shades); each batch gives one update. A batch size that does not divide
-    the training set leaves a smaller last batch.
-
-    Parameters
-    ----------
-    n_train : int, default 800
-    batch_sizes : sequence of int, default (1, 32, 800)
-        Each in ``[1, n_train]``.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
+    Each ``batch_sizes`` entry is in ``[1, n_train]``.
 
     Examples
     --------
@@ -761,7 +512,7 @@ def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
         raise ValueError("batch_sizes must hold at least one batch size, got an empty sequence")
     _, ax = new_axes(ax, figsize=(10, 0.9 + 0.75 * len(batch_sizes)))
     for row, size in enumerate(batch_sizes):
-        bounds = _batch_bounds(n_train, size)
+        bounds = np.append(np.arange(0, n_train, size), n_train)   # [0, B, 2B, ..., n_train]
         color = batch_color(size)
         light = run_colors([size, size, size])[2]
         spans = [(start, stop - start) for start, stop in zip(bounds[:-1], bounds[1:])]
@@ -788,33 +539,14 @@ def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
 
 def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minimum=None,
                     levels=12, titles=None):
-    """Paths of gradient descent over the contours of a two-weight loss, one panel per path.
+    """A Figure of gradient-descent paths over a two-weight loss's contours, one panel per path.
 
-    Parameters
-    ----------
-    loss : callable
-        ``loss(w)`` for an array ``w`` of shape ``(..., 2)`` returns the
-        loss at each pair of weights, shape ``(...)``.
-    paths : list of arrays of shape (steps + 1, 2)
-        The weights before the first update and after each update.
-    batch_sizes : list of int
-        The batch size of each path (its colour).
-    labels : list of str, optional
-        Panel titles; default ``"batch B: k updates"``.
-    limits : ((w1_low, w1_high), (w2_low, w2_high)), optional
-        Default: every path with a margin.
-    minimum : array of shape (2,), optional
-        The weights of the lowest loss, marked with a cross.
-    levels : int, default 12
-        Number of contour lines (spaced evenly in the logarithm of the loss,
-        so the valley floor keeps its lines).
-    titles : str, optional
-        A title over all panels.
-
-    Returns
-    -------
-    matplotlib Figure
-        All panels share their axes and contour levels.
+    ``loss(w)`` for ``w`` of shape ``(..., 2)`` returns the losses, shape ``(...)``. Each path
+    has shape (steps + 1, 2): the weights before the first update and after each; its batch
+    size gives its colour. ``labels`` are panel titles (default ``"batch B: k updates"``),
+    ``limits`` are ``((w1_low, w1_high), (w2_low, w2_high))`` (default: every path with a
+    margin), ``minimum`` the weights marked with a cross, ``levels`` the number of contour lines
+    (evenly spaced in the logarithm of the loss) and ``titles`` a title over all panels.
     """
     if not callable(loss):
         raise TypeError(f"loss must be a function of the weights, got {loss!r}")
@@ -865,19 +597,9 @@ def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minim
 
 
 def plot_step_costs(costs):
-    """What one update costs against the batch size: seconds per update and examples per second.
+    """A Figure of what one update costs against the batch size: time per update, examples per second.
 
-    Parameters
-    ----------
-    costs : StepCosts
-        From :func:`helpers.measure_step_costs`.
-
-    Returns
-    -------
-    matplotlib Figure
-        Two log-log panels: seconds per update (left), training examples
-        processed per second (right); one line per way of training, each
-        point in its batch size's colour.
+    ``costs`` is a :class:`StepCosts` from :func:`helpers.measure_step_costs`.
     """
     if not isinstance(costs, StepCosts):
         raise TypeError(f"costs must be a StepCosts (from helpers.measure_step_costs), "
@@ -907,22 +629,7 @@ def plot_step_costs(costs):
 
 
 def plot_divergence(result, *, ax=None):
-    """How a run diverged: the loss of each update up to the epoch it diverged in.
-
-    A diverged run has no model worth drawing and no curve that fits a shared
-    loss axis; its own updates, on a log scale beside the loss of guessing,
-    show the climb (each step overshooting further).
-
-    Parameters
-    ----------
-    result : TrainResult
-        A run that diverged.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-    """
+    """How a diverged run's loss climbed: each update's batch loss, log scale, beside the loss of guessing."""
     result, = as_results(result)
     if not result.diverged:
         raise ValueError(f"result must be a run that diverged, got {result.label}, which did not")
@@ -974,57 +681,47 @@ def plot_divergence(result, *, ax=None):
     return ax
 
 
-# --- the explorer's figure -----------------------------------------------------------------
-
-
-def _run_name(i):
-    return "now" if i == 0 else f"pin {i}"
-
-
-def _short_dataset(name):
-    return name.split(" (")[0]
+# --- the explorer's figure
 
 
 def _first_epochs(result, length):
-    """``result`` cut to its first ``length`` epochs, treated as a run that did not diverge."""
+    """``result`` cut to its first ``length`` epochs, as a run that did not diverge."""
     if result.epochs_run == length and not result.diverged:
         return result
-    ends = int(result.updates[length - 1])
     return TrainResult(history={k: v[:length] for k, v in result.history.items()},
-                       batch_loss=result.batch_loss[:ends], epoch_updates=result.epoch_updates[:length],
-                       epoch_seconds=result.epoch_seconds[:length],
+                       batch_loss=result.batch_loss[:int(result.updates[length - 1])],
+                       epoch_updates=result.epoch_updates[:length], epoch_seconds=result.epoch_seconds[:length],
                        seconds=float(np.sum(result.epoch_seconds[:length])),
-                       compile_seconds=result.compile_seconds, config=result.config, diverged_at=None,
-                       model=result.model)
+                       compile_seconds=result.compile_seconds, config=result.config, model=result.model)
 
 
-def _explorerrun_labels(runs):
-    """Each run's batch size and learning rate, with its momentum, data or noise where they differ."""
+def _explorer_names(runs):
+    """Each run's name (now, pin 1, ...), batch size, learning rate, and momentum, data or noise
+    where runs differ."""
     def differ(key):
         return len({run.settings[key] for run in runs}) > 1
 
     labels = []
-    for run in runs:
+    for i, run in enumerate(runs):
         s = run.settings
-        label = f"batch {s['batch_size']}, lr {s['learning_rate']:.3g}"
+        label = f"{'now' if i == 0 else f'pin {i}'}: batch {s['batch_size']}, lr {s['learning_rate']:.3g}"
         if differ("momentum"):
             label += f", momentum {s['momentum']:g}"
         if differ("dataset"):
-            label += f", {_short_dataset(s['dataset'])}"
+            label += ", " + s["dataset"].split(" (")[0]
         if differ("cluster_std"):
             label += f", noise {s['cluster_std']:g}"
         labels.append(label)
     return labels
 
 
-def _explorer_metric(ax, runs, metric, x):
+def _explorer_metric(ax, runs, names, colors, metric, x):
     """Mean train (solid) and test (dashed) curves of each run, a min-max band over seeds."""
     groups = {}
-    for i, (run, label) in enumerate(zip(runs, _explorerrun_labels(runs))):
+    for run, name in zip(runs, names):
         # A diverged seed stops early: the band is the seeds' common epochs.
         length = min(r.epochs_run for r in run.results)
-        groups[f"{_run_name(i)}: {label}"] = [_first_epochs(r, length) for r in run.results]
-    colors = run_colors([run.settings["batch_size"] for run in runs])
+        groups[name] = [_first_epochs(r, length) for r in run.results]
     plot_spread(groups, metric=metric, train=True, validation=True, x=x, colors=colors, ax=ax)
     every = [r for run in runs for r in run.results]
     for run, line_color in zip(runs, colors):
@@ -1043,8 +740,7 @@ def _explorer_metric(ax, runs, metric, x):
 
 
 def _explorer_model(ax, run):
-    """Decision regions of seed 0's model over 2-D data, a confusion matrix otherwise;
-    how it diverged when seed 0 diverged."""
+    """Seed 0's decision regions (2-D data) or confusion matrix, or how it diverged."""
     data, result = run.data, run.results[0]
     if result.diverged:
         plot_divergence(result, ax=ax)
@@ -1062,41 +758,18 @@ def _explorer_model(ax, run):
     ax.set_title(f"seed 0's validation predictions ({data.n_features}-D data)", fontsize=9)
 
 
-def _explorer_legend(ax, runs):
-    """One entry per run in its colour, then what the two line styles mean."""
-    from matplotlib.lines import Line2D
-
-    colors = run_colors([run.settings["batch_size"] for run in runs])
-    handles = [Line2D([], [], color=color, lw=2) for color in colors]
-    names = [f"{_run_name(i)}: {label}" for i, label in enumerate(_explorerrun_labels(runs))]
-    handles += [Line2D([], [], color="0.3", ls=TRAIN_STYLE), Line2D([], [], color="0.3", ls=TEST_STYLE)]
-    names += ["train", "validation"]
-    ax.legend(handles, names, fontsize=9, loc="upper right", framealpha=0.9)
-
-
 #: The explorer's figure: inches and dots per inch (1200 x 350 pixels, fonts of 12-14 pixels).
 EXPLORER_FIGSIZE, EXPLORER_DPI = (12.0, 3.5), 100
 
 
 def plot_explorer(runs, *, x="epoch"):
-    """The explorer's figure: loss, accuracy and the current model's view.
+    """The explorer's Figure: loss, accuracy, and the current run's model or how it diverged.
 
-    Parameters
-    ----------
-    runs : list of ExplorerRun
-        The current run first (``now``), then the pinned ones (``pin 1``,
-        ...); all share the curve axes. The third panel shows the current
-        run's model (its decision regions, or its test predictions for data
-        that is not 2-D) or, if it diverged, how its loss climbed.
-    x : {"epoch", "update", "second"}
-
-    Returns
-    -------
-    matplotlib Figure
-        Made without pyplot, so that drawing is safe in the explorer's thread
-        and nothing is shown by the notebook's inline backend behind our back.
+    ``runs``: ExplorerRun, the current one (``now``) first, then the pinned ones. Made without
+    pyplot, so drawing is safe in a thread and the inline backend does not show it.
     """
     from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
 
     runs = list(runs) if isinstance(runs, (list, tuple)) else runs
     if not isinstance(runs, list) or not runs or not all(isinstance(r, ExplorerRun) for r in runs):
@@ -1106,8 +779,12 @@ def plot_explorer(runs, *, x="epoch"):
     # Fixed margins instead of a layout engine: it saves a tenth of a second per redraw.
     fig.subplots_adjust(left=0.055, right=0.99, bottom=0.145, top=0.925, wspace=0.24)
     ax_loss, ax_acc, ax_model = fig.subplots(1, 3, width_ratios=[1, 1, 0.85])
-    _explorer_metric(ax_loss, runs, "loss", x)
-    _explorer_metric(ax_acc, runs, "accuracy", x)
-    _explorer_legend(ax_loss, runs)
+    names, colors = _explorer_names(runs), run_colors([run.settings["batch_size"] for run in runs])
+    _explorer_metric(ax_loss, runs, names, colors, "loss", x)
+    _explorer_metric(ax_acc, runs, names, colors, "accuracy", x)
+    # One entry per run in its colour, then what the two line styles mean.
+    handles = [Line2D([], [], color=color, lw=2) for color in colors]
+    handles += [Line2D([], [], color="0.3", ls=TRAIN_STYLE), Line2D([], [], color="0.3", ls=TEST_STYLE)]
+    ax_loss.legend(handles, names + ["train", "validation"], fontsize=9, loc="upper right", framealpha=0.9)
     _explorer_model(ax_model, runs[0])
     return fig

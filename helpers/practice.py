@@ -1,18 +1,9 @@
 """Batch size in practice (lesson 09): the memory of a training step, and ghost batch normalisation.
 
-:func:`step_memory` measures how much memory one training step takes at each
-batch size. Python's ``tracemalloc`` does not see TensorFlow's buffers, and the
-process's resident memory mixes them with everything else; TensorFlow's own
-allocator counts them exactly, but on a CPU only when TensorFlow was started
-with its "BFC" allocator: ``os.environ["TF_CPU_ALLOCATOR_USE_BFC"] = "true"``
-before TensorFlow is imported. Then
-``tf.config.experimental.get_memory_info("CPU:0")`` gives the bytes in use and
-their peak (without it, it raises "Allocator stats not available").
-
-:class:`GhostBatchNormalization` is ``keras.layers.BatchNormalization`` whose
-training-time statistics are computed over "ghost" batches of a fixed size
-inside each batch (Hoffer, Hubara and Soudry 2017, "Train longer, generalize
-better"); Keras 3's layer has no ``virtual_batch_size`` argument any more.
+:func:`step_memory` reads TensorFlow's own allocator, which on a CPU keeps statistics only when
+``TF_CPU_ALLOCATOR_USE_BFC=true`` was set before TensorFlow's import (``tracemalloc`` does not see
+its buffers). :class:`GhostBatchNormalization` normalises "ghost" batches of a fixed size inside
+each batch (Hoffer et al. 2017); Keras 3's layer lost its ``virtual_batch_size``.
 """
 
 from dataclasses import dataclass
@@ -30,23 +21,8 @@ MB = 2**20
 
 @dataclass(eq=False)
 class StepMemory:
-    """Peak memory of one training step against the batch size, for one model.
-
-    Attributes
-    ----------
-    name : str
-        The model's name.
-    batch_sizes : ndarray of int
-    megabytes : ndarray of float
-        The peak of the memory TensorFlow allocated during one step at each
-        batch size, above what it held before the step (the weights and the
-        optimizer's state), in MB (2**20 bytes).
-    kept_megabytes : float
-        What TensorFlow held before the first measured step: the weights, the
-        optimizer's state, and any other tensor alive in the process.
-    parameters : int
-        The model's number of weights.
-    """
+    """``megabytes`` (MB of 2**20 bytes): the peak TensorFlow allocated during one step at each batch
+    size, above ``kept_megabytes`` (what it held before: weights, optimizer state, other tensors)."""
 
     name: str
     batch_sizes: np.ndarray
@@ -80,38 +56,12 @@ def _memory_info(device):
 
 
 def step_memory(model, data, batch_sizes, *, repeats=3, seed=0):
-    """Peak memory of one SGD training step at each batch size, read from TensorFlow's allocator.
+    """The :class:`StepMemory` of one SGD step of ``model`` (which it trains: pass one made for this)
+    at each batch size, on rows of ``data``'s training split drawn with replacement (``seed``).
 
-    ``model`` is compiled with SGD (momentum 0.9) and sparse categorical
-    cross-entropy, without XLA (so a new batch size compiles nothing whose
-    memory would count too), and trained by ``model.train_on_batch`` on
-    batches drawn with replacement from ``data``'s training split (so a batch
-    may be larger than the training set). The model is changed by these steps:
-    pass one made for the measurement.
-
-    Parameters
-    ----------
-    model : keras.Model
-    data : Dataset
-    batch_sizes : sequence of int
-        Measured smallest first.
-    repeats : int, default 3
-        Steps measured per batch size; the largest peak is kept. TensorFlow
-        runs a step's independent operations in parallel, in an order that
-        changes from step to step, and so does the peak (by up to a third for
-        a model with large layers).
-    seed : int, default 0
-        Seeds which rows make each batch.
-
-    Returns
-    -------
-    StepMemory
-
-    Raises
-    ------
-    RuntimeError
-        If TensorFlow keeps no memory statistics here (a CPU without
-        ``TF_CPU_ALLOCATOR_USE_BFC=true`` set before TensorFlow started).
+    Compiled without XLA, so a new batch size compiles nothing that would count. The largest peak of
+    ``repeats`` steps is kept: the order of a step's parallel operations, and so its peak, varies.
+    RuntimeError if TensorFlow keeps no memory statistics here (see the module's docstring).
     """
     data = check_dataset(data)
     if not isinstance(model, keras().Model):
@@ -151,24 +101,10 @@ def _ghost_batch_norm_class():
     k = keras()
 
     class GhostBatchNormalization(k.layers.BatchNormalization):
-        """``BatchNormalization`` whose training statistics come from ghost batches.
-
-        In training, a batch of ``n`` rows is cut into ghost batches of
-        ``virtual_batch_size`` consecutive rows (the last one smaller if
-        ``virtual_batch_size`` does not divide ``n``), and each ghost batch
-        is normalised by its own mean and variance, as a batch of that size
-        would be. The moving mean and variance, used at inference, follow the
-        mean of the ghost batches' statistics. At inference, and for a batch
-        no larger than ``virtual_batch_size``, it is ``BatchNormalization``.
-        Only for 2-D inputs (rows, features), normalised over the features.
-
-        Parameters
-        ----------
-        virtual_batch_size : int
-            Rows per ghost batch, at least 2.
-        **kwargs
-            Passed to ``keras.layers.BatchNormalization`` (``momentum``,
-            ``epsilon``, ``center``, ``scale``, initializers, ...).
+        """``BatchNormalization`` (2-D inputs) that, in training, normalises each run of
+        ``virtual_batch_size`` (>= 2) consecutive rows by its own statistics; the moving statistics
+        follow their mean. At inference, or for a batch no larger, it is ``BatchNormalization``.
+        ``**kwargs`` go to ``keras.layers.BatchNormalization``.
         """
 
         def __init__(self, virtual_batch_size, **kwargs):

@@ -1,25 +1,11 @@
 """Lesson 06's quiz: read a learning curve and say what produced it.
 
-The questions live in ``quiz_bank.json``, as data, in the format that
-``quiz_bank.schema.json`` (a JSON Schema) declares, and are read into plain,
-immutable records (:class:`Bank`, :class:`BankQuestion`, :class:`Run`, ...); a
-malformed, tampered or truncated bank, or one that :func:`helpers.train` would
-refuse, is refused when it is loaded, with the file and the field named. A
-question has one or more variants; :func:`make_question` picks a variant, an
-option order and a training seed, all from ``(seed, question id, draw)``, so a
-quiz is reproducible. The position of the right option is dealt so that it is
-balanced over the bank, and moves on by one at each new draw: a practice
-variant never repeats the last one's training seed, nor the same variant with
-the same option order. Curve questions are trained through
-:func:`helpers.train` when they are shown, so every learner sees real curves.
-
-:func:`check_answer` marks an answer and explains why; it is a pure function.
-:class:`Quiz` keeps the state: which variant of each question is shown, the
-tries and the score. A first wrong answer does not give the right one away; a
-second one, or :meth:`Quiz.show_answer`, does. The widgets live in
-:mod:`helpers.quiz_view`, on top of :class:`Quiz`; ``quiz.check(question_id,
-answer)`` answers in plain code. Instructors get :func:`answer_key` and
-:func:`export_quiz`, also as the command ``batch-size-quiz``.
+The questions are data (``quiz_bank.json``, format in ``quiz_bank.schema.json``), checked when
+loaded into immutable records. :func:`make_question` picks a variant, an option order and a
+training seed from ``(seed, question id, draw)``, so a quiz is reproducible; curves are trained
+by :func:`helpers.train` when shown. :func:`check_answer` marks an answer (a pure function);
+:class:`Quiz` keeps the variants, tries and score (its widgets: :mod:`helpers.quiz_view`).
+Instructors get :func:`answer_key` and :func:`export_quiz`, also as ``batch-size-quiz``.
 """
 
 import argparse
@@ -487,33 +473,11 @@ def _bank_from_text(text, where):
 
 
 def load_bank(bank=None):
-    """Read and check a question bank.
+    """The checked :class:`Bank` of ``bank``: None (the course's), a JSON file's path, a dict or a Bank.
 
-    Parameters
-    ----------
-    bank : None, str, Path, dict or Bank
-        None for the course's bank (``helpers/quiz_bank.json``), a path to
-        another JSON file (read again whenever its content changes), a bank as
-        a dict (as parsed from JSON), or an already checked :class:`Bank`.
+    A bank that does not fit the schema or holds a run :func:`helpers.train` would refuse raises
+    ValueError naming the file and the field (``questions[3] (id).variants[0].answer``).
 
-    Returns
-    -------
-    Bank
-        Immutable: ``training_seeds``, ``datasets``, ``questions`` (each a
-        :class:`BankQuestion`), ``digest`` (of the content) and ``source``.
-
-    Raises
-    ------
-    ValueError
-        If the bank is malformed, tampered with or truncated, does not fit
-        ``helpers/quiz_bank.schema.json`` or holds a run :func:`helpers.train`
-        would refuse; the message names the file and the field
-        (``questions[3] (id).variants[0].answer``) and echoes the bad value.
-    FileNotFoundError, TypeError
-        For a path that is not a file, or a ``bank`` of another type.
-
-    Examples
-    --------
     >>> len(load_bank().questions) >= 12
     True
     """
@@ -567,30 +531,9 @@ def _deal(bank, seed):
 class Question:
     """One variant of a bank question, ready to show and to mark.
 
-    Attributes
-    ----------
-    id, topic, kind : str
-    number : int
-        Position in the bank, from 1.
-    prompt, explanation : str
-    options : tuple of (str, str)
-        ``(letter, text)`` in display order; empty for numeric questions.
-    answer : str or int
-        The right letter, or the number.
-    notes : tuple of (str, str)
-        ``(letter, why that option is wrong)``, where the bank says.
-    runs : tuple of Run
-        The trainings behind the figure, in display order (``seed`` aside).
-    labels : tuple of str
-        The legend or panel name of each run.
-    reference : Run or None
-        A run drawn beside them, labelled ``reference run``.
-    figure : Figure or None
-    data : str or None
-        The bank's dataset the runs train on.
-    training_seed : int
-    seed, draw, variant : int
-        What generated this variant.
+    ``options``: ``(letter, text)`` in display order (none for a numeric question); ``answer``: the
+    right letter or number; ``notes``: ``(letter, why it is wrong)``; ``runs`` and their ``labels``
+    in display order, on the bank's dataset ``data``; ``seed``, ``draw``, ``variant``: its origin.
     """
 
     id: str
@@ -640,32 +583,9 @@ class Question:
 
 
 def make_question(question_id, *, seed=0, draw=0, bank=None):
-    """Generate one variant of a question: variant, option order, run order and training seed.
+    """A :class:`Question` (untrained: :func:`train_question`) for the quiz's ``seed``: ``draw`` 0 is the
+    quiz's own variant, 1, 2, ... fresh practice ones (the right option moves on by one each time).
 
-    Parameters
-    ----------
-    question_id : str
-        An ``id`` of the bank.
-    seed : int, default 0
-        The quiz's seed.
-    draw : int, default 0
-        0 for the quiz's own variant; 1, 2, ... for fresh practice variants.
-        The right option moves on by one position at each draw.
-    bank : None, path, dict or Bank, optional
-        See :func:`load_bank`.
-
-    Returns
-    -------
-    Question
-        Nothing is trained yet; see :func:`train_question`.
-
-    Raises
-    ------
-    ValueError, TypeError
-        For an unknown ``question_id`` or a bad ``seed`` or ``draw``.
-
-    Examples
-    --------
     >>> make_question("total-updates", draw=3).answer in (100, 2_500, 12_500, 80_000)
     True
     """
@@ -735,25 +655,9 @@ def make_question(question_id, *, seed=0, draw=0, bank=None):
 
 @dataclass(frozen=True)
 class Feedback:
-    """The marking of one answer (or the answer, shown on request).
-
-    Attributes
-    ----------
-    question_id : str
-    correct : bool
-    given : str or None
-        The answer as given, as a learner reads it (None: the answer was asked for).
-    choice : str, float or None
-        The answer as marked: the option letter, or the number.
-    expected : str or None
-        The right answer, as a learner reads it; None while it is not revealed.
-    message : str
-        Right or wrong and, once revealed, the right answer and why.
-    revealed : bool
-        Whether the message gives the right answer and the explanation.
-    score : str or None
-        The running score after this answer (set by :class:`Quiz`).
-    """
+    """The marking of one answer (``given`` None: the answer was asked for). ``choice`` is the letter
+    or number marked; ``expected`` the right answer once ``revealed``; ``score`` the running score
+    (set by :class:`Quiz`)."""
 
     question_id: str
     correct: bool
@@ -804,32 +708,10 @@ def _as_letter(question, answer):
 
 
 def check_answer(question, answer, *, reveal=True):
-    """Mark an answer to a question and explain why.
+    """The :class:`Feedback` on ``answer``: an option's letter (any case) or text, or a number
+    (``"12,500"`` too). ``reveal=False``: a wrong answer's feedback keeps the right one back (it
+    gives the bank's note on that option); a right answer is always explained.
 
-    Parameters
-    ----------
-    question : Question
-    answer : str or number
-        An option letter (any case) or an option's text; a number for a
-        numeric question (``"12,500"`` works too, ``"8,00"`` does not).
-    reveal : bool, default True
-        Whether a wrong answer's feedback gives the right answer and the
-        explanation. With False it says only that the answer is wrong, and why
-        where the bank has a note on that option. A right answer is always
-        explained.
-
-    Returns
-    -------
-    Feedback
-
-    Raises
-    ------
-    ValueError, TypeError
-        If the answer is not an option of the question, or not a number for
-        a numeric question.
-
-    Examples
-    --------
     >>> q = make_question("total-updates")
     >>> check_answer(q, q.answer).correct
     True
@@ -922,18 +804,10 @@ def _kept_model(model, n_features, n_classes, normalise):
 
 
 def train_run(data, run, seed, *, normalise=True):
-    """Train one :class:`Run` on ``data`` with training seed ``seed``.
+    """Train one :class:`Run` on ``data`` with training seed ``seed`` (weights and shuffles).
 
-    The course's MLP is built by :func:`helpers.train` from ``seed``; another
-    model gets the weights :func:`build_quiz_model` draws from ``seed`` (and
-    ``seed`` shuffles the batches). ``normalise=False`` drops a
-    ``"batch-norm"`` run's normalisation, for comparison.
-
-    Returns
-    -------
-    TrainResult
-        Its ``model`` is, for a model other than the MLP, a network shared by
-        later runs of that kind: read its history, not its weights.
+    ``normalise=False`` drops a ``"batch-norm"`` run's normalisation. A model other than the MLP is
+    shared by later runs of its kind: read the result's history, not its weights.
     """
     if run.model == "mlp":
         if not normalise:
@@ -947,13 +821,8 @@ def train_run(data, run, seed, *, normalise=True):
 
 
 def fitted_limits(results, metric, limits):
-    """The y-limits of a quiz axis: fitted to the curves shown, inside the bank's bounds.
-
-    The axis spans the train and validation curves of ``metric`` of every run
-    on it (finite values), with a margin of 5 % of their range, rounded out to
-    0.05, and never beyond the bank's ``limits`` (which every curve of every
-    training seed fits; tests/test_quiz.py checks it). So the curves fill the
-    axis instead of its bottom third.
+    """The y-limits of a quiz axis: the runs' train and validation curves of ``metric`` with a 5 %
+    margin, rounded out to 0.05, inside the bank's ``limits``.
 
     >>> class Run: history = {"loss": [1.2, 0.6], "val_loss": [1.1, 0.62]}
     >>> fitted_limits([Run()], "loss", (0.0, 2.8))
@@ -972,16 +841,7 @@ def fitted_limits(results, metric, limits):
 
 
 def draw_question(question, results):
-    """Draw a question's figure from its trained runs.
-
-    Colours are neutral (they say nothing about the batch size) and the runs
-    share their axes, so heights and slopes compare within a figure; each axis
-    is fitted to the curves on it (:func:`fitted_limits`).
-
-    Returns
-    -------
-    matplotlib Figure
-    """
+    """A question's figure from its trained runs: neutral colours, shared axes fitted to the curves."""
     figure = question.figure
     colors = list(NEUTRAL_COLORS[:len(question.runs)])
     labels = list(question.labels)
@@ -1022,18 +882,8 @@ def _png(fig):
 
 @dataclass(frozen=True)
 class Attempt:
-    """The tries at one question variant.
-
-    Attributes
-    ----------
-    tries : tuple
-        The answers marked so far (letters or numbers), in order.
-    first_correct : bool or None
-        Whether the first answer was right (None: not answered yet; asking
-        for the answer first counts as a wrong first answer).
-    solved, revealed : bool
-        Answered right; the right answer has been shown.
-    """
+    """The tries at one question variant: the answers marked so far, whether the first was right
+    (None: not yet; asking for the answer first counts as wrong), solved, revealed."""
 
     tries: tuple = ()
     first_correct: bool = None
@@ -1053,19 +903,11 @@ class Attempt:
 
 
 class Quiz:
-    """Questions of the bank, with the tries and the score; see :mod:`helpers.quiz_view` for widgets.
+    """Questions of the bank, with the tries and the score (widgets: :mod:`helpers.quiz_view`).
 
-    Parameters
-    ----------
-    seed : int, default 0
-        Chooses every question's variant, option order and training seed.
-    questions : list of str, optional
-        Question ids to use, each once (default: the whole bank, in order).
-    bank : None, path, dict or Bank, optional
-        See :func:`load_bank`.
+    ``seed`` chooses every variant, option order and training seed; ``questions``: ids to use, each
+    once (default: the whole bank, in order); ``bank``: see :func:`load_bank`.
 
-    Examples
-    --------
     >>> quiz = Quiz(seed=0)
     >>> feedback = quiz.check("total-updates", quiz.question("total-updates").answer)
     >>> feedback.correct, quiz.score
@@ -1153,15 +995,7 @@ class Quiz:
         return replace(feedback, score=self.score_text())
 
     def mark(self, question, answer):
-        """Mark an answer to a variant of this quiz and record it.
-
-        A wrong answer reveals the right one only at the second wrong try (or
-        once it was shown); the score counts first answers.
-
-        Returns
-        -------
-        Feedback
-        """
+        """Mark and record an answer (:class:`Feedback`); the right one shows at the second wrong try."""
         question = self._own(question)
         attempt = self.attempt(question)
         feedback = check_answer(question, answer,
@@ -1169,24 +1003,11 @@ class Quiz:
         return self._record(question, feedback)
 
     def check(self, question_id, answer):
-        """Answer a question's current variant in code (where there are no buttons).
-
-        Returns
-        -------
-        Feedback
-            Shows as text: right or wrong (the right answer at the second
-            wrong try), why, and the running score.
-        """
+        """Answer a question's current variant in code (where there are no buttons): a :class:`Feedback`."""
         return self.mark(self.question(question_id), answer)
 
     def show_answer(self, question):
-        """The right answer and why. Asked for before any answer, it counts as a wrong first answer.
-
-        Parameters
-        ----------
-        question : str or Question
-            A question id (its current variant) or a variant of this quiz.
-        """
+        """The right answer and why (before any answer, it counts as a wrong first answer)."""
         question = self._own(question)
         return self._record(question, reveal_answer(question))
 
@@ -1210,19 +1031,8 @@ class Quiz:
 
     # showing (see helpers.quiz_view)
     def ask(self, question_id, *, fresh=False):
-        """Show a question: prompt, figure (trained now), options, and answer buttons.
-
-        Parameters
-        ----------
-        question_id : str
-        fresh : bool, default False
-            Show a fresh variant (new training seed, the right option moved) and
-            make it this quiz's variant of the question.
-
-        The prompt, figure and options are static outputs, so they also read
-        where no widget runs (a web page of the notebook). Where ipywidgets is
-        missing, ``quiz.check(question_id, answer)`` takes the answer.
-        """
+        """Show a question: prompt, figure (trained now), options (static, for web pages too) and
+        answer buttons. ``fresh=True``: a fresh variant, made this quiz's."""
         from .quiz_view import show_question
 
         check_choice("question_id", question_id, self.question_ids)
@@ -1230,18 +1040,8 @@ class Quiz:
                       else self.question(question_id))
 
     def practice(self, question_id=None):
-        """A practice panel: each click on "New variant" trains and shows a fresh variant.
-
-        Parameters
-        ----------
-        question_id : str, optional
-            Practise one question; by default each click picks another question.
-
-        Returns
-        -------
-        object
-            Displays as the panel (needs ipywidgets).
-        """
+        """A practice panel (ipywidgets): each "New variant" trains and shows a fresh variant of
+        ``question_id`` (default: another question each time)."""
         from .quiz_view import practice_panel
 
         if question_id is not None:
@@ -1260,15 +1060,7 @@ class Quiz:
         return AnswerKey([self.question(q) for q in self.question_ids])
 
     def export(self, path):
-        """Write this quiz (seed, questions, current variants) to a JSON file for a class.
-
-        Learners load it with ``Quiz.from_file(path)`` and see the same variants,
-        trained on their own machine; the file holds no answers.
-
-        Returns
-        -------
-        Path
-        """
+        """Write this quiz's seed, questions and variants (no answers) to a JSON file for a class."""
         path = Path(path)
         path.write_text(json.dumps({
             "format": EXPORT_FORMAT, "seed": self.seed, "bank": self._bank.digest,
@@ -1278,16 +1070,7 @@ class Quiz:
 
     @classmethod
     def from_file(cls, path, *, bank=None):
-        """Load a quiz written by :meth:`export` (or :func:`export_quiz`).
-
-        Raises
-        ------
-        ValueError
-            If the file is not such a quiz, or was tampered with or cut short;
-            the message names the file and the field.
-        FileNotFoundError
-            If ``path`` is not a file.
-        """
+        """Load a quiz written by :meth:`export`; a bad file raises ValueError naming it and the field."""
         where = str(path)
         spec = _validate(_parse_json(_read_text(path, "path"), where), where, "quiz_file.schema.json",
                          ids=False)
@@ -1334,22 +1117,8 @@ class AnswerKey:
 
 
 def answer_key(seed=0, *, path=None, questions=None):
-    """The answer key of a quiz: of ``Quiz(seed=seed)``, or of a quiz file.
+    """The :class:`AnswerKey` of ``Quiz(seed=seed, questions=questions)``, or of the quiz file ``path``.
 
-    Parameters
-    ----------
-    seed : int, default 0
-    path : str or Path, optional
-        A file from :func:`export_quiz`; its seed and questions are used.
-    questions : list of str, optional
-        Without ``path`` only.
-
-    Returns
-    -------
-    AnswerKey
-
-    Examples
-    --------
     >>> print(answer_key(seed=0))   # doctest: +SKIP
     """
     if path is not None:
@@ -1363,12 +1132,6 @@ def answer_key(seed=0, *, path=None, questions=None):
 def export_quiz(path, *, seed=0, questions=None):
     """Write a fixed quiz for a class: every learner who loads it sees the same variants.
 
-    Returns
-    -------
-    Path
-
-    Examples
-    --------
     >>> export_quiz("class-quiz.json", seed=7)   # doctest: +SKIP
     """
     return Quiz(seed=seed, questions=questions).export(path)

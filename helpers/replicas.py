@@ -1,26 +1,10 @@
-"""Train many copies of the course's MLP at once, in one compiled program.
+"""Train many copies ("replicas") of the course's MLP at once, in one compiled program.
 
-A sweep trains the same small network many times: several seeds, several
-learning rates. One such network is far too small to keep a CPU busy, so
-most of a run's time is overhead per update. :func:`train_replicas` stacks
-``K`` independent copies ("replicas") of the MLP along a replica axis, using
-Keras ``EinsumDense`` layers whose kernels have shape ``[K, in, out]``, and
-trains them with one Keras SGD optimizer inside one XLA program that runs a
-whole chunk of epochs per call. Each replica sees its own shuffle of the
-training set (from its own seed), its own initial weights (from
-:func:`helpers.build_mlp` with its own seed) and its own learning rate, so
-replica ``k`` follows the same trajectory as
-``helpers.train(..., seed=seeds[k], learning_rate=learning_rates[k])``.
-
-Why the replicas do not interact: the loss is the sum of the replicas'
-losses, and replica ``k``'s weights only touch replica ``k``'s loss, so the
-gradient for replica ``k`` is exactly its own. The optimizer is Keras's SGD
-with one change: the learning rate is a vector, one entry per replica,
-broadcast along the replica axis of every variable, so replica ``k``'s update
-``m <- momentum * m - lr_k * g`` is element for element the one Keras makes
-for a single model at learning rate ``lr_k``. (Scaling each replica's loss by
-``lr_k / lr_0`` would be the same in exact arithmetic, but rounds the step
-differently, a difference that batch-1 training amplifies.)
+:func:`train_replicas` stacks ``K`` copies along a replica axis (``EinsumDense`` kernels of
+shape ``[K, in, out]``) and trains them in one XLA program per chunk of epochs. The loss is
+the sum of the replicas' losses, so each replica's gradient is its own; the SGD's learning rate
+is a vector along the replica axis (not a scaled loss, which would round differently). Replica
+``k`` thus follows ``helpers.train(..., seed=seeds[k], learning_rate=learning_rates[k])``.
 """
 
 import time
@@ -37,32 +21,15 @@ from .result import HISTORY_KEYS, first_divergence
 
 __all__ = ["train_replicas", "run_plan", "build_replica_mlp", "CHUNK_EPOCHS"]
 
-#: Epochs run per call of the compiled program: long enough that the Python
-#: overhead per call is negligible, short enough for a lively progress bar.
+#: Epochs per call of the compiled program: little Python overhead, a lively progress bar.
 CHUNK_EPOCHS = 50
 
 
 def build_replica_mlp(n_features, n_classes, *, replicas, hidden_units=32, activation="relu"):
     """Build ``replicas`` side-by-side copies of :func:`helpers.build_mlp`.
 
-    The model maps inputs of shape ``(batch, replicas, n_features)`` to class
-    probabilities of shape ``(batch, replicas, n_classes)``; replica ``k``
-    only sees ``x[:, k]`` and has its own weights. Weights are left at
-    Keras's defaults: :func:`train_replicas` loads each replica's weights
-    from its own seeded single model (a ``[K, in, out]`` kernel would change
-    Glorot's fan-in/fan-out if initialised as a whole).
-
-    Parameters
-    ----------
-    n_features, n_classes : int
-    replicas : int
-        Number of copies ``K``, at least 1.
-    hidden_units : int, default 32
-    activation : str, default "relu"
-
-    Returns
-    -------
-    keras.Sequential
+    Inputs ``(batch, replicas, n_features)`` give probabilities ``(batch, replicas, n_classes)``;
+    replica ``k`` sees only ``x[:, k]``. :func:`train_replicas` loads each replica's weights.
 
     Examples
     --------
@@ -82,12 +49,7 @@ def build_replica_mlp(n_features, n_classes, *, replicas, hidden_units=32, activ
 
 
 def _replica_sgd(replicas):
-    """The trainer's SGD (momentum in a variable) with a learning rate per replica.
-
-    The rates multiply the leading (replica) axis of every variable; the
-    momentum is a variable, as in :func:`helpers.train`, so every momentum
-    shares one compiled program.
-    """
+    """The trainer's SGD (momentum in a variable) with a learning rate per replica (leading axis)."""
     k = keras()
 
     class ReplicaSGD(momentum_sgd()):
@@ -106,11 +68,7 @@ def _replica_sgd(replicas):
 
 
 class _ReplicaEngine:
-    """A replica model + SGD whose compiled chunk programs are reused.
-
-    Its programs are kept in :data:`helpers.engines.PROGRAMS` under
-    :meth:`program_key`; the momentum is not part of it.
-    """
+    """A replica model + SGD whose compiled chunk programs (in :data:`helpers.engines.PROGRAMS`) are reused."""
 
     def __init__(self, key, n_features, n_classes, replicas, hidden_units, activation):
         k = keras()
@@ -124,11 +82,6 @@ class _ReplicaEngine:
         self._loss = k.losses.sparse_categorical_crossentropy
         self._tf = tf()
 
-    @staticmethod
-    def program_key(engine_key, n_train, n_val, batch_size):
-        """Runs with equal keys share one compiled chunk program."""
-        return (engine_key, n_train, n_val, CHUNK_EPOCHS, batch_size)
-
     def start(self, weights, momentum):
         self.model.set_weights(weights)
         for v, value in zip(self.optimizer.variables, self._optimizer_start):
@@ -136,12 +89,7 @@ class _ReplicaEngine:
         self.optimizer.momentum_value.assign(momentum)
 
     def _step(self, x, y, weight, count):
-        """One SGD update of every replica on its own batch; per-replica loss and hits.
-
-        ``weight`` is 1 for real samples and 0 for the padding of a short last
-        batch, and ``count`` the number of real ones, so the loss is Keras's
-        mean over the real samples of the batch.
-        """
+        """One SGD update of every replica; its loss (mean over ``count`` samples of ``weight`` 1) and hits."""
         t = self._tf
         variables = self.model.trainable_variables
         with t.GradientTape() as tape:
@@ -156,27 +104,23 @@ class _ReplicaEngine:
         t = self._tf
         predicted = t.cast(t.argmax(probs, axis=-1), y.dtype)
         hits = t.cast(t.equal(predicted, y), t.float32)
-        # No weight for the validation split: a constant of ones there would be folded under
-        # a name that depends on the process's history, which the compile cache cannot find.
+        # No weight of ones for the validation split: its folded name would defeat the compile cache.
         return t.reduce_sum(hits if weight is None else hits * weight[:, None], axis=0)
 
     def _run_chunk(self, x, y, x_valid, y_valid, order, rates, n_epochs, batch_size, eval_every=0,
                    start=0):
-        """Run ``n_epochs`` (<= ``order.shape[0]``) epochs; return per-epoch logs.
+        """Run ``n_epochs`` (<= ``order.shape[0]``) epochs; return per-epoch logs and batch losses.
 
-        With ``eval_every`` (a Python int, so a program of its own), the
-        validation loss is also computed after every update whose number
-        (counted from the run's start: ``start`` updates came before this
-        chunk) is a multiple of ``eval_every``, NaN after the others; it is
-        returned as a third value of shape ``[epochs, steps, replicas]``.
+        With ``eval_every`` (a Python int: a program of its own), also the validation loss after
+        every update whose number (``start`` came before this chunk) is a multiple of it, NaN
+        after the others, shape ``[epochs, steps, replicas]``.
         """
         t = self._tf
         n, n_features = x.shape
         replicas = order.shape[1]
         steps = -(-n // batch_size)
         padding = steps * batch_size - n
-        # A short last batch (Keras's behaviour) is padded to full size with
-        # zero-weight samples, so one compiled step serves every batch.
+        # A short last batch is padded with zero-weight samples: one compiled step serves every batch.
         weights = t.reshape(t.concat([t.ones((n,)), t.zeros((padding,))], 0), (steps, batch_size))
         counts = t.constant([batch_size] * (steps - 1) + [batch_size - padding], t.float32)
         n_val = x_valid.shape[0]
@@ -192,9 +136,8 @@ class _ReplicaEngine:
             probs = self.model(x_val, training=False)
             return probs, t.reduce_sum(self._loss(y_val, probs), axis=0) / n_val
 
-        # A plain while (not `for e in tf.range(n_epochs)`): autograph would give
-        # the loop a maximum_iterations, which XLA treats as a compile-time
-        # constant, recompiling the program for every chunk length.
+        # A plain while: autograph's tf.range loop gets a maximum_iterations, which XLA would
+        # compile anew for every chunk length.
         e = t.constant(0)
         while e < n_epochs:
             idx = t.concat([t.transpose(order[e]), t.zeros((padding, replicas), t.int32)], 0)
@@ -230,17 +173,14 @@ class _ReplicaEngine:
         return logs, batch_logs.stack()
 
     def run(self, tensors, order, rates, n_epochs, batch_size, eval_every=0, start=0):
-        """Compile if needed, run a chunk; return (logs, batch_losses, seconds, compile_seconds).
+        """Compile if needed, run a chunk: (logs, batch_losses, seconds, compile_seconds).
 
-        With ``eval_every``, ``logs`` also holds ``"val_trace"``: the validation
-        loss after every ``eval_every``-th update of the run (``start`` updates
-        came before this chunk), NaN elsewhere, shape ``[epochs, steps, replicas]``.
+        With ``eval_every``, ``logs["val_trace"]`` holds :meth:`_run_chunk`'s validation losses.
         """
         t = self._tf
         order = t.constant(order, dtype=t.int32)
         rates = t.constant(rates, dtype=t.float32)
-        key = self.program_key(self.key, int(tensors[0].shape[0]), int(tensors[2].shape[0]),
-                               batch_size)
+        key = (self.key, int(tensors[0].shape[0]), int(tensors[2].shape[0]), CHUNK_EPOCHS, batch_size)
         extra = ()
         if eval_every:
             key += (("eval_every", eval_every),)
@@ -302,56 +242,33 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
                    shuffle=True, pad_to=8, progress=False, test=False, eval_every=None):
     """Train ``K`` independent MLPs (one per seed/learning rate) in one compiled program.
 
-    Replica ``k`` reproduces ``helpers.train(data, batch_size=batch_size,
-    epochs=epochs, learning_rate=learning_rates[k], seed=seeds[k], ...)``:
-    same initial weights, same shuffles, same Keras loss, metrics and SGD
-    update, up to floating-point reordering by XLA. All replicas share the
-    batch size (or batch-size schedule), so their batches line up.
+    Replica ``k`` reproduces ``helpers.train(data, learning_rate=learning_rates[k],
+    seed=seeds[k], ...)`` up to XLA's floating-point reordering. All share the batch size.
 
     Parameters
     ----------
-    data : Dataset
-    batch_size : int or callable
-        As in :func:`helpers.train`; a callable ``batch_size(epoch)`` is a schedule.
-    epochs : int
-    learning_rates : sequence of (float or callable)
-        One per replica; callables are per-epoch schedules.
-    seeds : sequence of int
-        One per replica, same length as ``learning_rates``.
-    momentum, hidden_units, activation, kernel_initializer, shuffle
+    data, batch_size, epochs, momentum, hidden_units, activation, kernel_initializer, shuffle
         As in :func:`helpers.train`.
+    learning_rates, seeds : sequence
+        One per replica; a learning rate may be a per-epoch schedule.
     pad_to : int, default 8
-        The group is padded with repeats of its first replica (their results
-        are dropped) to a multiple of ``pad_to``: calls with 3 or 8 replicas
-        then share one compiled program per batch size.
+        Pad the group with repeats of its first replica (dropped) to a multiple of ``pad_to``,
+        so that calls with 3 or 8 replicas share one compiled program.
     progress : bool, default False
         Show a tqdm bar over epochs.
     test : bool, default False
-        Also score every run on the test split, once, after its last epoch
-        (``test_loss``, ``test_accuracy``), as :func:`helpers.train` does.
+        Also score every run on the test split once, after its last epoch.
     eval_every : int, optional
-        Also compute the validation loss after every ``eval_every``-th update
-        (counted from the run's start), not only at epoch ends: each result's
-        ``val_loss_by_update`` then holds the validation loss after each
-        update, NaN after the updates where it was not computed (epoch ends
-        always are). :func:`helpers.steps_to_target` reads it, so a count of
-        updates to a target is exact to ``eval_every`` updates instead of one
-        epoch's. Each evaluation is a pass over the validation split inside
-        the compiled program: small ``eval_every`` costs time.
+        Also compute the validation loss after every ``eval_every``-th update: each result's
+        ``val_loss_by_update`` (NaN where not computed), which :func:`helpers.steps_to_target`
+        reads. Small values cost time.
 
     Returns
     -------
     list of TrainResult
-        One per replica, in the order given, without a model; ``config`` says
-        ``trainer="replicas"``. A run's ``seconds``, ``epoch_seconds`` and
-        ``compile_seconds`` are its share of the shared program's wall time
-        (training and the validation pass after each epoch, which run in one
-        compiled program; ``eval_seconds`` is None):
-        that time divided by the number of real runs in the call (padding
-        replicas are not counted), so the runs' seconds add up to the
-        program's wall time (a diverged run counts its epochs up to then). A
-        run trained in a small group costs more seconds than the same run in
-        a full one: the real runs pay for the padding.
+        One per replica, in order, without a model. A run's ``seconds`` and
+        ``compile_seconds`` are the program's wall time (validation passes included)
+        divided by the number of real runs: the real runs pay for the padding.
 
     Raises
     ------
@@ -383,11 +300,7 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
 
 @one_at_a_time
 def run_plan(plan, *, pad_to=8, progress=False, test=False, eval_every=None):
-    """Train a checked :class:`helpers.pipeline.RunPlan`'s runs together: :func:`train_replicas` past its door.
-
-    Nothing is checked again: the plan and the other arguments are those
-    :func:`train_replicas` (or :func:`helpers.sweep`) checked.
-    """
+    """Train a checked :class:`helpers.pipeline.RunPlan`'s runs together: :func:`train_replicas` past its door."""
     data, architecture = plan.data, plan.architecture
     n_train = data.n_train
     wanted = plan.runs
@@ -441,8 +354,7 @@ def run_plan(plan, *, pad_to=8, progress=False, test=False, eval_every=None):
             bar.close()
 
     divergence = first_divergence(logs["loss"], logs["val_loss"], data.n_classes)
-    # A diverged run stopped at its divergence, but its replica trained on with the others:
-    # its test score would be of later weights, so it has none.
+    # A diverged run's replica trained on with the others: a test score would be of later weights.
     scores = engine.score(data.x_test, data.y_test) if test else None
     results = []
     for k in range(wanted):

@@ -1,9 +1,4 @@
-"""What a training run produced, and the rule that says when it diverged.
-
-Both engines (:func:`helpers.train`, :func:`helpers.train_replicas`) hand
-back :class:`TrainResult` objects, built by :meth:`helpers.pipeline.RunPlan.result`,
-and stop a run at :func:`diverged`'s first verdict.
-"""
+"""What a training run produced (:class:`TrainResult`), and the rule that says when it diverged."""
 
 import math
 from dataclasses import dataclass, field
@@ -28,42 +23,27 @@ class TrainResult:
     Attributes
     ----------
     history : dict of str -> list of float
-        Keras's keys and meaning: ``loss`` and ``accuracy`` averaged over the
-        epoch's batches, ``val_loss`` and ``val_accuracy`` on the validation
-        split at the end of each epoch. One value per epoch run.
+        Keras's ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, one value per epoch run.
     batch_loss : ndarray of shape (total_updates,)
         The loss of each update's own batch, before that update.
-    epoch_updates : ndarray of shape (epochs_run,)
-        Parameter updates made in each epoch.
-    epoch_seconds : ndarray of shape (epochs_run,)
-        Wall time of each epoch's training (compilation excluded; for
-        :func:`helpers.train` the validation pass is not included, for
-        :func:`helpers.train_replicas` it is, see ``eval_seconds``).
-    seconds : float
-        Sum of ``epoch_seconds``.
-    compile_seconds : float
-        Time spent tracing and compiling before the run (0 when reused).
+    epoch_updates, epoch_seconds : ndarray of shape (epochs_run,)
+        Updates and wall time of each epoch (compilation excluded; the validation pass
+        included only for :func:`helpers.train_replicas`).
+    seconds, compile_seconds : float
+        Sum of ``epoch_seconds``; time spent compiling before the run (0 when reused).
     config : dict
-        The arguments that produced the run; a schedule is recorded by its
-        ``name`` (``"schedule"`` for a callable without one).
+        The arguments of the run; a schedule is recorded by its ``name``.
     diverged_at : int or None
-        The 1-based epoch whose loss stopped being finite or exceeded 100x
-        the loss of guessing (``100 * ln(n_classes)``); training stopped there.
+        The 1-based epoch whose loss was not finite or above ``100 * ln(n_classes)``.
     model : keras.Model or None
         The trained model (None for results loaded from a cache).
     eval_seconds : float or None
-        Wall time of the validation passes after the epochs, measured apart
-        from training by :func:`helpers.train`; None where it is part of
-        ``seconds`` (:func:`helpers.train_replicas` evaluates inside its
-        compiled program).
+        :func:`helpers.train`'s validation passes, timed apart (else None).
     test_loss, test_accuracy : float or None
-        The test split's loss and accuracy after the last epoch, computed
-        only when the run was asked for them (``test=True``): the course
-        scores chosen settings on the test split once.
+        The test split's scores after the last epoch, only if asked for (``test=True``).
     val_loss_by_update : ndarray of shape (total_updates,) or None
-        The validation loss after each update, NaN after those where it was
-        not computed; only from ``train_replicas(..., eval_every=k)`` (every
-        k-th update and every epoch end), None otherwise.
+        From ``train_replicas(..., eval_every=k)``: the validation loss after each update,
+        NaN where it was not computed.
     """
 
     history: dict
@@ -107,13 +87,9 @@ class TrainResult:
     def jitter(self, key="val_loss", *, window=JITTER_WINDOW):
         """How far ``history[key]`` strays from its own trend, once training has settled.
 
-        The trend is the curve smoothed over ``window`` epochs (a local
-        quadratic fit, Savitzky-Golay); the jitter is the mean absolute
-        distance of the curve from it over the second half of the run. A
-        smooth curve follows its trend, so a smooth descent, however steep,
-        has a jitter near 0; a curve that jumps up and down from epoch to
-        epoch has a large one. It is how the course puts a number on "this
-        curve is noisier".
+        The trend is the curve smoothed over ``window`` epochs (Savitzky-Golay, quadratic); the
+        jitter is the mean absolute distance from it over the second half of the run: near 0 for
+        a smooth descent however steep, large for a curve that jumps from epoch to epoch.
         """
         from scipy.signal import savgol_filter
 
@@ -156,15 +132,7 @@ class TrainResult:
 
     @classmethod
     def from_dict(cls, d):
-        """Rebuild a result written by :meth:`to_dict` (without its model).
-
-        Raises
-        ------
-        ValueError, KeyError, TypeError
-            If ``d`` is not such a dict or its parts disagree (a history
-            longer than its epochs, per-update losses that do not add up to
-            the updates, an epoch of divergence that is not the last).
-        """
+        """Rebuild a result written by :meth:`to_dict`; ValueError, KeyError or TypeError if ``d`` is not one."""
         history = {k: [float(v) for v in d["history"][k]] for k in HISTORY_KEYS}
         result = cls(history=history,
                      batch_loss=np.asarray(d["batch_loss"], dtype=float),
@@ -203,13 +171,7 @@ def _label_part(quantity, value):
 
 
 def diverged(loss, val_loss, n_classes):
-    """True where a loss is not finite or above 100x the loss of guessing (elementwise).
-
-    Guessing uniformly costs ``ln(n_classes)`` (1.1 for three classes); a
-    run 100 times worse than that has left any region where it can learn.
-    Since the data were checked at the door, a loss that is not finite can
-    only come from the training itself.
-    """
+    """True where a loss is not finite or above 100x the loss of guessing, ``ln(n_classes)`` (elementwise)."""
     limit = 100 * math.log(n_classes)
     loss, val_loss = np.asarray(loss, dtype=float), np.asarray(val_loss, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -226,15 +188,12 @@ def as_results(results):
     """``results`` as a non-empty list of TrainResult (one may be given alone); refuses anything else."""
     if isinstance(results, TrainResult):
         return [results]
-    given = results
-    if isinstance(results, (str, bytes, dict)) or not hasattr(results, "__iter__"):
-        results = None
-    else:
-        results = list(results)
-    if not results or not all(isinstance(r, TrainResult) for r in results):
+    iterable = hasattr(results, "__iter__") and not isinstance(results, (str, bytes, dict))
+    listed = list(results) if iterable else []
+    if not listed or not all(isinstance(r, TrainResult) for r in listed):
         raise TypeError(f"results must be a TrainResult or a non-empty list of them, "
-                        f"got {given!r}")
-    return results
+                        f"got {results!r}")
+    return listed
 
 
 def run_labels(items, labels, what="result", default=None):
@@ -253,17 +212,9 @@ def run_labels(items, labels, what="result", default=None):
 
 @dataclass(eq=False)
 class ExplorerRun:
-    """One setting of the explorer's controls, trained once per seed.
+    """One setting of the explorer's controls (``settings``), trained once per seed (``results``).
 
-    Attributes
-    ----------
-    settings : dict
-        ``dataset, cluster_std, batch_size, learning_rate, momentum, epochs, seeds``.
-    data : Dataset
-    results : list of TrainResult
-        One per seed, seeds ``0 .. seeds - 1``.
-    seconds : float
-        Wall time of all of the runs, compilation included.
+    ``seconds`` is the wall time of all the runs, compilation included.
     """
 
     settings: dict

@@ -1,17 +1,10 @@
 """Learning-rate and batch-size schedules, and the rules that scale one with the other.
 
-A schedule is a small callable of the 0-based epoch. Pass it as
-``learning_rate=`` or ``batch_size=`` to :func:`helpers.train` (or
-:func:`helpers.train_replicas`); a learning-rate schedule can also go
-straight into Keras, ``keras.callbacks.LearningRateScheduler(schedule)``,
-and gives the same run. Keras has no batch-size schedule; the equivalent is
-one ``model.fit`` call per stage (``initial_epoch=`` the stage's first epoch).
-
-Smith et al. (2018), "Don't decay the learning rate, increase the batch
-size": dividing the learning rate by ``k`` at an epoch and multiplying the
-batch size by ``k`` there instead scale the gradient noise the same way, so
-:class:`StepDecay` and :meth:`BatchGrowth.matching` give matching curves,
-the second with far fewer updates.
+A schedule is a callable of the 0-based epoch, passed as ``learning_rate=`` or ``batch_size=``
+to :func:`helpers.train` or :func:`helpers.train_replicas`; a learning-rate schedule also works in
+``keras.callbacks.LearningRateScheduler``. Dividing the learning rate by ``k`` or multiplying the
+batch size by ``k`` scales the gradient noise alike (Smith et al. 2018), so :class:`StepDecay` and
+:meth:`BatchGrowth.matching` give matching curves, the second with far fewer updates.
 """
 
 import math
@@ -50,31 +43,14 @@ class _Stages:
 
 
 class StepDecay(_Stages):
-    """Learning rate ``initial * factor ** k`` after the ``k``-th boundary epoch.
+    """Learning rate ``initial * factor ** k`` after the ``k``-th of ``boundaries``.
 
-    Parameters
-    ----------
-    initial : float
-        Learning rate of the first stage, > 0.
-    factor : float
-        Multiplier at each boundary, in (0, 1] (e.g. 0.2 divides by 5).
-    boundaries : sequence of int
-        0-based epochs where a new stage starts, strictly increasing.
+    ``initial`` > 0; ``factor`` in (0, 1] (0.2 divides by 5); ``boundaries``: the 0-based epochs
+    where a stage starts, strictly increasing. A bad argument raises TypeError or ValueError.
 
-    Raises
-    ------
-    TypeError, ValueError
-        On a bad argument; the message names it and echoes the value.
-
-    Examples
-    --------
     >>> decay = StepDecay(0.1, factor=0.2, boundaries=[20, 40])
     >>> [round(decay(e), 6) for e in (0, 19, 20, 40)]
     [0.1, 0.1, 0.02, 0.004]
-
-    The same object works as a Keras callback's schedule::
-
-        keras.callbacks.LearningRateScheduler(decay)
     """
 
     quantity = "lr"
@@ -90,24 +66,10 @@ class StepDecay(_Stages):
 
 
 class BatchGrowth(_Stages):
-    """Batch size ``initial * factor ** k`` after the ``k``-th boundary epoch.
+    """Batch size ``initial * factor ** k`` after the ``k``-th of ``boundaries``.
 
-    Parameters
-    ----------
-    initial : int
-        Batch size of the first stage, >= 1.
-    factor : int
-        Multiplier at each boundary, >= 1.
-    boundaries : sequence of int
-        0-based epochs where a new stage starts, strictly increasing.
+    ``initial`` and ``factor`` are whole numbers >= 1; ``boundaries`` as in :class:`StepDecay`.
 
-    Raises
-    ------
-    TypeError, ValueError
-        On a bad argument; the message names it and echoes the value.
-
-    Examples
-    --------
     >>> growth = BatchGrowth(8, factor=5, boundaries=[20, 40])
     >>> [growth(e) for e in (0, 20, 40)]
     [8, 40, 200]
@@ -122,17 +84,8 @@ class BatchGrowth(_Stages):
 
     @classmethod
     def matching(cls, decay, batch_size):
-        """The batch growth that replaces ``decay``: same boundaries, batch x ``1/factor``.
+        """The batch growth that replaces ``decay`` (whose ``1 / factor`` is whole), from ``batch_size``.
 
-        Parameters
-        ----------
-        decay : StepDecay
-            Its ``1 / factor`` must be a whole number (0.2 -> 5, 0.5 -> 2).
-        batch_size : int
-            Batch size of the first stage.
-
-        Examples
-        --------
         >>> BatchGrowth.matching(StepDecay(0.1, factor=0.2, boundaries=[20, 40]), 8)
         BatchGrowth(8, factor=5, boundaries=[20, 40])
         """
@@ -152,22 +105,9 @@ class BatchGrowth(_Stages):
 def scale_learning_rate(learning_rate, batch_size, new_batch_size, *, rule="linear"):
     """The learning rate for ``new_batch_size``, scaled from one that suits ``batch_size``.
 
-    ``"linear"`` (Goyal et al. 2017) multiplies it by ``k = new/old``; it keeps
-    the noise of SGD's steps per epoch the same. ``"sqrt"`` multiplies it by
-    ``sqrt(k)``; it keeps the variance of each update the same.
+    ``rule="linear"`` (Goyal et al. 2017) multiplies it by ``k = new / old``, keeping the noise of
+    an epoch's steps; ``"sqrt"`` by ``sqrt(k)``, keeping the variance of each update.
 
-    Parameters
-    ----------
-    learning_rate : float
-    batch_size, new_batch_size : int
-    rule : {"linear", "sqrt"}
-
-    Returns
-    -------
-    float
-
-    Examples
-    --------
     >>> scale_learning_rate(0.01, 32, 128), scale_learning_rate(0.01, 32, 128, rule="sqrt")
     (0.04, 0.02)
     """

@@ -1,14 +1,7 @@
 """The course's visual language: one colour per batch size, one line style per split.
 
-Every figure of the course, in every lesson and in the explorer, draws a batch
-size in the same colour and the training (solid) and test (dashed) curves in
-the same line styles, so that a learner who has seen batch 1 in vermillion
-and batch 800 in blue reads any later figure at a glance. Colours follow the
-batch size on a log scale (1 → vermillion, 4 → orange, 32 → green,
-256 → sky blue, 800 → blue), from the Okabe–Ito palette, which stays
-distinguishable with the common colour-vision deficiencies.
-
-Nothing here changes matplotlib's global settings.
+Colours follow the batch size on a log scale through the Okabe–Ito palette (readable with the
+common colour-vision deficiencies); training curves are solid, validation and test dashed.
 """
 
 import math
@@ -47,18 +40,8 @@ def _hex(rgb):
 
 
 def batch_color(batch_size):
-    """The colour of a batch size, the same in every figure of the course.
-
-    Parameters
-    ----------
-    batch_size : int or str
-        A batch size of at least 1; anything else (``"schedule"``, a
-        callable's label) gets :data:`SCHEDULE_COLOR`.
-
-    Returns
-    -------
-    str
-        A ``#RRGGBB`` colour.
+    """The ``#RRGGBB`` colour of a batch size in every figure; anything but an int of at least 1
+    (``"schedule"``, say) gets :data:`SCHEDULE_COLOR`.
 
     Examples
     --------
@@ -72,8 +55,6 @@ def batch_color(batch_size):
     for (x0, c0), (x1, c1) in zip(_ANCHORS, _ANCHORS[1:]):
         if position <= x1:
             t = max(0.0, (position - x0) / (x1 - x0))
-            if t in (0.0, 1.0):
-                return c0 if t == 0.0 else c1
             return _hex(tuple(a + t * (b - a) for a, b in zip(_rgb(c0), _rgb(c1))))
     return _ANCHORS[-1][1]
 
@@ -88,11 +69,7 @@ def _shade(hex_color, k):
 
 
 def run_colors(batch_sizes):
-    """One colour per run: its batch size's colour, shaded apart where a batch size repeats.
-
-    Two runs of the same batch size on one axes (batch 1 at two learning
-    rates, say) keep their batch size's hue; the second is darker, the third
-    lighter, so the legend still tells them apart.
+    """One colour per run: its batch size's, the second of a batch size darker, the third lighter, ...
 
     Examples
     --------

@@ -1,24 +1,10 @@
 """Sweeps: train a grid of batch sizes x learning rates x seeds, cached on disk.
 
-:func:`sweep` checks the grid once and runs every configuration of it through
-:func:`helpers.train_replicas`'s engine, :func:`helpers.replicas.run_plan` (several
-seeds and learning rates of one batch size share one compiled program) and returns a :class:`SweepResult`,
-one row per run. Finished runs are written at once to a cache folder, one
-compressed JSON file per run named by a hash of its full configuration, so
-
-- running the same cell again reads the results instead of training;
-- an interrupted sweep (Ctrl-C, a closed laptop) keeps every finished run,
-  and running it again trains only what is missing;
-- a cache file that cannot be used (damaged, cut short, oversized, another
-  run's, a folder or a named pipe in its place) is trained again, with a
-  warning naming it; a file that cannot be written is warned about too, and
-  the run is kept in the result;
-- ``cache_dir`` is checked before anything is trained: a file or a folder
-  that cannot be written fails at once, naming it.
-
-The files are gzip-compressed JSON (never pickle): loading a cache cannot run
-code. Each holds its run's full key and a checksum of its result, both
-checked before the result is used.
+:func:`sweep` runs the grid through :func:`helpers.replicas.run_plan` and writes each finished
+run at once to its own gzip-compressed JSON file (never pickle), named by a hash of its full
+configuration and holding that key and a checksum: running the cell again, or after an
+interruption, trains only what is missing, and a file that cannot be used is trained again
+with a warning.
 """
 
 import gzip
@@ -44,29 +30,20 @@ from .result import HISTORY_KEYS, TrainResult
 __all__ = ["sweep", "SweepResult", "OwnRate", "steps_to_target", "run_key", "data_digest",
            "TRAINER_VERSION", "DEFAULT_CACHE_DIR"]
 
-#: Part of every cache key. Bump it when a change to the trainer changes its numbers
-#: or their meaning. 3: a run's seconds are its program's time over the real runs
-#: in it, no longer over the padded replica count. 4: momentum read from a variable
-#: (as in helpers.train), the key holds n_classes and the TensorFlow version.
+#: Part of every cache key: bump it when a change to the trainer changes its numbers or their meaning.
 TRAINER_VERSION = "replicas-4"
 #: Relative to the working directory (``notebooks/`` when a notebook runs).
 DEFAULT_CACHE_DIR = Path(".cache") / "sweeps"
 _FORMAT = 2
 #: Age after which a temporary file in the cache folder is a killed writer's leftover.
 _STALE_SECONDS = 3600
-ROW_KEYS = ("batch_size", "learning_rate", "seed", "epochs", "loss", "accuracy", "val_loss",
-            "val_accuracy", "updates", "seconds", "diverged_at", "cached")
+_COLUMNS = ("batch_size", "learning_rate", "seed", "epochs")
+ROW_KEYS = _COLUMNS + HISTORY_KEYS + ("updates", "seconds", "diverged_at", "cached")
 
 
 def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_units,
             activation, kernel_initializer, shuffle):
-    """The full configuration of one run, as a JSON-safe dict (the cache key).
-
-    It holds everything that decides the run's numbers: the dataset's own
-    config, its number of classes and a hash of its arrays, the model, the
-    optimizer, the schedule of the data, the trainer version and the Keras
-    and TensorFlow versions.
-    """
+    """The full configuration of one run (data, model, optimizer, versions), a JSON-safe dict: the cache key."""
     return dict(trainer=TRAINER_VERSION, keras=package_version("keras"),
                 tensorflow=package_version("tensorflow", "tensorflow-cpu"), dataset=data.config,
                 n_classes=int(data.n_classes), data_hash=data_digest(data),
@@ -76,12 +53,7 @@ def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_u
 
 
 def data_digest(data):
-    """A short hash of a dataset's six arrays (values, dtypes and shapes).
-
-    The config alone names how the data was made; if loading ever changes
-    (a new scaling, another library version), the arrays change and so does
-    this hash, and the cache trains again instead of reusing stale runs.
-    """
+    """A short hash of a dataset's six arrays (values, dtypes and shapes): new data, new cache keys."""
     digest = hashlib.sha256()
     for array in (data.x_train, data.y_train, data.x_val, data.y_val, data.x_test, data.y_test):
         array = np.ascontiguousarray(array)
@@ -93,10 +65,6 @@ def data_digest(data):
 def _canonical(value):
     """One text per JSON value (NaN included, which never equals itself as a float)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def _digest(key):
-    return hashlib.sha256(_canonical(key).encode()).hexdigest()[:24]
 
 
 def _checksum(result):
@@ -131,11 +99,7 @@ class _Cache:
         self._clean()
 
     def _clean(self):
-        """Delete the temporary files of writers that were killed (older than an hour).
-
-        A file being written now is milliseconds old: another sweep writing to
-        the same folder keeps its own.
-        """
+        """Delete the temporary files of killed writers (older than an hour; a live writer's is younger)."""
         now = time.time()
         for leftover in [*self.folder.glob("*.tmp"), *self.folder.glob("*.probe")]:
             try:
@@ -145,7 +109,7 @@ class _Cache:
                 pass   # gone already, or not ours to delete: it costs only its bytes
 
     def path(self, key):
-        return self.folder / f"{_digest(key)}.json.gz"
+        return self.folder / f"{_checksum(key)[:24]}.json.gz"
 
     @staticmethod
     def limit(key, n_train):
@@ -188,30 +152,26 @@ class _Cache:
             return
         path = self.path(key)
         stored = result.to_dict()
-        # The per-update losses are float32 numbers and most of the file: 9
-        # significant digits keep them exactly (load rounds back to float32).
+        # The per-update losses are float32: 9 significant digits keep them exactly, in less space.
         stored["batch_loss"] = [float(f"{v:.9g}") for v in stored["batch_loss"]]
         text = json.dumps(dict(format=_FORMAT, key=key, checksum=_checksum(stored), result=stored))
         temporary = None
         try:
-            # Write a temporary file and rename it over the target: a reader (or a
-            # crash) never sees half a file.
+            # A temporary file renamed over the target: a reader (or a crash) never sees half a file.
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
             with os.fdopen(handle, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb",
                                                               compresslevel=1, mtime=0) as stream:
                 stream.write(text.encode("utf-8"))
             os.chmod(temporary, 0o644)
             os.replace(temporary, path)
+            temporary = None
         except OSError as error:
-            if temporary is not None:
-                Path(temporary).unlink(missing_ok=True)
             warn(f"sweep cache file {path} could not be written ({_kind(error)}: "
                  f"{error}); the run is in this sweep's result but not in the cache",
                  RuntimeWarning)
-        except BaseException:
+        finally:
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
-            raise
 
 
 def _kind(error):
@@ -221,11 +181,7 @@ def _kind(error):
 
 
 def _read(path, limit):
-    """The decompressed text of a cache file, refusing anything that is not a plain small file.
-
-    Opened without blocking and checked on the open descriptor, so a named
-    pipe in the file's place is refused instead of waiting for a writer.
-    """
+    """The decompressed text of a cache file, refusing anything but a plain small file (a pipe without blocking)."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(descriptor)
@@ -252,20 +208,9 @@ def _read(path, limit):
 class OwnRate:
     """A batch size's own learning rate (:meth:`SweepResult.own_rates`).
 
-    Attributes
-    ----------
-    rate : float
-        The rate with the lowest mean final validation loss over the seeds.
-    loss : float
-        That mean.
-    spread : float
-        The standard deviation of that rate's seeds.
-    band : list of float
-        The rates whose mean is within ``spread`` of ``loss``: the band of good rates.
-    bracketed : bool
-        True if the grid has a rate on each side of ``rate`` (not diverged):
-        the best is inside the grid, not at its edge. A search whose best is
-        at an edge must be widened before its answer means anything.
+    ``rate`` has the lowest mean final validation loss over the seeds (``loss``), whose standard
+    deviation is ``spread``; ``band`` holds the rates within ``spread`` of ``loss``; ``bracketed``
+    is True if the grid has a rate on each side of ``rate`` that did not diverge (else widen it).
     """
 
     rate: float
@@ -277,16 +222,9 @@ class OwnRate:
 
 @dataclass(eq=False)
 class SweepResult:
-    """The runs of a sweep, one per configuration, in grid order.
+    """The runs of a sweep (batch size slowest, then learning rate, then seed).
 
-    Attributes
-    ----------
-    runs : list of TrainResult
-        Batch size slowest, then learning rate, then seed.
-    cached : list of bool
-        Whether each run was read from the cache rather than trained now.
-    seconds : float
-        Wall time of the :func:`sweep` call that produced this.
+    ``cached`` says which runs were read from the cache; ``seconds`` is the :func:`sweep` call's wall time.
     """
 
     runs: list
@@ -308,9 +246,7 @@ class SweepResult:
         """One dict per run: configuration, final metrics, updates, seconds (tidy data)."""
         out = []
         for run, cached in zip(self.runs, self.cached):
-            c = run.config
-            row = dict(batch_size=c["batch_size"], learning_rate=c["learning_rate"],
-                       seed=c["seed"], epochs=c["epochs"])
+            row = {name: run.config[name] for name in _COLUMNS}
             row.update({key: run.final(key) for key in HISTORY_KEYS})
             row.update(updates=int(run.updates[-1]), seconds=run.seconds,
                        diverged_at=run.diverged_at, cached=cached)
@@ -319,23 +255,17 @@ class SweepResult:
 
     def values(self, name):
         """The distinct values of a configuration column, sorted."""
-        check_choice("name", name, ("batch_size", "learning_rate", "seed", "epochs"))
+        check_choice("name", name, _COLUMNS)
         return sorted({run.config[name] for run in self.runs})
 
     def select(self, **criteria):
         """The runs whose configuration matches every ``name=value`` given."""
         for name in criteria:
-            check_choice("criteria", name, ("batch_size", "learning_rate", "seed", "epochs"))
+            check_choice("criteria", name, _COLUMNS)
         return [r for r in self.runs if all(r.config[k] == v for k, v in criteria.items())]
 
     def groups(self, by="batch_size", *, label="{name} {value:g}", **criteria):
-        """Runs grouped by one column (e.g. seeds of each batch size), for plots.
-
-        Returns
-        -------
-        dict of str -> list of TrainResult
-            ``label.format(name=..., value=...)`` -> the runs with that value.
-        """
+        """Runs grouped by one column, for plots: ``label.format(name=..., value=...)`` -> runs."""
         names = {"batch_size": "batch", "learning_rate": "lr", "seed": "seed", "epochs": "epochs"}
         check_choice("by", by, tuple(names))
         runs = self.select(**criteria)
@@ -344,26 +274,11 @@ class SweepResult:
 
     def grid(self, value="val_accuracy", *, rows="batch_size", cols="learning_rate", agg="mean",
              skip_diverged=False):
-        """A table of one value, aggregated over seeds: rows x cols.
+        """A table of one value aggregated over seeds: ``(table, row_values, col_values)``.
 
-        Parameters
-        ----------
-        value : str
-            A row key: ``"val_accuracy"``, ``"val_loss"``, ``"accuracy"``,
-            ``"loss"``, ``"seconds"``, ``"updates"`` or ``"diverged"`` (the
-            fraction of seeds that diverged).
-        rows, cols : str
-            Configuration columns.
-        agg : {"mean", "median", "min", "max", "std"}
-        skip_diverged : bool, default False
-            Aggregate only the seeds that did not diverge (a diverged run's
-            last loss can be astronomically large).
-
-        Returns
-        -------
-        table : ndarray of shape (len(row_values), len(col_values))
-            NaN where the grid has no run (or, skipping, only diverged ones).
-        row_values, col_values : list
+        ``value`` is a row key or ``"diverged"`` (the fraction of seeds that diverged); ``agg`` is
+        mean, median, min, max or std; ``skip_diverged`` leaves out diverged seeds. NaN where
+        there is no run.
         """
         check_choice("value", value, HISTORY_KEYS + ("seconds", "updates", "diverged"))
         check_choice("agg", agg, ("mean", "median", "min", "max", "std"))
@@ -383,26 +298,14 @@ class SweepResult:
         return table, row_values, col_values
 
     def _ranked(self, value, per, over):
-        """The grid of mean ``value``, NaN where there is nothing to rank.
-
-        A cell whose every seed diverged has no result to rank (a diverged
-        run's last accuracy or loss says nothing about the setting), and
-        neither has a cell whose mean is not finite.
-        """
+        """The grid of mean ``value``, NaN where the mean is not finite or every seed diverged."""
         table, row_values, col_values = self.grid(value, rows=per, cols=over)
         all_diverged, _, _ = self.grid("diverged", rows=per, cols=over)
         table[~np.isfinite(table) | (all_diverged == 1.0)] = np.nan
         return table, row_values, col_values
 
     def best(self, value="val_accuracy", *, per="batch_size", over="learning_rate", mode="max"):
-        """For each value of ``per``, the value of ``over`` with the best mean ``value``.
-
-        Returns
-        -------
-        dict
-            ``per`` value -> best ``over`` value (mean over seeds), or None
-            where every run of that ``per`` value diverged.
-        """
+        """``per`` value -> the ``over`` value with the best mean ``value`` (None where all diverged)."""
         check_choice("mode", mode, ("max", "min"))
         table, row_values, col_values = self._ranked(value, per, over)
         pick = np.nanargmax if mode == "max" else np.nanargmin
@@ -411,16 +314,7 @@ class SweepResult:
 
     def near_best(self, value="val_accuracy", *, within, per="batch_size", over="learning_rate",
                   mode="max"):
-        """For each value of ``per``, the values of ``over`` whose mean is within ``within`` of the best.
-
-        A band of good settings is a steadier reading of a grid than its single
-        best cell, which can win by a test point or two.
-
-        Returns
-        -------
-        dict
-            ``per`` value -> sorted list of ``over`` values (mean over seeds),
-            empty where every run of that ``per`` value diverged.
+        """``per`` value -> the sorted ``over`` values whose mean is within ``within`` of the best.
 
         Examples
         --------
@@ -444,18 +338,10 @@ class SweepResult:
     def own_rates(self, *, per="batch_size"):
         """Each batch size's own learning rate, as the course defines it, with its band.
 
-        **A batch size's own learning rate** is the rate of the grid with the
-        lowest mean final validation loss over the seeds, after the sweep's
-        fixed number of epochs. Its **band** is every rate whose mean is within
-        the seed spread of the best: the best rate's mean plus the standard
-        deviation of its seeds: the rates these seeds cannot tell from the best.
-        Its width follows the seeds' spread, not the curve's flatness (seeds
-        that agree closely give a narrow band even on a flat curve).
-
-        Returns
-        -------
-        dict
-            ``per`` value -> :class:`OwnRate`, or None where every run diverged.
+        **A batch size's own learning rate** is the grid's rate with the lowest mean final
+        validation loss over the seeds. Its **band** is every rate whose mean is within the
+        standard deviation of the best rate's seeds: the rates these seeds cannot tell from it.
+        Returns ``per`` value -> :class:`OwnRate`, or None where every run diverged.
         """
         table, row_values, col_values = self._ranked("val_loss", per, "learning_rate")
         spread, _, _ = self.grid("val_loss", rows=per, cols="learning_rate", agg="std")
@@ -476,19 +362,9 @@ class SweepResult:
     def steps_to_target(self, target, *, key="val_loss"):
         """For each batch size, the fewest updates any learning rate needed to reach ``target``.
 
-        A learning rate counts only if every seed reached the target; its
-        updates are averaged over the seeds. Like :func:`steps_to_target`
-        it reads the history at epoch ends, so each seed's count is exact
-        only to within one epoch's updates, unless the runs were trained with
-        ``train_replicas(..., eval_every=k)`` (exact to k updates).
-
-        Returns
-        -------
-        batch_sizes : list of int
-        steps : ndarray
-            NaN where no learning rate reached the target.
-        learning_rates : list of float or None
-            The learning rate that needed the fewest updates.
+        A rate counts only if every seed reached it (updates averaged over the seeds), read as
+        :func:`steps_to_target` reads it. Returns ``(batch_sizes, steps, learning_rates)``,
+        NaN and None where no rate reached the target.
         """
         batch_sizes, steps, rates = self.values("batch_size"), [], []
         for b in batch_sizes:
@@ -513,30 +389,28 @@ def _as_list(name, values, check, what):
     return values
 
 
-def _check_seed(name, value):
-    return check_int(name, value, low=0, high=MAX_SEED)
-
-
 def _check_cache_dir(cache_dir):
     """``cache_dir`` as a Path with ``~`` expanded, or None; an empty path is refused."""
     if cache_dir is None:
         return None
-    if not isinstance(cache_dir, (str, os.PathLike)):
+    if not isinstance(cache_dir, (str, os.PathLike)) or isinstance(os.fspath(cache_dir), bytes):
         raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
     text = os.fspath(cache_dir)
-    if isinstance(text, bytes):
-        raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
     if not text.strip():
         raise ValueError(f"cache_dir must name a folder (or be None to cache nothing), got "
                          f"{text!r}; '.' is the working directory")
     return Path(os.path.expanduser(text))
 
 
-def _check_covers(name, mapping, batch_sizes):
-    missing = [b for b in batch_sizes if b not in mapping]
+def _per_batch(name, value, batch_sizes, check):
+    """``value`` checked for each batch size: one for all, or a dict with an entry for each."""
+    if not isinstance(value, dict):
+        return dict.fromkeys(batch_sizes, check(name, value))
+    missing = [b for b in batch_sizes if b not in value]
     if missing:
         raise ValueError(f"{name} must have an entry for every batch size, missing {missing} "
-                         f"in {mapping!r}")
+                         f"in {value!r}")
+    return {b: check(f"{name}[{b}]", value[b]) for b in batch_sizes}
 
 
 def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9,
@@ -547,28 +421,17 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     Parameters
     ----------
     data : Dataset
-    batch_sizes : sequence of int
-        Each in ``[1, data.n_train]``.
+    batch_sizes, seeds : sequence of int
     learning_rates : sequence of float, or dict of int -> sequence of float
-        Each > 0. A dict gives each batch size its own learning rates (e.g.
-        the one a scaling rule picks).
-    seeds : sequence of int, default (0,)
-        Repeated runs of each configuration.
     epochs : int or dict of int -> int
-        Epochs of every run, or a dict giving the epochs of each batch size
-        (e.g. the same number of updates for every batch size).
+        A dict gives each batch size its own learning rates or epochs.
     momentum, hidden_units, activation, kernel_initializer, shuffle
         As in :func:`helpers.train`.
     cache_dir : str or Path or None, default ``.cache/sweeps``
-        Folder of the run cache, relative to the working directory (``~``
-        is the home folder); None caches nothing (every run is trained). It
-        is made if missing, and must be a folder this process can write. An
-        empty path is refused: ``"."`` is the working directory. Temporary
-        files that a killed sweep left there (older than an hour) are deleted.
+        Folder of the run cache, relative to the working directory (``~`` is the home folder),
+        made if missing; None caches nothing.
     replicas : int, default 8
-        Runs of one batch size trained together in one compiled program (see
-        :func:`helpers.train_replicas`; a smaller last group is padded, so every
-        group of a batch size reuses the same program).
+        Runs of one batch size trained together in one compiled program.
     progress : bool, default True
         Show a tqdm progress bar over the runs.
 
@@ -579,9 +442,7 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     Raises
     ------
     TypeError, ValueError
-        On a bad argument, before anything is trained (a ``cache_dir`` that
-        is a file or cannot be written included); the message names it and
-        echoes the value.
+        On a bad argument (an unwritable ``cache_dir`` included), before anything is trained.
     KeyboardInterrupt
         Passed on after a warning saying how many runs are safe in the cache.
 
@@ -599,22 +460,11 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     n_train = data.n_train
     batch_sizes = _as_list("batch_sizes", batch_sizes,
                            lambda name, v: check_int(name, v, low=1, high=n_train), "ints")
-    rates_what = "learning rates (or a dict of batch size -> such a sequence)"
-    if isinstance(learning_rates, dict):
-        _check_covers("learning_rates", learning_rates, batch_sizes)
-        rates_of = {b: _as_list(f"learning_rates[{b}]", learning_rates[b], check_learning_rate,
-                                rates_what) for b in batch_sizes}
-    else:
-        rates_of = dict.fromkeys(batch_sizes, _as_list("learning_rates", learning_rates,
-                                                       check_learning_rate, rates_what))
-    seeds = _as_list("seeds", seeds, _check_seed, "ints")
-    if isinstance(epochs, dict):
-        _check_covers("epochs", epochs, batch_sizes)
-        epochs_of = {b: check_int(f"epochs[{b}]", epochs[b], low=1, high=MAX_EPOCHS)
-                     for b in batch_sizes}
-    else:
-        epochs = check_int("epochs", epochs, low=1, high=MAX_EPOCHS)
-        epochs_of = dict.fromkeys(batch_sizes, epochs)
+    rates_of = _per_batch("learning_rates", learning_rates, batch_sizes, lambda name, v: _as_list(
+        name, v, check_learning_rate, "learning rates (or a dict of batch size -> such a sequence)"))
+    seeds = _as_list("seeds", seeds, lambda name, v: check_int(name, v, low=0, high=MAX_SEED), "ints")
+    epochs_of = _per_batch("epochs", epochs, batch_sizes,
+                           lambda name, v: check_int(name, v, low=1, high=MAX_EPOCHS))
     momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
     architecture = check_architecture(hidden_units, activation, kernel_initializer)
     replicas = check_int("replicas", replicas, low=1, high=64)
@@ -658,8 +508,7 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
                                             momentum=momentum, shuffle=shuffle,
                                             architecture=architecture)
                 results = run_plan(plan, pad_to=replicas)
-                # Every run of the group is kept before any is written, so a Ctrl-C
-                # during the writing loses none of them.
+                # Every run of the group is kept before any is written: a Ctrl-C while writing loses none.
                 for i, result in zip(group, results):
                     runs[i] = result
                 unsaved[:] = group
@@ -687,15 +536,10 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
 def steps_to_target(result, target, *, key="val_loss", x="update"):
     """How long a run took to first reach ``target`` in ``history[key]`` (None if never).
 
-    Losses must fall to the target, accuracies rise to it. The history is
-    recorded at epoch ends, so the answer is the end of the first epoch that
-    reached the target: the run crossed it somewhere in that epoch, which in
-    updates is a resolution of one epoch's updates (200 at batch 4 of 800).
-    (The per-update ``batch_loss`` is a training loss on one batch, not a
-    finer reading of ``val_loss``.) A run trained with
-    ``train_replicas(..., eval_every=k)`` has its validation loss every k
-    updates (``val_loss_by_update``); for ``key="val_loss"`` and
-    ``x="update"`` that is read instead, exact to k updates.
+    Losses must fall to the target, accuracies rise to it. The history is recorded at epoch
+    ends, so the answer is the end of the first epoch that reached it (exact to one epoch's
+    updates), unless the run has ``val_loss_by_update`` (``train_replicas(..., eval_every=k)``):
+    for ``key="val_loss"`` and ``x="update"`` that is read instead, exact to k updates.
 
     Parameters
     ----------
@@ -703,11 +547,6 @@ def steps_to_target(result, target, *, key="val_loss", x="update"):
     target : float
     key : {"val_loss", "loss", "val_accuracy", "accuracy"}
     x : {"update", "epoch"}
-        Count parameter updates or epochs.
-
-    Returns
-    -------
-    int or None
 
     Examples
     --------

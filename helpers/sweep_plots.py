@@ -1,8 +1,4 @@
-"""Figures of sweeps and gradients: grids, learning-rate searches, the gradient's error, steps to a target.
-
-Like :mod:`helpers.plots` (whose axes helpers they share), they draw and
-return the matplotlib Axes; none trains.
-"""
+"""Figures of sweeps and gradients: grids, learning-rate searches, the gradient's error, steps to a target."""
 
 import numpy as np
 
@@ -22,16 +18,9 @@ AXIS_NAMES = {"batch_size": "batch size", "learning_rate": "learning rate", "see
               "epochs": "epochs"}
 
 
-def _cell_text(value, fmt):
-    return "" if not np.isfinite(value) else fmt(value)
-
-
 def _cell_format(fmt):
-    """A function of a number from ``fmt``: ``"{:.2f}"``, ``"%.2f"`` or a bare ``".2f"``.
-
-    Refused: a format that fails on a number, or that writes the same text
-    for every number (``"%.2f"`` read as a ``str.format`` format would).
-    """
+    """A function of a number from ``fmt`` (``"{:.2f}"``, ``"%.2f"`` or ``".2f"``); refuses a
+    format that fails on a number or writes the same text for every number."""
     styles = [fmt.format] if "{" in fmt else [lambda v: fmt % v, lambda v: format(v, fmt)]
     problem = None
     for write in styles:
@@ -51,38 +40,13 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
                  agg="mean", best=None, log=False, fmt=None, vmin=None, vmax=None, ax=None):
     """A grid of a sweep: one cell per (row, column), coloured and labelled by ``value``.
 
-    Parameters
-    ----------
-    result : SweepResult
-        From :func:`helpers.sweep`.
-    value : str
-        What each cell shows (aggregated over seeds): ``"val_accuracy"``,
-        ``"val_loss"``, ``"accuracy"``, ``"loss"``, ``"seconds"``, ``"updates"``.
-    rows, cols : str
-        Configuration columns on the y- and x-axis.
-    agg : {"mean", "median", "min", "max"}
-    best : {"max", "min"} or None
-        Outline, in each row, the cell with the highest (lowest) value.
-    log : bool, default False
-        Logarithmic colours, for values spanning orders of magnitude (seconds, updates).
-    fmt : str, optional
-        Format of the cell labels, in either Python style (``"{:.2f}"`` or
-        ``"%.2f"``, or a bare ``".2f"``); default 3 decimals, or 3
-        significant digits with ``log``.
-    vmin, vmax : float, optional
-        The range of the colours (default: the cells' own range). Cells beyond
-        it take the colour of its end, and the colour bar points that way: a
-        range fitted to the good cells tells them apart when a few bad ones
-        would otherwise stretch the scale.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-        Darker is better in every heatmap: a higher accuracy, a lower loss,
-        fewer seconds or updates (the colour bar says so). Cells where every
-        seed diverged are grey and say "diverged"; a ``*`` marks cells where
-        some seeds diverged, whose value is the ``agg`` of the others.
+    ``value`` (``"val_accuracy"``, ``"val_loss"``, ``"accuracy"``, ``"loss"``, ``"seconds"`` or
+    ``"updates"``) is aggregated over seeds by ``agg`` ("mean", "median", "min", "max"); ``rows``
+    and ``cols`` name the configuration on each axis. ``best`` ("max" or "min") outlines each
+    row's best cell; ``log`` makes the colours logarithmic; ``fmt`` formats the labels
+    (``"{:.2f}"``, ``"%.2f"`` or ``".2f"``); ``vmin`` and ``vmax`` fix the colours' range.
+    Darker is better in every heatmap. Cells where every seed diverged are grey and say
+    "diverged"; a ``*`` marks cells where some did, whose value is the ``agg`` of the others.
 
     Examples
     --------
@@ -101,8 +65,7 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     check_choice("cols", cols, tuple(AXIS_NAMES))
     check_bool("log", log)
     check_str("fmt", fmt, optional=True)
-    if fmt is not None:
-        _cell_format(fmt)   # a bad format fails before anything is drawn
+    fmt = _cell_format(fmt or ("{:.3g}" if log else "{:.3f}"))   # a bad format fails before anything is drawn
     # Cells show the seeds that did not diverge (a diverged run's last loss can
     # be astronomical); the best cell is judged on every seed, as SweepResult.best does.
     table, row_values, col_values = result.grid(value, rows=rows, cols=cols, agg=agg)
@@ -112,19 +75,15 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     vmax = None if vmax is None else check_float("vmax", vmax)
     if vmin is not None and vmax is not None and not vmin < vmax:
         raise ValueError(f"vmin must be below vmax, got vmin={vmin!r}, vmax={vmax!r}")
-    fmt = _cell_format(fmt or ("{:.3g}" if log else "{:.3f}"))
     _, ax = new_axes(ax)
     norm = LogNorm(vmin, vmax) if log else Normalize(vmin, vmax)
-    # Darker is better everywhere: viridis is dark at its low end, so a higher-is-better
-    # accuracy takes it reversed.
-    higher_is_better = value.endswith("accuracy")
-    cmap = colormaps["viridis_r" if higher_is_better else "viridis"].with_extremes(bad="0.85")
+    # Darker is better everywhere: viridis is dark at its low end, so accuracy takes it reversed.
+    cmap = colormaps["viridis_r" if value.endswith("accuracy") else "viridis"].with_extremes(bad="0.85")
     image = ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, norm=norm, aspect="auto")
     finite = shown[np.isfinite(shown)]
     below = vmin is not None and finite.size and finite.min() < vmin
     above = vmax is not None and finite.size and finite.max() > vmax
-    extend = {(True, True): "both", (True, False): "min", (False, True): "max"}.get((bool(below), bool(above)),
-                                                                                   "neither")
+    extend = ("neither", "min", "max", "both")[bool(below) + 2 * bool(above)]
     better = "better" if value in ("val_accuracy", "val_loss", "accuracy", "loss") else "fewer"
     ax.figure.colorbar(image, ax=ax, label=f"{HEATMAP_LABELS[value]} (darker = {better})", extend=extend)
     for i in range(len(row_values)):
@@ -132,7 +91,7 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
             if diverged[i, j] >= 1:
                 text, color = "diverged", "0.3"
             else:
-                text = _cell_text(shown[i, j], fmt) + ("*" if diverged[i, j] > 0 else "")
+                text = (fmt(shown[i, j]) if np.isfinite(shown[i, j]) else "") + ("*" if diverged[i, j] > 0 else "")
                 r, g, b, _ = cmap(norm(shown[i, j])) if np.isfinite(shown[i, j]) else (1, 1, 1, 1)
                 color = "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color=color)
@@ -151,21 +110,10 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
 
 
 def plot_gradient_error(error, *, ax=None):
-    """Mini-batch gradient error against batch size, measured and expected, log-log.
+    """Mini-batch gradient error against batch size, log-log, from :func:`helpers.minibatch_gradient_error`.
 
-    Parameters
-    ----------
-    error : GradientError
-        From :func:`helpers.minibatch_gradient_error`.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
-        Dots: measured root-mean-square error. Solid: the expected error when
-        a batch holds distinct examples. Dashed: the plain ``1/sqrt(B)`` law.
-        Dotted: the size of the gradient itself; the ``1/sqrt(B)`` line
-        crosses it at ``B_simple``.
+    Dots: the measured error; solid: the expected error with distinct examples in a batch;
+    dashed: the plain ``1/sqrt(B)`` law; dotted: the size of the full gradient.
     """
     if not isinstance(error, GradientError):
         raise TypeError(f"error must be a GradientError (from minibatch_gradient_error), "
@@ -196,22 +144,9 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
                          ax=None):
     """Updates needed to reach a target against batch size, log-log.
 
-    Parameters
-    ----------
-    batch_sizes, steps : sequences of numbers
-        Measured points, e.g. from :meth:`SweepResult.steps_to_target`.
-    s_min, b_crit : float, optional
-        A fit ``steps = s_min * (1 + b_crit / B)`` to draw, with ``b_crit`` marked.
-    b_simple : float, optional
-        The measured gradient noise scale, marked for comparison.
-    spread : pair of sequences (low, high), optional
-        Each point's error bar, e.g. the smallest and largest count over the
-        seeds; the y-axis is then fitted to the bars.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
+    A NaN in ``steps`` (never reached) is noted, not drawn. ``s_min`` and ``b_crit`` draw the fit
+    ``steps = s_min * (1 + b_crit / B)``, ``b_simple`` marks the gradient noise scale, and
+    ``spread`` (low, high) gives each point's error bar, e.g. the seeds' range.
     """
     b = check_numbers("batch_sizes", batch_sizes)
     s = check_numbers("steps", steps)
@@ -273,28 +208,12 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
     return ax
 
 
-
 def plot_rate_search(search, batch_size=None, *, ax=None):
-    """A learning-rate search at one batch size: the final validation loss of each rate, with its band.
+    """A learning-rate search at one batch size (default the search's only one).
 
-    Each rate of the grid shows the mean final validation loss of its seeds,
-    with an error bar of one standard deviation over the seeds (seeds that
-    diverged are left out and counted in a note). The shaded band is
-    :meth:`SweepResult.own_rates`'s band of good rates and the star its own
-    rate, so a flat optimum reads as flat. A rate where every seed diverged
-    is marked on the top edge.
-
-    Parameters
-    ----------
-    search : SweepResult
-        From :func:`helpers.sweep`.
-    batch_size : int, optional
-        Which batch size of the search; default its only one.
-    ax : matplotlib Axes, optional
-
-    Returns
-    -------
-    matplotlib Axes
+    Each rate shows the mean final validation loss of its seeds, ± one standard deviation;
+    diverged seeds are left out and counted in a note. The shaded band and the star are
+    :meth:`SweepResult.own_rates`'s band of good rates and own rate.
     """
     if not isinstance(search, SweepResult):
         raise TypeError(f"search must be a SweepResult (from helpers.sweep), got {search!r}")
@@ -307,12 +226,13 @@ def plot_rate_search(search, batch_size=None, *, ax=None):
         raise ValueError(f"batch_size must be one of the search's batch sizes {sizes}, got {batch_size!r}")
     own = search.own_rates()[batch_size]
     rates = search.values("learning_rate")
-    means, stds, notes = [], [], []
+    means, stds, seeds, notes = [], [], [], []
     for lr in rates:
         runs = search.select(batch_size=batch_size, learning_rate=lr)
         kept = [r.final("val_loss") for r in runs if not r.diverged]
         means.append(np.mean(kept) if kept else np.nan)
         stds.append(np.std(kept) if kept else np.nan)
+        seeds.append(len(runs))
         notes.append(len(runs) - len(kept))
     means, stds = np.array(means), np.array(stds)
     _, ax = new_axes(ax, figsize=(9, 3.6))
@@ -333,10 +253,10 @@ def plot_rate_search(search, batch_size=None, *, ax=None):
     low = np.nanmin(means - np.nan_to_num(stds)) if shown.any() else 0.0
     pad = 0.08 * (top - low or 1.0)
     ax.set_ylim(max(0.0, low - pad), top + 3 * pad)   # room for the notes of diverged seeds
-    for lr, mean, n in zip(rates, means, notes):
+    for lr, mean, std, n, of in zip(rates, means, stds, notes, seeds):
         if n:
-            y = mean + stds[rates.index(lr)] if np.isfinite(mean) else top + 2 * pad
-            ax.annotate(f"{n} of {len(search.select(batch_size=batch_size, learning_rate=lr))} diverged",
+            y = mean + std if np.isfinite(mean) else top + 2 * pad
+            ax.annotate(f"{n} of {of} diverged",
                         (lr, y), xytext=(0, 4), textcoords="offset points", ha="center", va="bottom",
                         fontsize=8, color="#B00020")
             if not np.isfinite(mean):
@@ -350,8 +270,8 @@ def plot_rate_search(search, batch_size=None, *, ax=None):
     ax.xaxis.set_minor_locator(NullLocator())
     ax.set_xlabel("learning rate" + LOG)
     ax.set_ylabel("final validation loss")
-    ax.set_title(f"batch size {batch_size}: {len(search.select(batch_size=batch_size, learning_rate=rates[0]))} "
-                 f"seeds per rate, {search.runs[0].config['epochs']} epochs", fontsize=10)
+    ax.set_title(f"batch size {batch_size}: {seeds[0]} seeds per rate, {search.runs[0].config['epochs']} epochs",
+                 fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1), borderaxespad=0)  # off the data
     return ax

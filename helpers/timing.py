@@ -1,12 +1,6 @@
-"""What one update costs: plain ``model.fit`` against :func:`helpers.train`, per batch size.
-
-A reader of Jason Brownlee's batch-size tutorial (Machine Learning Mastery) asked why a small
-batch takes longer when small batches "learn faster". :func:`measure_step_costs` answers with a measurement
-on the learner's own machine: the seconds one update takes at each batch
-size, for Keras's ``model.fit`` (a Python-driven loop: a fixed cost per step)
-and for :func:`helpers.train` (the epoch compiled into one program: a small
-fixed cost, then the arithmetic of the batch).
-"""
+"""What one update costs at each batch size, on the learner's machine: Keras's ``model.fit`` (a
+Python-driven loop, a fixed cost per step) against :func:`helpers.train` (an epoch compiled into one
+program)."""
 
 import time
 from dataclasses import dataclass
@@ -26,14 +20,7 @@ __all__ = ["StepCosts", "measure_step_costs"]
 
 @dataclass(eq=False)
 class StepCosts:
-    """Seconds per update at each batch size, for each way of training.
-
-    Attributes
-    ----------
-    batch_sizes : list of int
-    seconds_per_update : dict of str -> ndarray
-        ``"model.fit"`` and ``"helpers.train"`` -> one value per batch size.
-    """
+    """``seconds_per_update``: ``"model.fit"`` and ``"helpers.train"`` -> one value per batch size."""
 
     batch_sizes: list
     seconds_per_update: dict
@@ -56,11 +43,8 @@ TRAIN_EPOCHS = 4
 
 
 def seconds_per_step(ends):
-    """The median time between consecutive step ends, leaving out the first step (it traces).
-
-    The median, not the mean: on a busy machine a few steps wait for the
-    processor, and the mean would count those pauses as the cost of a step.
-    """
+    """The median time between step ends after the first (it traces); the median ignores a busy
+    machine's pauses."""
     return float(np.median(np.diff(np.asarray(ends, dtype=float))[1:]))
 
 
@@ -90,38 +74,12 @@ def _tiled(data, n):
 
 
 def measure_step_costs(data, batch_sizes, *, min_updates=64, fit_updates=40, seed=0):
-    """Time one update at each batch size with ``model.fit`` and with :func:`helpers.train`.
+    """The :class:`StepCosts` of the course's MLP at each batch size, tracing and compiling excluded.
 
-    Neither count includes tracing and compiling, which happen once:
+    ``model.fit``: the median time between update ends in one epoch of ``fit_updates`` updates (the
+    training set repeated as needed). ``helpers.train``: the fastest of the epochs after the first
+    (each of at least ``min_updates`` updates), divided by its updates; validation not counted.
 
-    - ``model.fit``: one epoch of ``fit_updates`` updates (the training set
-      repeated as needed), without validation data; the median time from one
-      update's end to the next, all of Keras's work per step included (the
-      median, so that a pause of a busy machine does not count);
-    - ``helpers.train``: the fastest of the epochs after the first of
-      ``TRAIN_EPOCHS`` epochs of at least ``min_updates`` updates each (the
-      training set repeated for the large batch sizes, so that the epoch's
-      bookkeeping is shared by many updates), divided by its updates; the
-      validation pass after each epoch is timed apart and not counted.
-
-    The model is the course's MLP (:func:`helpers.build_mlp`), trained with
-    SGD at learning rate 0.001 (the rate does not change the cost).
-
-    Parameters
-    ----------
-    data : Dataset
-    batch_sizes : sequence of int
-        Each in ``[1, data.n_train]``.
-    min_updates : int, default 64
-    fit_updates : int, default 40
-    seed : int, default 0
-
-    Returns
-    -------
-    StepCosts
-
-    Examples
-    --------
     >>> from helpers import load_blobs
     >>> costs = measure_step_costs(load_blobs(), [1, 800], min_updates=4, fit_updates=4)
     >>> sorted(costs.seconds_per_update), costs.batch_sizes

@@ -1,13 +1,4 @@
-"""Follow training update by update: the whole training set's loss after every step.
-
-:func:`helpers.train` records the loss at the end of each epoch (and the loss
-of each update's own batch). Within an epoch, what a learner wants to see is
-how the model as a whole moves with each update: :func:`loss_after_each_update`
-trains the same model on the same shuffled batches, with Keras's own
-``train_step`` and SGD, and after every update evaluates the loss on the whole
-training set. It runs a few epochs only: evaluating 800 examples after each
-of 800 updates is the point here, not speed.
-"""
+"""Training followed update by update: the whole training set's loss after every step (lesson 01)."""
 
 from dataclasses import dataclass, field
 
@@ -23,21 +14,9 @@ __all__ = ["UpdateTrace", "loss_after_each_update"]
 
 @dataclass(eq=False)
 class UpdateTrace:
-    """The loss of the whole training set before the first update and after each one.
-
-    Attributes
-    ----------
-    train_loss : ndarray of shape (updates + 1,)
-        Mean cross-entropy over the whole training set: before training, then
-        after each update.
-    batch_loss : ndarray of shape (updates,)
-        The loss of each update's own batch, before that update.
-    batch_size, updates_per_epoch : int
-    config : dict
-        The arguments that produced the trace.
-    model : keras.Model
-        The model after the last update.
-    """
+    """``train_loss``: the whole training set's mean loss before training, then after each update;
+    ``batch_loss``: each update's own batch's loss before it; ``config``: the arguments; ``model``:
+    the model after the last update."""
 
     train_loss: np.ndarray
     batch_loss: np.ndarray
@@ -53,33 +32,9 @@ class UpdateTrace:
 
 def loss_after_each_update(data, *, batch_size, learning_rate, epochs=1, momentum=0.9, seed=0,
                            hidden_units=32, kernel_initializer="glorot_uniform"):
-    """Train like :func:`helpers.train` and record the whole training set's loss after every update.
+    """Train as :func:`helpers.train` does (same model, weights, shuffles and updates) for at most
+    5 ``epochs``, and return an :class:`UpdateTrace` of the whole training set's loss after each update.
 
-    The model, its initial weights, the shuffles and the SGD updates are
-    those of ``helpers.train(data, batch_size=..., learning_rate=...,
-    seed=...)`` (tests/test_trace.py checks the batch losses and weights
-    against it), so the trace is a close-up of the first epochs of that run.
-
-    Parameters
-    ----------
-    data : Dataset
-    batch_size : int
-        In ``[1, data.n_train]``.
-    learning_rate : float
-        > 0.
-    epochs : int, default 1
-        At most 5: every update evaluates the whole training set.
-    momentum : float, default 0.9
-    seed : int, default 0
-    hidden_units : int, default 32
-    kernel_initializer : str, default "glorot_uniform"
-
-    Returns
-    -------
-    UpdateTrace
-
-    Examples
-    --------
     >>> from helpers import load_blobs
     >>> trace = loss_after_each_update(load_blobs(), batch_size=32, learning_rate=0.01)
     >>> trace.train_loss.shape, trace.updates_per_epoch

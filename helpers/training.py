@@ -1,19 +1,8 @@
-"""Fast, Keras-faithful training.
+"""Fast, Keras-faithful training: :func:`train` runs ``model.fit``'s computation.
 
-``train`` runs the same computation as ``model.fit``: Keras's own
-``model.train_step`` (forward pass, Keras loss, Keras SGD update, Keras
-metrics; only the momentum is read from a variable, so that a new momentum
-needs no new compile) once per batch, then ``model.test_step`` on the validation
-split at the end of every epoch (timed apart from the training). The test split
-is scored once, after the last epoch, only when asked (``test=True``). What
-changes is the plumbing: all steps of an epoch run inside one ``tf.function`` (XLA-compiled by default), looping with
-``tf.range`` instead of a Python loop, so a batch-1 epoch of 800 updates
-costs milliseconds instead of a second. Compiled programs are kept and reused
-across runs of the same architecture, so a sweep compiles once per batch size.
-
-The checks and the schedules (:mod:`helpers.pipeline`), the engines' caches
-(:mod:`helpers.engines`), the divergence rule and the result (:mod:`helpers.result`)
-are shared with :func:`helpers.train_replicas`.
+Keras's own ``train_step`` runs once per batch, but all steps of an epoch run in one
+``tf.function`` (XLA by default), so a batch-1 epoch costs milliseconds instead of a second.
+Compiled programs are reused across runs of one architecture.
 """
 
 import re
@@ -45,13 +34,9 @@ def updates_per_epoch(n_train, batch_size):
 
 
 class _Engine:
-    """A compiled Keras model + SGD optimizer whose epoch programs are reused.
+    """A compiled Keras model + SGD whose programs (in :data:`helpers.engines.PROGRAMS`) every run reuses.
 
-    One engine serves every run of one architecture, at any momentum: a new
-    run loads its own initial weights, momentum and a fresh optimizer state
-    into the same variables, so the XLA programs compiled for earlier runs
-    still apply. Its programs are kept in :data:`helpers.engines.PROGRAMS`
-    under :meth:`program_key`, the one definition of what a program depends on.
+    A run loads its own weights, momentum and a fresh optimizer state into the same variables.
     """
 
     def __init__(self, key, model, jit_compile):
@@ -104,13 +89,6 @@ class _Engine:
         logs = self.model.test_step((x, y))
         return {"loss": logs["loss"], "accuracy": logs["accuracy"]}
 
-    def _state(self):
-        return [v.numpy() for v in self.model.variables + self.optimizer.variables]
-
-    def _restore(self, state):
-        for v, value in zip(self.model.variables + self.optimizer.variables, state):
-            v.assign(value)
-
     def start(self, weights, learning_rate, momentum):
         self.model.set_weights(weights)
         for v, value in zip(self.optimizer.variables, self._optimizer_start):
@@ -124,14 +102,14 @@ class _Engine:
         if program is not None:
             return program, 0.0
         program = self._tf.function(function, jit_compile=self.jit_compile, reduce_retracing=False)
-        # Keras's metrics, built now as model.fit builds them, not inside the first trace:
-        # every program is then traced alike, and found in the persistent compile cache.
+        # Keras's metrics built as model.fit builds them, so every program traces alike (compile cache).
         self.model._symbolic_build(data_batch=args[:2])
         # The first call traces and compiles; it may also train, so the state is put back.
-        state = self._state()
+        state = [v.numpy() for v in self.model.variables + self.optimizer.variables]
         with compile_cache.stable_names(*names, self.model.name, self.jit_compile, key):
             seconds = timed_compile(lambda: program(*args))
-        self._restore(state)
+        for v, value in zip(self.model.variables + self.optimizer.variables, state):
+            v.assign(value)
         PROGRAMS.put(key, program)
         return program, seconds
 
@@ -154,41 +132,30 @@ class _Engine:
         return {k: float(v) for k, v in program(*tensors).items()}
 
 
-def _engine_key(n_features, n_classes, hidden_units, activation, jit_compile):
-    return ("train", n_features, n_classes, hidden_units, activation, jit_compile)
+def _engine_key(data, hidden_units, activation, jit_compile):
+    return ("train", data.n_features, data.n_classes, hidden_units, activation, jit_compile)
 
 
 def program_key(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
-    """What decides whether a run can reuse a compiled epoch program.
-
-    Runs with equal keys share one program; a new key compiles (about a
-    second with XLA). The learning rate, momentum, seed and epochs never
-    compile anew. It is the key the engine itself files its programs under.
-    """
-    return _Engine.program_key(_engine_key(data.n_features, data.n_classes, hidden_units,
-                                           activation, jit_compile),
-                               data.n_train, batch_size)
+    """The key of a run's compiled epoch program: runs with equal keys share one, a new key compiles."""
+    return _Engine.program_key(_engine_key(data, hidden_units, activation, jit_compile), data.n_train,
+                               batch_size)
 
 
 def evaluation_key(data, *, hidden_units=32, activation="relu", jit_compile=True):
     """The key of the validation pass a run of this shape uses (one per size of the validation split)."""
-    return _Engine.evaluation_key(_engine_key(data.n_features, data.n_classes, hidden_units,
-                                              activation, jit_compile), data.n_val)
+    return _Engine.evaluation_key(_engine_key(data, hidden_units, activation, jit_compile), data.n_val)
 
 
 def is_compiled(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
-    """Whether a run of this shape would find its programs compiled (no wait).
-
-    A run needs two: its epoch program (one per batch size) and the validation
-    pass (one per size of the validation split, shared by every batch size).
-    """
+    """Whether a run of this shape would find its epoch program and validation pass compiled."""
     shape = {"hidden_units": hidden_units, "activation": activation, "jit_compile": jit_compile}
     return program_key(data, batch_size=batch_size, **shape) in PROGRAMS \
         and evaluation_key(data, **shape) in PROGRAMS
 
 
 def _course_engine(data, hidden_units, activation, jit_compile):
-    key = _engine_key(data.n_features, data.n_classes, hidden_units, activation, jit_compile)
+    key = _engine_key(data, hidden_units, activation, jit_compile)
     return engine_for(key, lambda: _Engine(key, build_mlp(data.n_features, data.n_classes,
                                                           hidden_units=hidden_units,
                                                           activation=activation), jit_compile))
@@ -205,12 +172,7 @@ def _model_engine(model, jit_compile):
 
 
 def _architecture(model):
-    """``hidden_units``, ``activation`` and ``kernel_initializer`` of a given model.
-
-    Read from the model itself, so the result's config describes the network
-    that was trained; ``"custom"`` when it is not one hidden Dense layer and a
-    Dense output, the shape :func:`helpers.build_mlp` builds.
-    """
+    """A model's ``hidden_units``, ``activation``, ``kernel_initializer``; ``"custom"`` if not a build_mlp shape."""
     layers = model.layers
     dense = keras().layers.Dense
     if len(layers) != 2 or not all(isinstance(layer, dense) for layer in layers):
@@ -227,11 +189,7 @@ _INITIAL_ONLY = ("name", "kernel_initializer", "bias_initializer")
 
 
 def _is_course_mlp(model, data, architecture):
-    """True if ``model`` computes what :func:`helpers.build_mlp` builds for ``data``.
-
-    Such a model can be trained by the course's cached engine (its weights
-    copied in and back out), with no compile of its own.
-    """
+    """True if ``model`` computes what :func:`helpers.build_mlp` builds (the course's engine can train it)."""
     k = keras()
     if type(model) is not k.Sequential or architecture["hidden_units"] == "custom" \
             or not all(type(layer) is k.layers.Dense for layer in model.layers):
@@ -287,52 +245,38 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
           progress=False, test=False):
     """Train an MLP with SGD + momentum, exactly as ``model.fit`` would, but fast.
 
-    The loss is sparse categorical cross-entropy and the metric accuracy,
-    as in the source experiments; ``data``'s validation split is Keras's
-    ``validation_data`` (the ``val_`` keys of the history).
+    Sparse categorical cross-entropy and accuracy; ``data``'s validation split is
+    Keras's ``validation_data`` (the ``val_`` keys of the history).
 
     Parameters
     ----------
     data : Dataset
-        From :func:`helpers.load_blobs` or :func:`helpers.load_digits`.
     batch_size : int or callable
-        Samples per update, in ``[1, data.n_train]``; ``data.n_train`` is batch
-        gradient descent, 1 is stochastic gradient descent. A callable
-        ``batch_size(epoch)`` (``epoch`` counted from 0) sets it per epoch.
+        Samples per update, in ``[1, data.n_train]``; a callable ``batch_size(epoch)``
+        (``epoch`` from 0) sets it per epoch.
     epochs : int
-        Passes over the training set, at least 1.
     learning_rate : float or callable
-        SGD step size, > 0. A callable ``learning_rate(epoch)`` sets it per
-        epoch, like Keras's ``LearningRateScheduler``.
+        SGD step size, > 0; a callable ``learning_rate(epoch)`` sets it per epoch.
     momentum : float, default 0.9
-        SGD momentum in ``[0, 1)``.
+        In ``[0, 1)``.
     seed : int, default 0
         Seeds the initial weights and the shuffling; same seed, same run.
     model : keras.Model, optional
-        A model to train in place from its current weights (``seed`` then
-        only seeds the shuffling); it must take ``data.n_features`` inputs
-        and output ``data.n_classes`` probabilities. A model of the course's
-        architecture (as :func:`helpers.build_mlp` builds it) is trained by
-        the same compiled program as the default model; another is compiled
-        with SGD on its first run and reused after that. By default
-        :func:`helpers.build_mlp` builds one from ``hidden_units``,
-        ``activation``, ``kernel_initializer`` and ``seed``.
+        A model to train in place from its current weights (``seed`` then only seeds the
+        shuffling); it must take ``data.n_features`` inputs and output ``data.n_classes``
+        probabilities. By default :func:`helpers.build_mlp` builds one.
     hidden_units, activation, kernel_initializer
-        Passed to :func:`helpers.build_mlp` when ``model`` is None; with a
-        ``model`` they must keep their defaults (the model's own layers are
-        trained), and the result's config records the model's.
+        Passed to :func:`helpers.build_mlp`; with a ``model`` they must keep their defaults.
     shuffle : bool, default True
         Shuffle the training set before every epoch, as ``model.fit`` does.
     jit_compile : bool, default True
-        Compile each epoch with XLA. XLA reorders floating-point sums, so
-        results agree with ``model.fit`` to about 1e-5 over a few epochs;
+        Compile each epoch with XLA (agrees with ``model.fit`` to about 1e-5);
         ``False`` reproduces ``model.fit(jit_compile=False)`` bit for bit.
     progress : bool, default False
         Show a tqdm progress bar over epochs.
     test : bool, default False
-        Also score the trained model on the test split, once, after the last
-        epoch (``result.test_loss``, ``result.test_accuracy``). Ask for it
-        only for settings already chosen on the validation split.
+        Also score the model on the test split once, after the last epoch
+        (``result.test_loss``, ``result.test_accuracy``).
 
     Returns
     -------
@@ -341,12 +285,8 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
     Raises
     ------
     TypeError, ValueError
-        If an argument is of the wrong type or out of range (a learning rate
-        that rounds to 0 in float32, a schedule's bad value, more epochs than
-        the per-update losses can keep in memory), if ``model`` does not fit
-        the data, or if ``hidden_units``, ``activation`` or
-        ``kernel_initializer`` is set together with ``model``; the message
-        names the argument and the bad value.
+        On a bad argument (the message names it and the value), or a ``model`` that does
+        not fit the data.
 
     Examples
     --------
@@ -375,15 +315,12 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
                      rate_names=["learning_rate"], seed_names=["seed"])
     seed, rates = plan.seeds[0], plan.learning_rates[0]
 
-    if model is None:
-        result_model = build_mlp(data.n_features, data.n_classes, **architecture, seed=seed)
-        engine = _course_engine(data, architecture["hidden_units"], architecture["activation"],
-                                jit_compile)
+    result_model = build_mlp(data.n_features, data.n_classes, **architecture, seed=seed) \
+        if model is None else model
+    if model is None or _is_course_mlp(model, data, architecture):
+        engine = _course_engine(data, architecture["hidden_units"], architecture["activation"], jit_compile)
     else:
-        result_model = model
-        engine = _course_engine(data, architecture["hidden_units"], architecture["activation"],
-                                jit_compile) if _is_course_mlp(model, data, architecture) \
-            else _model_engine(model, jit_compile)
+        engine = _model_engine(model, jit_compile)
     engine.start(result_model.get_weights(), rates[0], plan.momentum)
 
     t = tf()

@@ -123,17 +123,6 @@ def test_panels_share_both_axes(runs):
     assert a.get_ylim() == b.get_ylim() and a.get_xlim() == b.get_xlim()
 
 
-def test_batch_loss_has_one_point_per_update(runs):
-    ax = helpers.plot_batch_loss(runs[:2])
-    assert len(ax.lines[0].get_xdata()) == 240 and len(ax.lines[1].get_xdata()) == 4
-    assert ax.lines[0].get_xdata()[-1] == pytest.approx(4.0)
-
-
-def test_batch_loss_shows_the_first_epochs_only(runs):
-    ax = helpers.plot_batch_loss(runs[0], epochs=1)
-    assert len(ax.lines[0].get_xdata()) == 60 and ax.lines[0].get_xdata()[-1] == pytest.approx(1.0)
-
-
 def test_curves_can_draw_the_validation_curve_alone(runs):
     ax = helpers.plot_curves(runs[:2], train=False)
     assert [line.get_label() for line in ax.lines] == ["batch 1, lr 0.01 validation",
@@ -223,11 +212,6 @@ def test_a_run_that_diverged_at_epoch_1_is_visible_on_an_axis_of_all_its_epochs(
     assert all(line.get_marker() == "o" for line in ax.lines[:2])   # train and test: one point each
     assert ax.get_ylim() == pytest.approx((0, 2.5 * np.log(3)))
     assert any(t.get_text().startswith("← diverged at epoch 1") for t in ax.texts)
-
-
-def test_batch_loss_next_to_a_diverged_run_is_capped(runs, diverged):
-    ax = helpers.plot_batch_loss([runs[1], diverged])
-    assert ax.get_ylim() == pytest.approx((0, 1.1 * runs[1].batch_loss.max()))
 
 
 # --- the course's diagrams -----------------------------------------------------

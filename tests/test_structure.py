@@ -10,7 +10,7 @@ MODULES = {path.stem: ast.parse(path.read_text(encoding="utf-8")) for path in so
 # Modules that compute: none of them may import one that draws.
 COMPUTING = {"data", "models", "pipeline", "result", "training", "replicas", "sweep", "gradients",
              "trace", "timing", "schedules", "practice"}
-DRAWING = {"plots", "sweep_plots", "style", "tables", "widgets", "_display", "quiz_view"}
+DRAWING = {"plots", "sweep_plots", "style", "widgets", "_display", "quiz_view"}
 
 
 def imports(tree):

@@ -1,4 +1,4 @@
-"""helpers.tables and TrainResult.jitter."""
+"""TrainResult.jitter."""
 
 import dataclasses
 
@@ -6,22 +6,6 @@ import numpy as np
 import pytest
 
 import helpers
-
-
-def test_table_rows_carry_the_run_figures(small_blobs):
-    runs = [helpers.train(small_blobs, batch_size=b, epochs=3, learning_rate=0.01) for b in (1, 60)]
-    table = helpers.results_table(runs, labels=["SGD", "batch GD"])
-    assert [r["updates / epoch"] for r in table.rows] == [60, 1]
-    assert [r["updates"] for r in table.rows] == [180, 3]
-    assert table.rows[0]["val acc"] == runs[0].final("val_accuracy")
-    assert table.rows[0]["training seconds"] == runs[0].seconds
-    text = str(table)
-    assert text.splitlines()[0].startswith("run") and "batch GD" in text
-    assert "test acc" not in text            # no run was scored on the test split
-    assert "<table>" in table._repr_html_()
-    scored = helpers.train(small_blobs, batch_size=60, epochs=3, learning_rate=0.01, test=True)
-    table = helpers.results_table([scored])
-    assert table.rows[0]["test acc"] == scored.test_accuracy and "test acc" in str(table)
 
 
 def _with_history(run, values):
