@@ -1,21 +1,9 @@
 """The explorer's background thread: it serves the newest request, and works ahead while idle.
 
-:class:`Worker` holds no widget, so that its rules are tested on their own
-(tests/test_worker.py):
-
-- **the newest request wins**: a request submitted while another waits is
-  merged with it, so a burst of slider moves is served once, for the last
-  value; the code serving a request asks :meth:`Worker.waiting` whether a
-  newer one came in, and drops its stale work;
-- **warm-up**: jobs queued with :meth:`Worker.warm_up` run one at a time, only
-  while no request waits, ``rest`` seconds after the last request and while
-  ``quiet()`` says so; making a worker, or giving one work, cancels the
-  others' warm-up (only the explorer in use compiles ahead);
-- **errors** from a request or a job go to ``report``, and the thread goes on;
-- **lifetime**: the callbacks are held weakly, so a worker never keeps the
-  explorer alive; when it is garbage-collected the worker closes and its
-  thread ends. Every worker still open at interpreter exit is closed, waiting
-  for a job in progress, so that Python never stops inside TensorFlow.
+A request submitted while another waits is merged with it (a burst of slider moves is served
+once); warm-up jobs run one at a time while no request waits, ``rest`` seconds after the last one
+and while ``quiet()``, and a new or busy worker cancels the others' warm-up. Errors go to
+``report``. Callbacks are held weakly; a collected worker closes, and open ones are closed at exit.
 """
 
 import atexit
@@ -67,23 +55,8 @@ def _close_all():
 
 
 class Worker:
-    """One background thread serving the newest request, then warm-up jobs.
-
-    Parameters
-    ----------
-    serve, warm : callable(request), callable(job)
-        Called in the thread for each request served and each warm-up job.
-    quiet : callable() -> bool
-        Warm-up jobs run only while this returns True.
-    report : callable(error)
-        Called in the thread with an exception that ``serve`` or ``warm`` raised.
-    merge : callable(old, new) -> request
-        How a request combines with the unserved one it replaces.
-    rest : float
-        Seconds after the last request (or the worker's creation) before warm-up may run.
-    name : str
-        The thread's name.
-    """
+    """One background thread calling ``serve(request)`` for the newest request (``merge(old, new)``
+    combines an unserved one), then ``warm(job)`` while ``quiet()``; errors go to ``report``."""
 
     def __init__(self, serve, *, warm, quiet, report, merge, rest, name):
         callbacks = dict(serve=serve, warm=warm, quiet=quiet, report=report, merge=merge)

@@ -1,45 +1,18 @@
 """A persistent cache of compiled XLA programs, so a new kernel need not compile again.
 
-Compiling the course's training programs with XLA takes about a second each,
-and every fresh kernel ("Restart and run all", the next lesson) used to pay
-it again. TensorFlow can keep compiled programs on disk
-(``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=...``); :func:`configure`
-turns that on before TensorFlow is imported, in a per-user cache folder:
+:func:`configure` turns TensorFlow's own cache on (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory``)
+before TensorFlow's import, in ``platformdirs.user_cache_dir("batch-size-course")/xla/<key>``; the
+key names TensorFlow's, Keras's and Python's versions and hashes the CPU's features and the trainers'
+source, so no old program is loaded by another setup. ``BATCH_SIZE_COURSE_XLA_CACHE=0`` turns it off;
+a ``TF_XLA_FLAGS`` of the user's is kept. The three newest key folders are kept, older ones deleted
+before the first compile (never at import).
 
-- ``platformdirs.user_cache_dir("batch-size-course")/xla/<key>``, e.g.
-  ``~/.cache/batch-size-course/xla/...`` on Linux, Binder and Colab (which
-  honours ``XDG_CACHE_HOME``). The key names the TensorFlow and Keras
-  versions, the Python version and a hash of the CPU's features and of the
-  helpers' source files that build compiled programs, so a different
-  TensorFlow, another machine or a changed trainer never loads an old
-  program. (TensorFlow itself also checks that a stored program was compiled
-  from the same XLA computation.)
-- ``BATCH_SIZE_COURSE_XLA_CACHE=0`` turns it off; a ``TF_XLA_FLAGS`` of your
-  own is kept (the flag is appended), and one that already names a persistent
-  cache folder is left alone.
-- The three most recently used key folders are kept, older ones deleted.
-  Nothing is deleted at import: the clean-up runs before the process's
-  first compile (:func:`before_compile`).
-- Before every compile the folder is checked, because TensorFlow fails a
-  compilation (for the rest of the process) on a stored program it cannot
-  read, and blocks forever on a named pipe: anything at a program's path that
-  is not a plain file (a folder, a pipe, a link to ``/dev/zero``) is removed
-  without being opened; a plain file must be a whole TensorFlow cache entry
-  whose own key matches its file name (so two swapped programs, a truncated
-  one or random bytes are caught) and, once sealed, match its SHA-256 sidecar.
-  A bad one is deleted with a warning naming the file, and compiled again.
-  A file that another process is still writing is waited for (2 s at most)
-  and sealed when whole; two processes compiling the same program at once
-  never call each other's entry damaged.
-- The cache stays off, with one warning, when its folder cannot be written
-  or its disk has less than 64 MB free; a disk that fills up later turns it
-  off at the next compile (new programs are then not kept).
-
-TensorFlow names a traced program by a process-wide counter, and the stored
-programs are looked up by that name, so a program traced after a different
-history (a sweep read from its cache instead of trained, another lesson)
-would never be found. :func:`stable_names` makes the names of one trace
-depend only on what is traced: the trainers trace inside it.
+Before every compile the folder is checked (TensorFlow fails for the rest of the process on an
+entry it cannot read, and blocks on a pipe): what is not a plain file is removed unopened; a file
+must be a whole entry whose own key matches its name and, once sealed, its SHA-256 sidecar. A bad
+one is deleted with a warning and compiled again; one being written by another process is waited
+for. An unwritable folder or a disk with less than 64 MB free turns the cache off with one warning.
+:func:`stable_names` makes a trace's program names depend only on what is traced, so they are found.
 """
 
 import atexit
@@ -413,23 +386,11 @@ def _prune(path):
 
 
 def configure():
-    """Turn the persistent XLA cache on, if allowed; must run before TensorFlow is imported.
+    """Turn the cache on if allowed (once per process, before TensorFlow's import); its folder or None.
 
-    Returns the cache folder, or None when the cache is off: turned off by
-    ``BATCH_SIZE_COURSE_XLA_CACHE=0``, TensorFlow already imported (its flags
-    are read then), a ``TF_XLA_FLAGS`` that names a cache folder of its own,
-    a cache folder that cannot be written or whose disk has less than 64 MB
-    free, or a path that holds both ``'`` and ``"`` (a path with spaces or one
-    kind of quote is quoted in ``TF_XLA_FLAGS``). All but the switch and a
-    folder of the user's own say so in a warning. Creates the folder,
-    deletes nothing.
-    Runs once per process.
-
-    Raises
-    ------
-    ValueError
-        If ``BATCH_SIZE_COURSE_XLA_CACHE`` is neither 0 nor 1; the message
-        names the variable and echoes its value.
+    Off: the switch, TensorFlow already imported, a ``TF_XLA_FLAGS`` naming its own folder, an
+    unwritable folder or a full disk, a path holding both ``'`` and ``"`` (all but the switch and
+    the user's own folder warn). Deletes nothing. A switch other than 0 or 1 raises ValueError.
     """
     if _state["configured"]:
         return _state["folder"]

@@ -1,31 +1,14 @@
 """The batch-size explorer: move a control, and real Keras training redraws the curves.
 
-:func:`explore` shows sliders for the batch size, learning rate, momentum,
-epochs, number of seeds, the data's noise and the dataset. Each change
-re-trains with :func:`helpers.train` and redraws train/test loss and accuracy,
-the trained model's decision boundary, and the run's updates per epoch and
-wall time. Runs can be pinned and compared on the same axes.
+:func:`explore` shows controls for the batch size, learning rate, momentum, epochs, seeds, noise
+and dataset; each change re-trains with :func:`helpers.train` and redraws (with
+:func:`helpers.plots.plot_explorer`). ipywidgets is imported only when a widget is built; without
+a widget front end the output carries a picture of the figure and its readout.
 
-ipywidgets is imported only when a widget is built (as tqdm's notebook module
-does), so the rest of :mod:`helpers` works without it. Where no widget front
-end exists (a static page: GitHub, nbviewer, an HTML export; a terminal), the
-explorer's output carries a picture of its figure and its readout instead.
-
-Training and drawing run in one background thread (a :class:`helpers._worker.Worker`)
-that always serves the latest request: a burst of slider moves trains once,
-for the last value, instead of queueing a training per move. While no cell is
-running and the controls rest, the thread compiles ahead of time what one move
-of a control would otherwise compile (a new batch size or dataset costs an XLA
-compile of about a second; the learning rate, momentum, epochs and seeds never
-compile): the slider's other batch sizes, and the current batch size on the
-other datasets. An error while serving a change shows in the widget, and the
-thread goes on serving. The drawing itself is :func:`helpers.plots.plot_explorer`.
-
-Inside, an :class:`Explorer` is the view: it checks its arguments, answers the
-controls and buttons, and hands the rest to two private parts it owns, its
-widgets (a ``_Widgets``) and its ``_Session``, which owns the worker, the runs
-shown, the pins and the warm-up, and draws on the widgets. Neither refers back
-to the explorer, so that an explorer that nothing refers to is collected.
+Training runs in one background thread (:class:`helpers._worker.Worker`) that serves the newest
+request and, while no cell runs and the controls rest, compiles ahead what one move would compile.
+An :class:`Explorer` is the view; it owns its ``_Widgets`` and its ``_Session`` (the worker, runs,
+pins, warm-up), and neither refers back to it, so an explorer nothing refers to is collected.
 """
 
 import base64
@@ -814,73 +797,22 @@ def _settings(controls):
 
 def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epochs=100, seeds=1,
             x="epoch", warm_up=True, pins=()):
-    """Open the batch-size explorer: controls whose every change re-trains and redraws.
+    """Open the batch-size explorer: every change of a control re-trains and redraws.
 
-    The explorer trains its first run right away (real training, so a page
-    without widgets still shows honest numbers), then re-trains with
-    :func:`helpers.train` whenever a control changes: 100 epochs at any batch
-    size take a fraction of a second, plus about a second to compile a batch
-    size or dataset seen for the first time. While no cell runs and
-    the controls rest, the explorer compiles these in the background, so that
-    moving a control seldom waits for the compiler.
+    It trains its first run right away, so a page without widgets still shows real numbers.
 
-    Parameters
-    ----------
-    data : None, str or Dataset, optional
-        A dataset of the dropdown (default: the blobs of bnomial's post "The
-        wrong batch size is all it takes", 800 train / 200 test) or your own
-        :class:`helpers.Dataset`, which is trained as given and added first to
-        the dropdown under its own entry (its name, with " (your data)" if a
-        dataset of the dropdown has that name). The noise slider re-makes
-        blobs with another ``cluster_std``; it is disabled for other data,
-        and for blobs their config does not re-make (a subset, say).
-    batch_size : int, default 32
-        Starting batch size: a stop of the slider, a power of two below
-        ``n_train`` or ``n_train`` itself (:func:`batch_size_options`), so
-        that a session compiles a bounded number of programs
-        (:func:`program_bound`). The same holds for the pins.
-    learning_rate : float, default 0.01
-        Starting learning rate, in ``[1e-5, 10]``.
-    momentum : float, default 0.9
-        Starting SGD momentum, in ``[0, 1)``.
-    epochs : int, default 100
-        In ``[1, 300]`` (the slider's range, ``widgets.EPOCHS``).
-    seeds : int, default 1
-        Runs per setting (seeds ``0 .. seeds - 1``), in ``[1, 10]`` (``widgets.SEEDS``); with more
-        than one, curves show the mean and a min-max band.
-    x : {"epoch", "update", "second"}, default "epoch"
-        What the curves' x-axis counts.
-    warm_up : bool, default True
-        While no cell is running and the controls have rested for 2 s, compile
-        in the background what one move of a control would compile: 1, the
-        full set, 32 and the slider's next stops first, then the current batch
-        size on the other datasets, then the other batch sizes, nearest first.
-        After each change, the same for the new setting.
-    pins : list of dict, optional
-        Runs to pin from the start, as if each had been set with the controls
-        and pinned: each dict changes some of ``batch_size, learning_rate,
-        momentum, epochs, seeds`` from the starting settings (same data).
-        ``pins[0]`` is ``pin 1`` in the readout. At most six. The still
-        picture of a page without widgets then compares them with the
-        current run, as a lesson's text describes.
+    - ``data``: a dataset of the dropdown (default: bnomial's blobs) or your own
+      :class:`helpers.Dataset`, trained as given and listed first. The noise slider re-makes blobs.
+    - ``batch_size``: a stop of the slider (:func:`batch_size_options`: powers of two below
+      ``n_train``, and ``n_train``), so a session compiles a bounded number of programs.
+    - ``learning_rate`` in ``[1e-5, 10]``, ``momentum`` in ``[0, 1)``, ``epochs`` in ``[1, 300]``,
+      ``seeds`` in ``[1, 10]`` (more than one: the mean and a min-max band); ``x``: ``"epoch"``,
+      ``"update"`` or ``"second"``.
+    - ``warm_up``: compile ahead in the background while idle.
+    - ``pins``: up to six runs pinned from the start, each a dict changing some starting settings.
 
-    Returns
-    -------
-    Explorer
-        Displays as the widget in Jupyter; elsewhere as a picture of its
-        figure with its readout. Keep it (a cell's last expression or a
-        variable) while you use it: an explorer that nothing refers to is
-        closed.
+    Keep the returned :class:`Explorer` (a cell's last expression or a variable) while you use it.
 
-    Raises
-    ------
-    TypeError, ValueError
-        If an argument is of the wrong type or out of range.
-    ImportError
-        If ipywidgets is not installed.
-
-    Examples
-    --------
     >>> helpers.explore(batch_size=1, learning_rate=0.001)   # doctest: +SKIP
     >>> helpers.explore(batch_size=256, pins=[dict(batch_size=32)])   # doctest: +SKIP
     """
