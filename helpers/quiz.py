@@ -1,15 +1,14 @@
 """Lesson 06's quiz: read a learning curve and say what produced it.
 
-The questions are data (``quiz_bank.json``, format in ``quiz_bank.schema.json``), checked when
-loaded into immutable records. :func:`make_question` picks a variant, an option order and a
-training seed from ``(seed, question id, draw)``, so a quiz is reproducible; curves are trained
-by :func:`helpers.train` when shown. :func:`check_answer` marks an answer (a pure function);
-:class:`Quiz` keeps the variants, tries and score (its widgets: :mod:`helpers.quiz_view`).
-Instructors get :func:`answer_key` and :func:`export_quiz`, also as ``batch-size-quiz``.
+The questions are data (``quiz_bank.json``, format in ``quiz_bank.schema.json``). :func:`make_question`
+picks a variant, an option order and a training seed from ``(seed, question id, draw)``;
+:func:`check_answer` marks an answer; :class:`Quiz` keeps the tries and score (widgets:
+:mod:`helpers.quiz_view`). Instructors get :func:`answer_key` and :func:`export_quiz` (``batch-size-quiz``).
 """
 
 import argparse
 import hashlib
+import html
 import json
 import math
 import numbers
@@ -31,6 +30,7 @@ from ._display import figure_png
 from .data import load_blobs, load_digits
 from .plots import plot_curves, plot_side_by_side
 from .pipeline import MAX_UPDATES
+from .quiz_view import practice_panel, score_line, show_question
 from .style import NEUTRAL_COLORS
 from .training import train, updates_per_epoch
 
@@ -77,10 +77,8 @@ def _join(name, key):
 
 @cache
 def _validator(schema_name):
-    """A checker for the JSON Schema ``schema_name`` of helpers/: an integer is an int (never
-    32.0, never true), a number is finite."""
+    """A checker for a JSON Schema of helpers/: an integer is an int (not 32.0 or true), a number is finite."""
     import jsonschema  # here, not at import: `import helpers` stays quick
-
     base = jsonschema.Draft202012Validator
     checker = base.TYPE_CHECKER.redefine_many({
         "integer": lambda _, v: isinstance(v, int) and not isinstance(v, bool),
@@ -110,10 +108,8 @@ def _wording(schema, error):
 
 
 def _validate(obj, where, schema_name, *, ids=True):
-    """``obj`` if it fits the schema; else the first misfit, naming the file and the field.
-
-    With ``ids``, an item of ``questions`` is named both ways: ``questions[3] (flat-curve)``.
-    """
+    """``obj`` if it fits the schema; else the first misfit, naming the file and the field (with
+    ``ids``, also the question's id: ``questions[3] (flat-curve)``)."""
     error = next(_validator(schema_name).iter_errors(obj), None)
     if error is None:
         return obj
@@ -181,14 +177,8 @@ def _read_text(path, what):
 
 @dataclass(frozen=True)
 class Run:
-    """One training behind a figure: keyword arguments of :func:`helpers.train` (no seed).
-
-    In the bank ``batch_size`` may be ``"full"`` and ``epochs`` None (the
-    figure's); in a :class:`Question` both are resolved. ``model`` is one of
-    :data:`MODELS`: ``"mlp"``, the course's MLP, or ``"batch-norm"``, lesson
-    09's net with batch normalisation (:func:`build_quiz_model`).
-    """
-
+    """One training behind a figure: keyword arguments of :func:`helpers.train` (no seed). In the bank
+    ``batch_size`` may be ``"full"`` and ``epochs`` None (the figure's); ``model`` is one of :data:`MODELS`."""
     batch_size: object
     learning_rate: float
     epochs: int = None
@@ -207,7 +197,6 @@ class Run:
 @dataclass(frozen=True)
 class Option:
     """An option of a multiple-choice question; ``note`` says why it is wrong."""
-
     key: str
     text: str
     note: str = ""
@@ -216,26 +205,19 @@ class Option:
 @dataclass(frozen=True)
 class RunAnswer:
     """The answer is a run of the figure: index ``run`` in the bank's order."""
-
     run: int
 
 
 @dataclass(frozen=True)
 class FormulaAnswer:
     """The answer is computed from the variant's values (see :data:`FORMULAS`)."""
-
     formula: str
 
 
 @dataclass(frozen=True)
 class Figure:
-    """How a question's runs are drawn.
-
-    ``limits`` holds fixed ``(metric, (low, high))`` axis limits for every
-    metric drawn, so that a curve's look does not depend on auto-scaling;
-    ``reference`` is a run drawn beside the ones asked about (curves only).
-    """
-
+    """How a question's runs are drawn: ``limits``, the ``(metric, (low, high))`` bounds of every axis;
+    ``reference``, a run drawn beside the ones asked about (curves only)."""
     plot: str
     data: str
     metrics: tuple = ("loss",)
@@ -255,7 +237,6 @@ class Figure:
 @dataclass(frozen=True)
 class Variant:
     """A variant of a question: its runs, its answer and the values of its placeholders."""
-
     runs: tuple = ()
     answer: object = None
     values: tuple = ()
@@ -265,7 +246,6 @@ class Variant:
 @dataclass(frozen=True)
 class BankQuestion:
     """A question as the bank holds it; :func:`make_question` turns it into a :class:`Question`."""
-
     id: str
     topic: str
     kind: str
@@ -293,7 +273,6 @@ class DataSpec:
 @dataclass(frozen=True)
 class Bank:
     """A checked question bank. ``digest`` identifies its content, ``source`` where it came from."""
-
     training_seeds: tuple
     datasets: tuple
     questions: tuple
@@ -310,8 +289,10 @@ class Bank:
         index = self.ids.index(question_id)
         return index + 1, self.questions[index]
 
-    def dataset(self, name):
-        return next(d for d in self.datasets if d.name == name)
+    def data(self, name):
+        """The Dataset the bank names ``name``."""
+        spec = next(d for d in self.datasets if d.name == name)
+        return _dataset(spec.loader, spec.args)
 
 
 def _formula(name, values):
@@ -336,8 +317,7 @@ def _check_run(where, name, run, n_train, epochs):
     """What train would refuse later: a batch larger than the data, more updates than it records."""
     size = n_train if run.batch_size == "full" else run.batch_size
     if size > n_train:
-        _fail(where, f"{name}.batch_size", f"must be at most the dataset's {n_train} training points",
-              size)
+        _fail(where, f"{name}.batch_size", f"must be at most the dataset's {n_train} training points", size)
     updates = (run.epochs or epochs) * -(-n_train // size)
     if updates > MAX_UPDATES:
         _fail(where, f"{name}.epochs", f"make {updates:,} updates at batch size {size}, more than the "
@@ -346,8 +326,7 @@ def _check_run(where, name, run, n_train, epochs):
 
 def _figure(where, name, value, sizes):
     if value["data"] not in sizes:
-        _fail(where, f"{name}.data", f"must be one of the bank's datasets ({', '.join(sizes)})",
-              value["data"])
+        _fail(where, f"{name}.data", f"must be one of the bank's datasets ({', '.join(sizes)})", value["data"])
     figure = Figure(**{**value, "metrics": tuple(value.get("metrics", ["loss"])), "limits": (),
                        "reference": _run(value["reference"]) if "reference" in value else None})
     limits, drawn = value["limits"], figure.drawn_metrics()
@@ -385,16 +364,14 @@ def _check_question(where, name, q, sizes):
     for i, (variant, answer) in enumerate(zip(q.variants, answers)):
         label = f"{name}.variants[{i}]"
         if isinstance(answer, str) and answer not in keys:
-            _fail(where, f"{label}.answer", f"must be one of the option keys ({', '.join(keys)})",
-                  answer)
+            _fail(where, f"{label}.answer", f"must be one of the option keys ({', '.join(keys)})", answer)
         if isinstance(answer, RunAnswer):
             figure = q.figure
             if figure is None or not (figure.hide_labels and figure.shuffle_runs):
                 _fail(where, f"{label}.answer", "names a run, which needs a figure with hidden "
                       "labels and shuffled runs")
             if answer.run >= len(variant.runs):
-                _fail(where, f"{label}.answer.run", f"must name one of its {len(variant.runs)} runs",
-                      answer.run)
+                _fail(where, f"{label}.answer.run", f"must name one of its {len(variant.runs)} runs", answer.run)
             if q.options:
                 _fail(where, f"{name}.options", "must be absent when the answer is a run")
             if len(variant.runs) != len(q.variants[0].runs) or len(variant.runs) < 2:
@@ -410,8 +387,7 @@ def _check_question(where, name, q, sizes):
         if isinstance(answer, FormulaAnswer):
             needs, adds = FORMULAS[answer.formula]
             for key in needs:
-                if not isinstance(values.get(key), int) or isinstance(values.get(key), bool) \
-                        or values[key] < 1:
+                if not isinstance(values.get(key), int) or isinstance(values.get(key), bool) or values[key] < 1:
                     _fail(where, f"{label}.values.{key}",
                           f"must be an integer >= 1 for formula {answer.formula!r}", values.get(key))
             if values["batch_size"] > values["n_train"]:
@@ -449,13 +425,11 @@ def _bank(obj, where, digest):
     cannot say, and turn it into immutable records."""
     _validate(obj, where, "quiz_bank.schema.json")
     sizes = {name: _n_train(where, name, spec) for name, spec in obj["datasets"].items()}
-    questions = [_question(where, f"questions[{i}] ({q['id']})", q, sizes)
-                 for i, q in enumerate(obj["questions"])]
+    questions = [_question(where, f"questions[{i}] ({q['id']})", q, sizes) for i, q in enumerate(obj["questions"])]
     ids = [q.id for q in questions]
     for i, question_id in enumerate(ids):
         if ids.index(question_id) < i:
-            _fail(where, f"questions[{i}].id", f"repeats the id of questions[{ids.index(question_id)}]",
-                  question_id)
+            _fail(where, f"questions[{i}].id", f"repeats the id of questions[{ids.index(question_id)}]", question_id)
     datasets = tuple(DataSpec(name, spec["loader"], tuple(sorted(spec.get("args", {}).items())))
                      for name, spec in obj["datasets"].items())
     return Bank(training_seeds=tuple(obj["training_seeds"]), datasets=datasets,
@@ -501,25 +475,14 @@ def _dataset(loader, args):
     return LOADERS[loader](**dict(args))
 
 
-def _data(bank, name):
-    spec = bank.dataset(name)
-    return _dataset(spec.loader, spec.args)
-
-
 def _deal(bank, seed):
-    """The position of the right option in each question's variant 0: balanced over the bank.
-
-    Questions with the fewest options are dealt first, each to one of the
-    positions used least so far (a seeded choice among equals), so that A, B,
-    C and D are each right about equally often.
-    """
-    counts = [0] * len(LETTERS)
-    deal = {}
+    """The position of the right option in each question's variant 0, so that A, B, C and D are each
+    right about equally often: fewest options first, each to a least-used position (seeded among equals)."""
+    counts, deal = [0] * len(LETTERS), {}
     for q in sorted((q for q in bank.questions if q.n_choices), key=lambda q: q.n_choices):
         least = min(counts[:q.n_choices])
         free = [i for i in range(q.n_choices) if counts[i] == least]
-        pick = free[int(np.random.default_rng([seed, zlib.crc32(q.id.encode()), 1])
-                        .integers(len(free)))]
+        pick = free[int(np.random.default_rng([seed, zlib.crc32(q.id.encode()), 1]).integers(len(free)))]
         counts[pick] += 1
         deal[q.id] = pick
     return deal
@@ -529,13 +492,9 @@ def _deal(bank, seed):
 
 @dataclass(frozen=True, eq=False)
 class Question:
-    """One variant of a bank question, ready to show and to mark.
-
-    ``options``: ``(letter, text)`` in display order (none for a numeric question); ``answer``: the
-    right letter or number; ``notes``: ``(letter, why it is wrong)``; ``runs`` and their ``labels``
-    in display order, on the bank's dataset ``data``; ``seed``, ``draw``, ``variant``: its origin.
-    """
-
+    """One variant of a bank question, ready to show and to mark: ``options`` ``(letter, text)`` in display
+    order, ``answer`` the right letter or number, ``notes`` ``(letter, why it is wrong)``, ``runs`` and
+    ``labels`` in display order on dataset ``data``; ``seed``, ``draw``, ``variant``: its origin."""
     id: str
     number: int
     topic: str
@@ -605,7 +564,7 @@ def make_question(question_id, *, seed=0, draw=0, bank=None):
     values = dict(variant.values)
 
     def resolved(run):
-        n_train = _data(bank, figure.data).n_train
+        n_train = bank.data(figure.data).n_train
         return replace(run, batch_size=n_train if run.batch_size == "full" else run.batch_size,
                        epochs=run.epochs or figure.epochs)
 
@@ -658,7 +617,6 @@ class Feedback:
     """The marking of one answer (``given`` None: the answer was asked for). ``choice`` is the letter
     or number marked; ``expected`` the right answer once ``revealed``; ``score`` the running score
     (set by :class:`Quiz`)."""
-
     question_id: str
     correct: bool
     given: str
@@ -758,41 +716,29 @@ def reveal_answer(question):
 # --- training and drawing ---------------------------------------------------
 
 def train_question(question, *, bank=None):
-    """Train the runs behind a question's figure (real training, with its training seed).
-
-    Returns
-    -------
-    list of TrainResult
-        In display order, then the reference run if the figure has one;
-        empty for a question without a figure.
-    """
+    """Train the runs behind a question's figure with its training seed: TrainResults in display order,
+    then the reference run if any (empty without a figure)."""
     if not question.runs:
         return []
-    data = _data(load_bank(bank), question.data)
+    data = load_bank(bank).data(question.data)
     runs = question.runs + ((question.reference,) if question.reference else ())
     return [train_run(data, run, question.training_seed) for run in runs]
 
 
 def build_quiz_model(model, n_features, n_classes, seed, *, normalise=True):
-    """A fresh network of kind ``model`` (one of :data:`MODELS` but ``"mlp"``).
-
-    ``"batch-norm"`` is lesson 09's net: Dense(64) -> BatchNormalization
-    (momentum 0.9) -> ReLU, twice, then a softmax layer, He-uniform weights
-    seeded by ``seed``. ``normalise=False`` builds the same net without the
-    normalisation (its Dense layers then have biases), as lesson 09 compares.
-    """
+    """A fresh network of kind ``model`` (one of :data:`MODELS` but ``"mlp"``): ``"batch-norm"`` is lesson 09's
+    net, (Dense(64) -> BatchNormalization(momentum 0.9) -> ReLU) twice, then softmax, He-uniform weights
+    seeded by ``seed``; ``normalise=False`` drops the normalisation (the Dense layers get biases)."""
     check_choice("model", model, MODELS[1:])
     k = keras()
     init = k.initializers.HeUniform
     layers = [k.Input((n_features,))]
     for i in range(2):
-        layers.append(k.layers.Dense(64, use_bias=not normalise,
-                                     kernel_initializer=init(seed=100 * seed + i)))
+        layers.append(k.layers.Dense(64, use_bias=not normalise, kernel_initializer=init(seed=100 * seed + i)))
         if normalise:
             layers.append(k.layers.BatchNormalization(momentum=0.9))
         layers.append(k.layers.Activation("relu"))
-    layers.append(k.layers.Dense(n_classes, activation="softmax",
-                                 kernel_initializer=init(seed=100 * seed + 9)))
+    layers.append(k.layers.Dense(n_classes, activation="softmax", kernel_initializer=init(seed=100 * seed + 9)))
     return k.Sequential(layers)
 
 
@@ -804,15 +750,11 @@ def _kept_model(model, n_features, n_classes, normalise):
 
 
 def train_run(data, run, seed, *, normalise=True):
-    """Train one :class:`Run` on ``data`` with training seed ``seed`` (weights and shuffles).
-
-    ``normalise=False`` drops a ``"batch-norm"`` run's normalisation. A model other than the MLP is
-    shared by later runs of its kind: read the result's history, not its weights.
-    """
+    """Train one :class:`Run` on ``data`` with training seed ``seed`` (weights and shuffles). ``normalise=False``
+    drops a ``"batch-norm"`` run's normalisation. Such a model is reused by later runs: read the history."""
     if run.model == "mlp":
         if not normalise:
-            raise ValueError(f"normalise=False needs a run with a normalisation layer, got "
-                             f"model={run.model!r}")
+            raise ValueError(f"normalise=False needs a run with a normalisation layer, got model={run.model!r}")
         return train(data, seed=seed, **run.train_args())
     shape = (data.n_features, data.n_classes)
     net = _kept_model(run.model, *shape, normalise)
@@ -851,8 +793,7 @@ def draw_question(question, results):
     if figure.plot == "side_by_side":
         fig = plot_side_by_side(results, labels=labels, colors=colors)
         n = len(results)
-        rows = {metric: fitted_limits(results, metric, figure.limit(metric))
-                for metric in ("loss", "accuracy")}
+        rows = {metric: fitted_limits(results, metric, figure.limit(metric)) for metric in ("loss", "accuracy")}
         for i, ax in enumerate(fig.axes[:2 * n]):  # the loss row, then the accuracy row
             ax.set_ylim(*rows["loss" if i < n else "accuracy"])
         return fig
@@ -884,7 +825,6 @@ def _png(fig):
 class Attempt:
     """The tries at one question variant: the answers marked so far, whether the first was right
     (None: not yet; asking for the answer first counts as wrong), solved, revealed."""
-
     tries: tuple = ()
     first_correct: bool = None
     solved: bool = False
@@ -915,9 +855,9 @@ class Quiz:
     """
 
     def __init__(self, *, seed=0, questions=None, bank=None):
-        self._bank = load_bank(bank)
+        self.bank = load_bank(bank)
         self.seed = check_int("seed", seed, low=0, high=MAX_SEED)
-        ids = self._bank.ids
+        ids = self.bank.ids
         if questions is None:
             questions = ids
         if isinstance(questions, str) or not isinstance(questions, (list, tuple)) or not questions:
@@ -935,10 +875,6 @@ class Quiz:
     def __repr__(self):
         return f"Quiz(seed={self.seed}): {len(self.question_ids)} questions. {self.score_text()}"
 
-    @property
-    def bank(self):
-        return self._bank
-
     # variants
     def question(self, question_id, *, draw=None):
         """The variant of a question this quiz shows now (or the given draw of it)."""
@@ -946,8 +882,7 @@ class Quiz:
         draw = self._draws[question_id] if draw is None else draw
         key = (question_id, draw)
         if key not in self._questions:
-            self._questions[key] = make_question(question_id, seed=self.seed, draw=draw,
-                                                 bank=self._bank)
+            self._questions[key] = make_question(question_id, seed=self.seed, draw=draw, bank=self.bank)
         return self._questions[key]
 
     def new_variant(self, question_id, *, keep=False):
@@ -967,7 +902,7 @@ class Quiz:
         """PNG of a question's figure, trained and drawn once per variant (None without one)."""
         key = (question.id, question.draw)
         if key not in self._pngs:
-            self._pngs[key] = (_png(draw_question(question, train_question(question, bank=self._bank)))
+            self._pngs[key] = (_png(draw_question(question, train_question(question, bank=self.bank)))
                                if question.runs else None)
         return self._pngs[key]
 
@@ -998,8 +933,7 @@ class Quiz:
         """Mark and record an answer (:class:`Feedback`); the right one shows at the second wrong try."""
         question = self._own(question)
         attempt = self.attempt(question)
-        feedback = check_answer(question, answer,
-                                reveal=attempt.revealed or attempt.wrong_tries >= 1)
+        feedback = check_answer(question, answer, reveal=attempt.revealed or attempt.wrong_tries >= 1)
         return self._record(question, feedback)
 
     def check(self, question_id, answer):
@@ -1033,25 +967,18 @@ class Quiz:
     def ask(self, question_id, *, fresh=False):
         """Show a question: prompt, figure (trained now), options (static, for web pages too) and
         answer buttons. ``fresh=True``: a fresh variant, made this quiz's."""
-        from .quiz_view import show_question
-
         check_choice("question_id", question_id, self.question_ids)
-        show_question(self, self.new_variant(question_id, keep=True) if fresh
-                      else self.question(question_id))
+        show_question(self, self.new_variant(question_id, keep=True) if fresh else self.question(question_id))
 
     def practice(self, question_id=None):
         """A practice panel (ipywidgets): each "New variant" trains and shows a fresh variant of
         ``question_id`` (default: another question each time)."""
-        from .quiz_view import practice_panel
-
         if question_id is not None:
             check_choice("question_id", question_id, self.question_ids)
         return practice_panel(self, question_id)
 
     def score_line(self):
         """The quiz's one score line, kept up to date as you answer (text where widgets do not run)."""
-        from .quiz_view import score_line
-
         return score_line(self)
 
     # instructors
@@ -1063,7 +990,7 @@ class Quiz:
         """Write this quiz's seed, questions and variants (no answers) to a JSON file for a class."""
         path = Path(path)
         path.write_text(json.dumps({
-            "format": EXPORT_FORMAT, "seed": self.seed, "bank": self._bank.digest,
+            "format": EXPORT_FORMAT, "seed": self.seed, "bank": self.bank.digest,
             "questions": [{"id": q, "draw": self._draws[q]} for q in self.question_ids],
         }, indent=1) + "\n")
         return path
@@ -1072,8 +999,7 @@ class Quiz:
     def from_file(cls, path, *, bank=None):
         """Load a quiz written by :meth:`export`; a bad file raises ValueError naming it and the field."""
         where = str(path)
-        spec = _validate(_parse_json(_read_text(path, "path"), where), where, "quiz_file.schema.json",
-                         ids=False)
+        spec = _validate(_parse_json(_read_text(path, "path"), where), where, "quiz_file.schema.json", ids=False)
         seed, bank = spec["seed"], load_bank(bank)
         ids = [item["id"] for item in spec["questions"]]
         draws = [item["draw"] for item in spec["questions"]]
@@ -1107,8 +1033,6 @@ class AnswerKey:
     __repr__ = __str__
 
     def _repr_html_(self):
-        import html
-
         body = "".join("<tr>" + "".join(f"<td>{html.escape(str(r[k]))}</td>" for k in
                                        ("number", "id", "answer", "explanation")) + "</tr>"
                        for r in self.rows)
@@ -1186,8 +1110,7 @@ def _parser():
     export = commands.add_parser("export", help="write a fixed quiz for a class")
     export.add_argument("path", type=_output_arg, help="the JSON file to write")
     export.add_argument("--seed", type=_seed_arg, default=0, help="the quiz's seed (default 0)")
-    export.add_argument("--questions", type=_questions_arg,
-                        help="comma-separated question ids (default: all)")
+    export.add_argument("--questions", type=_questions_arg, help="comma-separated question ids (default: all)")
     return parser, key, export
 
 

@@ -1,16 +1,8 @@
 """The widget view of lesson 06's quiz: question cards, the practice panel, the score line.
 
-Everything here reads and changes a :class:`helpers.quiz.Quiz` through its
-public methods (``mark``, ``show_answer``, ``attempt``, ``new_variant``,
-``score_text``, ``on_change``); the marking and the state live there, and the
-bank is plain data.
-
-A question is shown in two layers. Its prompt, figure and options are static
-outputs (HTML with a plain-text form, and a PNG), which every renderer shows:
-JupyterLab, Colab, GitHub, nbviewer, an HTML export. Renderers show a widget's
-saved view instead of its text form, so the options are never left to the
-widget. The answer buttons below them are the widget: letter buttons, "Show
-answer" and the feedback, which need a running kernel.
+It changes a :class:`helpers.quiz.Quiz` only through its public methods. A question's prompt, figure
+and options are static outputs (HTML with a text form, and a PNG) that every renderer shows (static
+renderers show a widget's saved view, never its text form); only the answer buttons are a widget.
 """
 
 import html
@@ -40,8 +32,7 @@ class Static:
 
 
 class _Shown:
-    """A widget that displays as itself where widgets work, as ``html`` on a static page
-    and as text elsewhere."""
+    """A widget that displays as itself where widgets work, as ``html`` on a static page, else as text."""
 
     def __init__(self, widget, text, html_text=None):
         self.widget, self.text, self.html = widget, text, html_text
@@ -86,9 +77,7 @@ def _feedback_html(feedback):
 
 
 def folded_answer_html(question):
-    """The answer and its explanation, folded (``<details>``): what a static page of the
-    notebook (GitHub, a course website) shows under a question in place of its buttons.
-    Where widgets run, the buttons show instead; a terminal gets the code hint only."""
+    """The answer and why, folded (``<details>``): what a static page shows in place of the buttons."""
     return (f"<details class='quiz-answer' style='{TEXT_WIDTH};line-height:1.45'>"
             f"<summary><b>Answer</b> (answer first, then open)</summary>"
             f"<p>The answer is <b>{html.escape(question.answer_text())}</b>.</p>"
@@ -103,12 +92,8 @@ def _code_hint(question):
 
 
 def answer_card(quiz, question):
-    """The answer widget of one question variant: letter buttons (or a number box),
-    "Show answer", and the feedback.
-
-    The chosen wrong letter is marked ✗ in red, the right one ✓ in green once
-    it is revealed (answered right, a second wrong answer, or "Show answer").
-    """
+    """The answer widget of a question variant: letter buttons (or a number box), "Show answer" and the
+    feedback; a chosen wrong letter turns red ✗, the right one green ✓ once revealed."""
     w = require_ipywidgets()
     feedback = w.HTML()
     feedback.add_class("quiz-feedback")
@@ -161,8 +146,7 @@ def show_question(quiz, question):
         display(Image(data=png, format="png"))
     display(options_display(question))
     try:
-        display(_Shown(answer_card(quiz, question), _code_hint(question),
-                       folded_answer_html(question)))
+        display(_Shown(answer_card(quiz, question), _code_hint(question), folded_answer_html(question)))
     except ImportError:
         print(_code_hint(question))
 
@@ -174,12 +158,8 @@ def _other_question(rng, ids, last):
 
 
 def practice_panel(quiz, question_id=None):
-    """A panel whose "New variant" button trains and shows a variant never shown before.
-
-    With "any question" each click picks a question other than the one on
-    show; with one question picked, each click gives it another training seed
-    and the right option at another letter. Practice answers count in the score like any other.
-    """
+    """A panel whose "New variant" button trains and shows a variant never shown before (with "any
+    question", of a question other than the one on show). Practice answers count in the score."""
     w = require_ipywidgets()
     pick = w.Dropdown(options=[("any question", "")] + [
         (f"{quiz.question(q).number}. {q}", q) for q in quiz.question_ids],
@@ -220,15 +200,14 @@ def practice_panel(quiz, question_id=None):
 
 def score_line(quiz):
     """The quiz's one score line: an HTML widget redrawn after every answer."""
+    def bold():
+        return f"<b>{html.escape(quiz.score_text())}</b>"
+
     try:
         w = require_ipywidgets()
     except ImportError:
-        return Static(f"<b>{html.escape(quiz.score_text())}</b>", quiz.score_text())
-    line = w.HTML(f"<b>{html.escape(quiz.score_text())}</b>")
+        return Static(bold(), quiz.score_text())
+    line = w.HTML(bold())
     line.add_class("quiz-score")
-
-    def redraw():
-        line.value = f"<b>{html.escape(quiz.score_text())}</b>"
-
-    quiz.on_change(redraw)
+    quiz.on_change(lambda: setattr(line, "value", bold()))
     return _Shown(line, quiz.score_text())

@@ -311,7 +311,7 @@ def quoted(question_id, pattern):
 
 def test_the_arithmetic_quoted_in_the_bank():
     per_epoch = helpers.updates_per_epoch
-    n = quizmod._data(BANK, "blobs").n_train
+    n = BANK.data("blobs").n_train
     points, epochs = quoted("which-took-longer", r"same (\d+) points for (\d+) epochs")
     one, total, full_total = quoted("which-took-longer", r"It makes (\d+) updates per epoch, "
                                     r"([\d,]+) in all, against one per epoch \(([\d,]+) in all\)")
@@ -1153,7 +1153,7 @@ def test_every_curve_fits_its_figures_bounds(seed):
 @cache
 def run(batch_size, learning_rate, seed, epochs=100, data="blobs", model="mlp", normalise=True):
     """A run as the quiz trains it (``normalise=False``: a batch-norm net without the norm)."""
-    return quizmod.train_run(quizmod._data(BANK, data),
+    return quizmod.train_run(BANK.data(data),
                              quizmod.Run(batch_size, learning_rate, epochs, model=model), seed,
                              normalise=normalise)
 
@@ -1319,7 +1319,7 @@ def test_batch_norm_at_batch_2(seed):
 
 
 def test_the_numbers_and_the_normalisation_quoted_by_batch_norm_at_batch_2():
-    digits = quizmod._data(BANK, "digits")
+    digits = BANK.data("digits")
     per_epoch, total, other = quoted("batch-norm-at-batch-2", r"It makes (\d+) updates per epoch, "
                                      r"([\d,]+) in all, against batch 32's (\d+)")
     assert (per_epoch, total, other) == (helpers.updates_per_epoch(digits.n_train, 2),
@@ -1347,7 +1347,7 @@ def test_the_numbers_and_the_normalisation_quoted_by_batch_norm_at_batch_2():
 
 
 def test_the_quiz_model_is_lesson_09s_net_and_refuses_the_mlp():
-    digits = quizmod._data(BANK, "digits")
+    digits = BANK.data("digits")
     net = quizmod.build_quiz_model("batch-norm", digits.n_features, digits.n_classes, 3)
     kinds = [type(layer).__name__ for layer in net.layers]
     assert kinds == ["Dense", "BatchNormalization", "Activation"] * 2 + ["Dense"]
