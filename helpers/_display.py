@@ -6,8 +6,7 @@ import html
 import io
 import traceback
 
-__all__ = ["require_ipywidgets", "figure_png", "show_error", "widget_bundle",
-           "WIDGET_VIEW_MIMETYPE"]
+__all__ = ["require_ipywidgets", "figure_png", "show_error", "widget_bundle", "WIDGET_VIEW_MIMETYPE"]
 
 WIDGET_VIEW_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 
@@ -36,15 +35,13 @@ def show_error(html_widget, error):
     """Write an exception and its traceback into an HTML widget (a callback's error would
     otherwise reach only the browser's console)."""
     text = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-    html_widget.value = (f"<pre style='color:#b00020;white-space:pre-wrap'>"
-                         f"{html.escape(text)}</pre>")
+    html_widget.value = f"<pre style='color:#b00020;white-space:pre-wrap'>{html.escape(text)}</pre>"
 
 
 def widget_bundle(widget, text, *, html=None, png=None):
     """A display bundle: the widget where a widget front end runs, else ``text`` (a terminal) or
     ``html`` or ``png`` bytes (a static page). ipywidgets 7 and 8 both use view format 2.0."""
-    bundle = {WIDGET_VIEW_MIMETYPE: {"version_major": 2, "version_minor": 0,
-                                     "model_id": widget.model_id},
+    bundle = {WIDGET_VIEW_MIMETYPE: {"version_major": 2, "version_minor": 0, "model_id": widget.model_id},
               "text/plain": text}
     if html is not None:
         bundle["text/html"] = html

@@ -1,9 +1,6 @@
-"""The explorer's background thread: it serves the newest request, and works ahead while idle.
-
-A request submitted while another waits is merged with it (a burst of slider moves is served
-once); warm-up jobs run one at a time while no request waits, ``rest`` seconds after the last one
-and while ``quiet()``, and a new or busy worker cancels the others' warm-up. Errors go to
-``report``. Callbacks are held weakly; a collected worker closes, and open ones are closed at exit.
+"""The explorer's background thread: it serves the newest request (a burst of slider moves is served
+once), and runs warm-up jobs while idle (``rest`` s after the last request, while ``quiet()``). A new
+or busy worker cancels the others' warm-up. Callbacks are held weakly; open workers close at exit.
 """
 
 import atexit
@@ -30,11 +27,8 @@ def _owner_gone():
 
 
 def weakly(function, *, gone=None):
-    """A callable that calls ``function``, holding a bound method's object weakly.
-
-    Once that object is garbage-collected, calling it calls ``gone()`` instead
-    (or does nothing). Plain functions are held as they are.
-    """
+    """A callable that calls ``function``, holding a bound method's object weakly: once that object is
+    collected, it calls ``gone()`` instead (or does nothing). Plain functions are held as they are."""
     if not inspect.ismethod(function):
         return function
     method = weakref.WeakMethod(function)
@@ -72,8 +66,7 @@ class Worker:
         self._busy = self._warming = self._closed = False
         self._last_request = time.monotonic()  # a new worker rests first, as after a request
         self._thread = None
-        for owner in {id(f.__self__): f.__self__ for f in callbacks.values()
-                      if inspect.ismethod(f)}.values():
+        for owner in {id(f.__self__): f.__self__ for f in callbacks.values() if inspect.ismethod(f)}.values():
             # No waiting: the owner may be collected in the worker's own thread.
             weakref.finalize(owner, self.close, 0.0)
         self._cancel_others()  # a new worker is the one in use
@@ -116,14 +109,10 @@ class Worker:
             raise RuntimeError(f"cannot {what}: the worker {self._name!r} is closed")
 
     def wait(self, timeout, *, warm_up=False):
-        """Block until every request so far is served (and, if asked, the warm-up is done).
-
-        Returns False if ``timeout`` seconds passed first.
-        """
+        """Block until every request so far is served (and, if asked, the warm-up); False on timeout."""
         deadline = time.monotonic() + timeout
         with self._changed:
-            while (self._pending is not _NOTHING or self._busy
-                   or (warm_up and (self._queue or self._warming))):
+            while self._pending is not _NOTHING or self._busy or (warm_up and (self._queue or self._warming)):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return False

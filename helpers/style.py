@@ -43,13 +43,10 @@ def batch_color(batch_size):
     """The ``#RRGGBB`` colour of a batch size in every figure; anything but an int of at least 1
     (``"schedule"``, say) gets :data:`SCHEDULE_COLOR`.
 
-    Examples
-    --------
     >>> batch_color(1), batch_color(32), batch_color(800)
     ('#D55E00', '#009E73', '#0072B2')
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
-            or batch_size < 1:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
         return SCHEDULE_COLOR
     position = math.log2(batch_size)
     for (x0, c0), (x1, c1) in zip(_ANCHORS, _ANCHORS[1:]):
@@ -71,13 +68,10 @@ def _shade(hex_color, k):
 def run_colors(batch_sizes):
     """One colour per run: its batch size's, the second of a batch size darker, the third lighter, ...
 
-    Examples
-    --------
     >>> run_colors([1, 800, 1])
     ['#D55E00', '#0072B2', '#8A3D00']
     """
-    seen = {}
-    colors = []
+    seen, colors = {}, []
     for size in batch_sizes:
         base = batch_color(size)
         colors.append(_shade(base, seen.get(base, 0)))

@@ -1,14 +1,8 @@
 """The batch-size explorer: move a control, and real Keras training redraws the curves.
 
-:func:`explore` shows controls for the batch size, learning rate, momentum, epochs, seeds, noise
-and dataset; each change re-trains with :func:`helpers.train` and redraws (with
-:func:`helpers.plots.plot_explorer`). ipywidgets is imported only when a widget is built; without
-a widget front end the output carries a picture of the figure and its readout.
-
-Training runs in one background thread (:class:`helpers._worker.Worker`) that serves the newest
-request and, while no cell runs and the controls rest, compiles ahead what one move would compile.
-An :class:`Explorer` is the view; it owns its ``_Widgets`` and its ``_Session`` (the worker, runs,
-pins, warm-up), and neither refers back to it, so an explorer nothing refers to is collected.
+Training runs in one background thread (:class:`helpers._worker.Worker`) that serves the newest request
+and, while no cell runs and the controls rest, compiles ahead what one move would compile. An
+:class:`Explorer` owns its ``_Widgets`` and ``_Session``; neither refers back, so it can be collected.
 """
 
 import base64
@@ -59,11 +53,8 @@ X_CHOICES = (("epochs", "epoch"), ("updates", "update"), ("seconds", "second"))
 
 
 def batch_size_options(n_train):
-    """The batch sizes of the explorer's slider: powers of two below ``n_train``, then ``n_train``.
-
-    The explorer trains only these, so that one session compiles a bounded
-    number of XLA programs (one per batch size and dataset, each about 12 MB
-    that TensorFlow keeps until the kernel stops): see :func:`program_bound`.
+    """The batch sizes of the explorer's slider: powers of two below ``n_train``, then ``n_train`` (so a
+    session compiles a bounded number of XLA programs: :func:`program_bound`).
 
     >>> batch_size_options(800)
     [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 800]
@@ -74,12 +65,8 @@ def batch_size_options(n_train):
 
 
 def program_keys(datasets):
-    """The keys of every XLA program an explorer session on ``datasets`` may compile.
-
-    One epoch program per batch size of the slider and size of training set,
-    one validation pass per size of validation split (per model shape each);
-    the noise, learning rate, momentum, epochs and seeds share them.
-    """
+    """The keys of every XLA program an explorer session on ``datasets`` may compile: one per slider batch
+    size and training-set size, one validation pass per validation size; the other controls share them."""
     keys = set()
     for data in datasets:
         keys |= {program_key(data, batch_size=b) for b in batch_size_options(data.n_train)}
@@ -88,22 +75,14 @@ def program_keys(datasets):
 
 
 def program_bound(data=None):
-    """How many XLA programs one explorer session compiles at most (each kept till the kernel stops).
-
-    Every dataset of the dropdown (and ``data``, your own, if given) at every
-    stop of the batch-size slider, with any noise, learning rate, momentum,
-    epochs and seeds. The lessons' runs at the same batch sizes share them.
-    """
+    """How many XLA programs one explorer session compiles at most (each kept till the kernel stops): every
+    dataset of the dropdown (and ``data``, if given) at every stop of the batch-size slider."""
     datasets = [load(2.0) for load, _ in DATASETS.values()] + ([] if data is None else [data])
     return len(program_keys(datasets))
 
 
 class _CellActivity:
-    """Whether a notebook cell is running, from IPython's pre/post_run_cell events.
-
-    The explorer compiles ahead only while the kernel is idle, so that it never
-    slows down the learner's own cells (nor a notebook run under nbval).
-    """
+    """Whether a notebook cell is running (IPython's events): compiling ahead waits for an idle kernel."""
 
     def __init__(self):
         self.running = False
@@ -149,11 +128,9 @@ class _Superseded(Exception):
     """A newer request arrived while training; the stale run is dropped."""
 
 
-
 @dataclass(frozen=True)
 class _Change:
     """A request to the explorer's worker: redraw, retraining first if ``retrain``."""
-
     retrain: bool
     at: float  # time.perf_counter() of the change
 
@@ -199,12 +176,8 @@ def _text(html_value):
 
 
 def _menu_with(datasets, data):
-    """The dropdown with ``data`` first, under its own entry; and (entry, noise).
-
-    The explorer trains on ``data`` itself. The noise slider re-makes it only if it is
-    blobs that its config re-makes point for point (as :func:`helpers.load_blobs` gives
-    them); any other data (a subset, your own arrays) is used as given.
-    """
+    """The dropdown with ``data`` first under its own entry; and (entry, noise). The noise slider re-makes
+    ``data`` only if its config re-makes it point for point; other data is used as given."""
     entry = data.name if data.name not in datasets else f"{data.name} (your data)"
     remake = _blobs_remake(data)
     if remake is not None:
@@ -255,12 +228,8 @@ def _static_html(png, readout):
 
 
 def _warm_up_order(data, size, others, warmed):
-    """The (data, batch size) runs to compile ahead, once each and none of ``warmed``.
-
-    Around ``size`` on ``data``: the lessons' 1, the full set and 32, the
-    slider's next stops; then ``size`` carried to each of ``others``; then
-    the slider's other stops, nearest first.
-    """
+    """The (data, batch size) runs to compile ahead, once each, none ``warmed``: the lessons' 1, full and 32,
+    the slider's next stops, ``size`` carried to each of ``others``, then the other stops, nearest first."""
     sizes = batch_size_options(data.n_train)
     here = sizes.index(size)
     nearest = sorted(range(len(sizes)), key=lambda i: (abs(i - here), i))
@@ -277,8 +246,7 @@ def _warm_up_order(data, size, others, warmed):
     return queue
 
 
-def _make_controls(w, datasets, name, std, x, *, batch_size, learning_rate, momentum, epochs,
-                   seeds):
+def _make_controls(w, datasets, name, std, x, *, batch_size, learning_rate, momentum, epochs, seeds):
     """The explorer's controls (ipywidgets ``w``), their ranges from the block of constants."""
     style = {"description_width": "100px"}
     wide = w.Layout(width="380px")
@@ -286,24 +254,17 @@ def _make_controls(w, datasets, name, std, x, *, batch_size, learning_rate, mome
     momenta = sorted(set(MOMENTA) | {momentum})
     slider = dict(continuous_update=False, style=style, layout=wide)
     return {
-        "dataset": w.Dropdown(options=list(datasets), value=name, description="dataset",
-                              style=style, layout=wide),
-        "cluster_std": w.FloatSlider(value=std, min=min(NOISE[0], std), max=max(NOISE[1], std),
-                                     step=NOISE_STEP,
-                                     description="noise (spread)",
-                                     disabled=not datasets[name][1], **slider),
-        "batch_size": w.SelectionSlider(options=_batch_options(n_train),
-                                        value=batch_size, description="batch size", **slider),
-        "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0],
-                                          max=LR_EXPONENTS[1], step=LR_STEP,
-                                          readout_format=".2g", description="learning rate",
-                                          **slider),
+        "dataset": w.Dropdown(options=list(datasets), value=name, description="dataset", style=style, layout=wide),
+        "cluster_std": w.FloatSlider(value=std, min=min(NOISE[0], std), max=max(NOISE[1], std), step=NOISE_STEP,
+                                     description="noise (spread)", disabled=not datasets[name][1], **slider),
+        "batch_size": w.SelectionSlider(options=_batch_options(n_train), value=batch_size, description="batch size",
+                                        **slider),
+        "learning_rate": w.FloatLogSlider(value=learning_rate, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1],
+                                          step=LR_STEP, readout_format=".2g", description="learning rate", **slider),
         "momentum": w.SelectionSlider(options=[(f"{m:g}", m) for m in momenta], value=momentum,
                                       description="momentum", **slider),
-        "epochs": w.IntSlider(value=epochs, min=EPOCHS[0], max=EPOCHS[1], description="epochs",
-                              **slider),
-        "seeds": w.IntSlider(value=seeds, min=SEEDS[0], max=SEEDS[1], description="seeds",
-                             **slider),
+        "epochs": w.IntSlider(value=epochs, min=EPOCHS[0], max=EPOCHS[1], description="epochs", **slider),
+        "seeds": w.IntSlider(value=seeds, min=SEEDS[0], max=SEEDS[1], description="seeds", **slider),
         "x": w.ToggleButtons(options=list(X_CHOICES), value=x, description="x-axis",
                              style={"description_width": "100px", "button_width": "76px"},
                              # flex: ipywidgets 8 stacks its description above the buttons
@@ -312,12 +273,8 @@ def _make_controls(w, datasets, name, std, x, *, batch_size, learning_rate, mome
 
 
 class _Widgets:
-    """The explorer's widgets: its controls, buttons, status and error lines, figure and readout.
-
-    ``on_change``, ``on_pin`` and ``on_clear`` answer the controls and buttons
-    (held weakly by the caller: see :func:`helpers._worker.weakly`). The session
-    draws on these widgets from the worker's thread; they refer to no explorer.
-    """
+    """The explorer's widgets: controls, buttons, status and error lines, figure and readout. They refer to
+    no explorer: ``on_change``, ``on_pin`` and ``on_clear`` come held weakly (:func:`helpers._worker.weakly`)."""
 
     def __init__(self, w, datasets, name, std, x, start, *, on_change, on_pin, on_clear):
         c = self.controls = _make_controls(w, datasets, name, std, x, **start)
@@ -332,10 +289,9 @@ class _Widgets:
         clear.on_click(on_clear)
         self.status, self.readout, self.error = w.HTML(), w.HTML(), w.HTML()
         # At its own size (not stretched by the box), smaller only on a narrow screen.
-        self.image = w.Image(format="png", layout=w.Layout(max_width="100%",
-                                                           align_self="flex-start"))
-        for widget, name_ in ((self.status, "status"), (self.readout, "readout"),
-                              (self.error, "error"), (self.image, "figure")):
+        self.image = w.Image(format="png", layout=w.Layout(max_width="100%", align_self="flex-start"))
+        for widget, name_ in ((self.status, "status"), (self.readout, "readout"), (self.error, "error"),
+                              (self.image, "figure")):
             widget.add_class(f"explorer-{name_}")
         self.error.layout.display = "none"  # it takes no room until there is an error
         self.error.observe(_hide_when_empty, names="value")
@@ -375,14 +331,8 @@ class _Widgets:
 
 
 class _Session:
-    """The explorer's training: its worker thread, the runs it shows, the pins and the warm-up.
-
-    It reads the settings from the explorer's controls and draws on its
-    ``widgets`` (a :class:`_Widgets`), and refers to no :class:`Explorer`: the
-    explorer owns its session, so that when Python collects the explorer its
-    session goes too, which closes the worker (it holds the session weakly) and
-    ends the thread.
-    """
+    """The explorer's training: its worker thread, the runs it shows, the pins and the warm-up. It refers to
+    no :class:`Explorer`, so collecting the explorer collects it, which closes the worker and its thread."""
 
     def __init__(self, widgets, datasets, warm_up):
         self.widgets, self.datasets = widgets, datasets
@@ -391,9 +341,8 @@ class _Session:
         self._current, self._pinned, self._latencies, self._trainings = None, [], [], 0
         self._warmed = set()
         self._warm_up = warm_up
-        self.worker = Worker(self._serve, warm=self._warm, quiet=_quiet, report=self._report,
-                             merge=_Change.merged, rest=RESTING_SECONDS,
-                             name="batch-size-explorer")
+        self.worker = Worker(self._serve, warm=self._warm, quiet=_quiet, report=widgets.report,
+                             merge=_Change.merged, rest=RESTING_SECONDS, name="batch-size-explorer")
 
     def read(self, name):
         """``"current"``, ``"pinned"``, ``"latencies"`` or ``"trainings"``, from any thread (lists copied)."""
@@ -407,11 +356,8 @@ class _Session:
         return loader(std)
 
     def start(self, pins):
-        """Train and show the first run and ``pins`` (settings), then queue the warm-up.
-
-        They train here, in the caller's thread, so that a notebook run without a
-        widget front end still shows real results.
-        """
+        """Train and show the first run and ``pins`` here, in the caller's thread (so a notebook without
+        widgets still shows real results), then queue the warm-up."""
         here = _settings(self.widgets.controls)
         self._pinned = [self._train({**here, **pin}) for pin in pins]
         self._current = self._train(here)
@@ -431,8 +377,7 @@ class _Session:
             if stale():
                 raise _Superseded()
             results.append(train(data, batch_size=settings["batch_size"], epochs=settings["epochs"],
-                                 learning_rate=settings["learning_rate"],
-                                 momentum=settings["momentum"], seed=seed))
+                                 learning_rate=settings["learning_rate"], momentum=settings["momentum"], seed=seed))
         with self._lock:
             self._warmed.add(program_key(data, batch_size=settings["batch_size"]))
         if stale():  # a newer change came in while training: do not draw this one
@@ -467,23 +412,15 @@ class _Session:
         except _Superseded:
             return
         except Exception as error:  # shown to the learner: a callback has no cell to raise into
-            self._report(error)
-
-    def _report(self, error):
-        self.widgets.report(error)
+            self.widgets.report(error)
 
     def _queue_warm_up(self):
-        """Queue for compiling ahead what one move of a control would otherwise compile.
-
-        A new batch size or dataset (new shapes) compiles anew
-        (:func:`helpers.training.program_key`); :func:`_warm_up_order` says in what order.
-        """
+        """Queue for compiling ahead what one move of a control would otherwise compile."""
         s = _settings(self.widgets.controls)
         others = [self.load(name, s["cluster_std"]) for name in self.datasets]
         with self._lock:
             warmed = set(self._warmed)
-        self.worker.warm_up(_warm_up_order(self.load(s["dataset"], s["cluster_std"]),
-                                           s["batch_size"], others, warmed))
+        self.worker.warm_up(_warm_up_order(self.load(s["dataset"], s["cluster_std"]), s["batch_size"], others, warmed))
 
     def _warm(self, job):
         data, batch_size = job
@@ -532,18 +469,9 @@ class _Session:
 class Explorer:
     """An interactive batch-size explorer; see :func:`explore`.
 
-    Attributes
-    ----------
-    controls : dict of str -> ipywidgets.Widget
-        ``dataset, batch_size, learning_rate, momentum, epochs, seeds,
-        cluster_std, x``; setting a control's ``value`` in code works as
-        moving it does.
-    widget : ipywidgets.VBox
-        The whole explorer.
-
-    An explorer that nothing refers to any more (no variable, no cell
-    output) is closed when Python collects it: its thread stops and its
-    widgets close.
+    ``controls``: name -> ipywidget (``dataset, batch_size, learning_rate, momentum, epochs, seeds,
+    cluster_std, x``); setting a control's ``value`` in code works as moving it. ``widget``: the whole
+    explorer. An explorer nothing refers to is closed when Python collects it.
     """
 
     def __init__(self, data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9,
@@ -615,23 +543,12 @@ class Explorer:
         return _settings(self.controls)
 
     def close(self, timeout=15.0):
-        """Stop the explorer's background thread; no more trainings or compiles.
-
-        A compile in progress cannot be interrupted: this waits up to
-        ``timeout`` seconds for it. Python calls this for every explorer at exit,
-        so that the interpreter never stops inside TensorFlow. The widget stays
-        on the page and says that it is closed.
-        """
+        """Stop the explorer's background thread, waiting up to ``timeout`` s for a compile in progress (also
+        called at exit, so Python never stops inside TensorFlow). The widget says that it is closed."""
         self._session.close(timeout)
 
     def wait(self, timeout=120.0, *, warm_up=False):
-        """Block until every change so far is served (and, if asked, warming is done).
-
-        Returns
-        -------
-        bool
-            False if ``timeout`` seconds passed first.
-        """
+        """Block until every change so far is served (and, if asked, warming is done); False on timeout."""
         return self._session.worker.wait(timeout, warm_up=warm_up)
 
     # --- controls --------------------------------------------------------
@@ -650,8 +567,7 @@ class Explorer:
 
     def _refuse_if_closed(self, what):
         if self.closed:
-            raise RuntimeError(f"cannot {what}: this explorer is closed; make a new one with "
-                               f"helpers.explore(...)")
+            raise RuntimeError(f"cannot {what}: this explorer is closed; make a new one with helpers.explore(...)")
 
     def _button(self, action):
         """What a button does: ``action``, or the word that the explorer is closed."""
@@ -670,26 +586,13 @@ class Explorer:
         self._button(self.clear_pins)
 
     def pin(self):
-        """Keep the current run on the axes (as the "Pin this run" button does).
-
-        At most six runs stay pinned; a seventh pin drops the oldest.
-
-        Raises
-        ------
-        RuntimeError
-            If the explorer is closed.
-        """
+        """Keep the current run on the axes, as "Pin this run" does (at most six: a seventh drops the oldest).
+        RuntimeError if the explorer is closed."""
         self._refuse_if_closed("pin")
         self._session.pin()
 
     def clear_pins(self):
-        """Remove every pinned run (as the "Clear pins" button does).
-
-        Raises
-        ------
-        RuntimeError
-            If the explorer is closed.
-        """
+        """Remove every pinned run, as "Clear pins" does; RuntimeError if the explorer is closed."""
         self._refuse_if_closed("clear the pins")
         self._session.clear_pins()
 
@@ -789,10 +692,8 @@ def _settings(controls):
     """The training settings the explorer's controls show now."""
     c = controls
     return dict(dataset=c["dataset"].value, cluster_std=float(c["cluster_std"].value),
-                batch_size=int(c["batch_size"].value),
-                learning_rate=float(c["learning_rate"].value),
-                momentum=float(c["momentum"].value), epochs=int(c["epochs"].value),
-                seeds=int(c["seeds"].value))
+                batch_size=int(c["batch_size"].value), learning_rate=float(c["learning_rate"].value),
+                momentum=float(c["momentum"].value), epochs=int(c["epochs"].value), seeds=int(c["seeds"].value))
 
 
 def explore(data=None, *, batch_size=32, learning_rate=0.01, momentum=0.9, epochs=100, seeds=1,
