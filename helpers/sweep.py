@@ -1,10 +1,8 @@
 """Sweeps: train a grid of batch sizes x learning rates x seeds, cached on disk.
 
-:func:`sweep` runs the grid through :func:`helpers.replicas.run_plan` and writes each finished
-run at once to its own gzip-compressed JSON file (never pickle), named by a hash of its full
-configuration and holding that key and a checksum: running the cell again, or after an
-interruption, trains only what is missing, and a file that cannot be used is trained again
-with a warning.
+Each finished run is written at once to its own gzip-compressed JSON file (never pickle), named by a
+hash of its full configuration and holding that key and a checksum: a rerun trains only what is
+missing, and a file that cannot be used is trained again with a warning.
 """
 
 import gzip
@@ -206,13 +204,9 @@ def _read(path, limit):
 
 @dataclass(frozen=True)
 class OwnRate:
-    """A batch size's own learning rate (:meth:`SweepResult.own_rates`).
-
-    ``rate`` has the lowest mean final validation loss over the seeds (``loss``), whose standard
-    deviation is ``spread``; ``band`` holds the rates within ``spread`` of ``loss``; ``bracketed``
-    is True if the grid has a rate on each side of ``rate`` that did not diverge (else widen it).
-    """
-
+    """A batch size's own learning rate (:meth:`SweepResult.own_rates`): ``rate`` has the lowest mean final
+    validation loss over the seeds (``loss``, standard deviation ``spread``); ``band``, the rates within
+    ``spread`` of it; ``bracketed``, whether a rate on each side did not diverge (else widen the grid)."""
     rate: float
     loss: float
     spread: float
@@ -222,11 +216,8 @@ class OwnRate:
 
 @dataclass(eq=False)
 class SweepResult:
-    """The runs of a sweep (batch size slowest, then learning rate, then seed).
-
-    ``cached`` says which runs were read from the cache; ``seconds`` is the :func:`sweep` call's wall time.
-    """
-
+    """The runs of a sweep (batch size slowest, then learning rate, then seed); ``cached`` says which were
+    read from the cache, ``seconds`` is the :func:`sweep` call's wall time."""
     runs: list
     cached: list
     seconds: float
@@ -248,8 +239,7 @@ class SweepResult:
         for run, cached in zip(self.runs, self.cached):
             row = {name: run.config[name] for name in _COLUMNS}
             row.update({key: run.final(key) for key in HISTORY_KEYS})
-            row.update(updates=int(run.updates[-1]), seconds=run.seconds,
-                       diverged_at=run.diverged_at, cached=cached)
+            row.update(updates=int(run.updates[-1]), seconds=run.seconds, diverged_at=run.diverged_at, cached=cached)
             out.append(row)
         return out
 
@@ -272,14 +262,10 @@ class SweepResult:
         return {label.format(name=names[by], value=value): [r for r in runs if r.config[by] == value]
                 for value in sorted({r.config[by] for r in runs})}
 
-    def grid(self, value="val_accuracy", *, rows="batch_size", cols="learning_rate", agg="mean",
-             skip_diverged=False):
-        """A table of one value aggregated over seeds: ``(table, row_values, col_values)``.
-
-        ``value`` is a row key or ``"diverged"`` (the fraction of seeds that diverged); ``agg`` is
-        mean, median, min, max or std; ``skip_diverged`` leaves out diverged seeds. NaN where
-        there is no run.
-        """
+    def grid(self, value="val_accuracy", *, rows="batch_size", cols="learning_rate", agg="mean", skip_diverged=False):
+        """A table of one value aggregated over seeds: ``(table, row_values, col_values)``, NaN where there is
+        no run. ``value``: a row key or ``"diverged"`` (fraction of seeds); ``agg``: mean, median, min, max
+        or std; ``skip_diverged`` leaves out diverged seeds."""
         check_choice("value", value, HISTORY_KEYS + ("seconds", "updates", "diverged"))
         check_choice("agg", agg, ("mean", "median", "min", "max", "std"))
         reduce = getattr(np, agg)
@@ -303,37 +289,6 @@ class SweepResult:
         all_diverged, _, _ = self.grid("diverged", rows=per, cols=over)
         table[~np.isfinite(table) | (all_diverged == 1.0)] = np.nan
         return table, row_values, col_values
-
-    def best(self, value="val_accuracy", *, per="batch_size", over="learning_rate", mode="max"):
-        """``per`` value -> the ``over`` value with the best mean ``value`` (None where all diverged)."""
-        check_choice("mode", mode, ("max", "min"))
-        table, row_values, col_values = self._ranked(value, per, over)
-        pick = np.nanargmax if mode == "max" else np.nanargmin
-        return {r: col_values[int(pick(row))] if not np.isnan(row).all() else None
-                for r, row in zip(row_values, table)}
-
-    def near_best(self, value="val_accuracy", *, within, per="batch_size", over="learning_rate",
-                  mode="max"):
-        """``per`` value -> the sorted ``over`` values whose mean is within ``within`` of the best.
-
-        Examples
-        --------
-        >>> grid.near_best("val_accuracy", within=0.1)                    # doctest: +SKIP
-        {1: [0.0003, 0.001, 0.003], 500: [0.003, 0.01, 0.03, 0.1, 0.3]}
-        """
-        check_choice("mode", mode, ("max", "min"))
-        within = check_float("within", within, low=0.0)
-        table, row_values, col_values = self._ranked(value, per, over)
-        out = {}
-        for r, row in zip(row_values, table):
-            if np.isnan(row).all():
-                out[r] = []
-                continue
-            with np.errstate(invalid="ignore"):
-                good = row >= np.nanmax(row) - within if mode == "max" else \
-                    row <= np.nanmin(row) + within
-            out[r] = [c for c, ok in zip(col_values, good) if ok]
-        return out
 
     def own_rates(self, *, per="batch_size"):
         """Each batch size's own learning rate, as the course defines it, with its band.
@@ -360,18 +315,13 @@ class SweepResult:
         return out
 
     def steps_to_target(self, target, *, key="val_loss"):
-        """For each batch size, the fewest updates any learning rate needed to reach ``target``.
-
-        A rate counts only if every seed reached it (updates averaged over the seeds), read as
-        :func:`steps_to_target` reads it. Returns ``(batch_sizes, steps, learning_rates)``,
-        NaN and None where no rate reached the target.
-        """
+        """For each batch size, the fewest updates (mean over seeds) any learning rate needed to reach ``target``
+        with every seed: ``(batch_sizes, steps, learning_rates)``, NaN and None where none did."""
         batch_sizes, steps, rates = self.values("batch_size"), [], []
         for b in batch_sizes:
             options = []
             for lr in sorted({r.config["learning_rate"] for r in self.select(batch_size=b)}):
-                counts = [steps_to_target(r, target, key=key)
-                          for r in self.select(batch_size=b, learning_rate=lr)]
+                counts = [steps_to_target(r, target, key=key) for r in self.select(batch_size=b, learning_rate=lr)]
                 if None not in counts:
                     options.append((float(np.mean(counts)), lr))
             best = min(options) if options else (np.nan, None)
@@ -451,7 +401,7 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     >>> from helpers import load_blobs
     >>> result = sweep(load_blobs(), batch_sizes=[32, 800], learning_rates=[0.01, 0.1],
     ...                seeds=[0, 1], epochs=5, cache_dir=None, progress=False)
-    >>> len(result.rows), sorted(result.best(per="batch_size")), sum(result.cached)
+    >>> len(result.rows), sorted(result.own_rates()), sum(result.cached)
     (8, [32, 800], 0)
     """
     from .replicas import run_plan
@@ -463,16 +413,14 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     rates_of = _per_batch("learning_rates", learning_rates, batch_sizes, lambda name, v: _as_list(
         name, v, check_learning_rate, "learning rates (or a dict of batch size -> such a sequence)"))
     seeds = _as_list("seeds", seeds, lambda name, v: check_int(name, v, low=0, high=MAX_SEED), "ints")
-    epochs_of = _per_batch("epochs", epochs, batch_sizes,
-                           lambda name, v: check_int(name, v, low=1, high=MAX_EPOCHS))
+    epochs_of = _per_batch("epochs", epochs, batch_sizes, lambda name, v: check_int(name, v, low=1, high=MAX_EPOCHS))
     momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
     architecture = check_architecture(hidden_units, activation, kernel_initializer)
     replicas = check_int("replicas", replicas, low=1, high=64)
     check_bool("shuffle", shuffle)
     check_bool("progress", progress)
     cache_dir = _check_cache_dir(cache_dir)
-    updates = sum(epochs_of[b] * math.ceil(n_train / b) * len(rates_of[b]) * len(seeds)
-                  for b in batch_sizes)
+    updates = sum(epochs_of[b] * math.ceil(n_train / b) * len(rates_of[b]) * len(seeds) for b in batch_sizes)
     if updates > MAX_UPDATES:
         raise ValueError(f"the grid makes {updates:,} updates in all, and their per-update losses "
                          f"({updates * 8 / 2**20:,.0f} MB) would not fit in memory; at most "
@@ -529,27 +477,15 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     finally:
         if bar is not None:
             bar.close()
-    return SweepResult(runs=runs, cached=cached, seconds=time.perf_counter() - start,
-                       cache_dir=cache.folder)
+    return SweepResult(runs=runs, cached=cached, seconds=time.perf_counter() - start, cache_dir=cache.folder)
 
 
 def steps_to_target(result, target, *, key="val_loss", x="update"):
-    """How long a run took to first reach ``target`` in ``history[key]`` (None if never).
+    """How long a run took to first reach ``target`` in ``history[key]`` (None if never): losses fall to it,
+    accuracies rise. Read at epoch ends (exact to an epoch), or, for ``key="val_loss"`` and ``x="update"``,
+    from ``val_loss_by_update`` where the run has it (``train_replicas(..., eval_every=k)``: exact to k).
+    ``key``: val_loss, loss, val_accuracy or accuracy; ``x``: "update" or "epoch".
 
-    Losses must fall to the target, accuracies rise to it. The history is recorded at epoch
-    ends, so the answer is the end of the first epoch that reached it (exact to one epoch's
-    updates), unless the run has ``val_loss_by_update`` (``train_replicas(..., eval_every=k)``):
-    for ``key="val_loss"`` and ``x="update"`` that is read instead, exact to k updates.
-
-    Parameters
-    ----------
-    result : TrainResult
-    target : float
-    key : {"val_loss", "loss", "val_accuracy", "accuracy"}
-    x : {"update", "epoch"}
-
-    Examples
-    --------
     >>> steps_to_target(result, 0.8, key="val_accuracy", x="epoch")   # doctest: +SKIP
     7
     """

@@ -26,7 +26,6 @@ SKIPPED = {
     "helpers.quiz.answer_key": "prints the whole answer key",
     "helpers.quiz.export_quiz": "writes a file into the working folder",
     "helpers.sweep.steps_to_target": "uses a trained `result` it does not make",
-    "helpers.sweep.SweepResult.near_best": "uses a sweep `grid` it does not make",
     "helpers.widgets.explore": "opens an interactive widget",
 }
 

@@ -57,22 +57,14 @@ def test_each_run_is_the_helpers_train_run(small_blobs):
                                atol=1e-5)
 
 
-def test_grid_and_best(small_blobs):
+def test_grid_and_own_rates(small_blobs):
     result = helpers.sweep(small_blobs, cache_dir=None, **GRID)
     table, rows, cols = result.grid("val_loss")
     assert rows == [10, 60] and cols == [0.01, 0.1] and table.shape == (2, 2)
     expected = np.mean([r.final("val_loss") for r in result.select(batch_size=60, learning_rate=0.1)])
     assert table[1, 1] == pytest.approx(expected)
-    best = result.best("val_loss", mode="min")
-    for b, lr in best.items():
-        assert table[rows.index(b), cols.index(lr)] == np.nanmin(table[rows.index(b)])
-    assert result.near_best("val_loss", within=0.0, mode="min") == {b: [lr] for b, lr in best.items()}
-    assert result.near_best("val_loss", within=1e9, mode="min") == {10: cols, 60: cols}
-    gap = abs(table[0, 0] - table[0, 1])
-    band = result.near_best("val_loss", within=gap * 1.01, mode="min")[10]
-    assert band == cols and result.near_best("val_loss", within=gap * 0.99, mode="min")[10] != cols
-    with pytest.raises(ValueError, match=r"within must be .*got -1"):
-        result.near_best(within=-1)
+    for b, own in result.own_rates().items():
+        assert table[rows.index(b), cols.index(own.rate)] == np.nanmin(table[rows.index(b)])
     updates, _, _ = result.grid("updates")
     np.testing.assert_array_equal(updates, [[18, 18], [3, 3]])
     ax = helpers.plot_heatmap(result, "val_accuracy", best="max")
@@ -310,7 +302,7 @@ def test_diverged_runs_in_grids_and_heatmaps(small_blobs):
     np.testing.assert_array_equal(diverged, [[0.0, 1.0]])
     shown, _, _ = result.grid("val_loss", skip_diverged=True)
     assert np.isfinite(shown[0, 0]) and np.isnan(shown[0, 1])
-    assert result.best("val_loss", mode="min") == {10: 0.1}
+    assert result.own_rates()[10].rate == 0.1
     ax = helpers.plot_heatmap(result, "val_loss", best="min")
     assert [t.get_text() for t in ax.texts][1] == "diverged"
     assert ax.patches[0].get_x() == -0.5      # the outlined cell is the first column
@@ -404,14 +396,13 @@ def test_a_bad_cache_dir_fails_before_anything_is_trained(small_blobs, tmp_path,
     assert counting == []
 
 
-def test_best_of_a_row_where_every_run_diverged(small_blobs):
+def test_own_rate_of_a_row_where_every_run_diverged(small_blobs):
     result = helpers.sweep(small_blobs, batch_sizes=[10, 60], learning_rates={10: [50.0, 100.0],
                                                                               60: [0.1, 100.0]},
                            seeds=[0, 1], epochs=3, cache_dir=None, progress=False)
     assert all(r.diverged for r in result.select(batch_size=10))
-    assert result.best() == {10: None, 60: 0.1}
-    assert result.best("val_loss", mode="min") == {10: None, 60: 0.1}
-    assert result.near_best(within=1.0) == {10: [], 60: [0.1]}
+    own = result.own_rates()
+    assert own[10] is None and own[60].rate == 0.1
 
 
 def test_warnings_point_at_the_callers_line(small_blobs, tmp_path, monkeypatch):
