@@ -12,7 +12,7 @@ from ._backend import keras
 from ._checks import check_int
 
 __all__ = ["ProgramCache", "PROGRAMS", "ENGINES", "engine_for", "expected_retracing",
-           "quiet_retracing", "timed_compile", "TRAINING_LOCK", "one_at_a_time", "momentum_sgd"]
+           "quiet_retracing", "timed_compile", "one_at_a_time", "momentum_sgd"]
 
 
 class ProgramCache:
@@ -108,13 +108,13 @@ def timed_compile(call):
 
 
 # Engines share variables, so two trainings must not overlap (the explorer trains in a thread).
-TRAINING_LOCK = threading.RLock()
+_TRAINING_LOCK = threading.RLock()
 
 
 def one_at_a_time(function):
     @functools.wraps(function)
     def locked(*args, **kwargs):
-        with TRAINING_LOCK:
+        with _TRAINING_LOCK:
             return function(*args, **kwargs)
 
     return locked

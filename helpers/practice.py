@@ -14,7 +14,7 @@ from ._backend import keras, tf
 from ._checks import check_int, check_sequence
 from .pipeline import check_dataset
 
-__all__ = ["StepMemory", "step_memory", "GhostBatchNormalization", "memory_device"]  # noqa: F822 (see __getattr__)
+__all__ = ["StepMemory", "step_memory", "GhostBatchNormalization"]  # noqa: F822 (see __getattr__)
 
 MB = 2**20
 
@@ -41,11 +41,6 @@ class StepMemory:
         return int((megabytes - fixed) * 1024 / per_example)
 
 
-def memory_device():
-    """The device whose allocator :func:`step_memory` reads: ``"GPU:0"`` if there is one, else ``"CPU:0"``."""
-    return "GPU:0" if tf().config.list_logical_devices("GPU") else "CPU:0"
-
-
 def _memory_info(device):
     try:
         return tf().config.experimental.get_memory_info(device)
@@ -69,7 +64,7 @@ def step_memory(model, data, batch_sizes, *, repeats=3, seed=0):
     sizes = sorted(check_int("batch_sizes", b, low=1, high=2**22)
                    for b in check_sequence("batch_sizes", batch_sizes, "batch sizes"))
     rng = np.random.default_rng(check_int("seed", seed, low=0))
-    device = memory_device()
+    device = "GPU:0" if tf().config.list_logical_devices("GPU") else "CPU:0"  # the allocator read
     _memory_info(device)
     k = keras()
     model.compile(optimizer=k.optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy",

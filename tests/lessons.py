@@ -66,7 +66,7 @@ def tuned_lr(batch_size):
     Lesson 01 compares batch size 1's search with its runs at 0.01 (trained with
     helpers.train, not swept); those end far worse, so the best of the search is the best.
     """
-    best = search_a(batch_size).own_rates()[batch_size].rate
+    best = own_rate(batch_size).rate
     if batch_size == 1:
         source = np.mean(finals([run_a(1, seed=s) for s in SEEDS], "val_loss"))
         searched = np.mean(finals(search_a(1).select(learning_rate=best), "val_loss"))
