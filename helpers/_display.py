@@ -17,9 +17,8 @@ def require_ipywidgets():
         import ipywidgets
     except ImportError as error:
         raise ImportError(
-            "The course's interactive widgets need ipywidgets: run "
-            "`pip install 'ipywidgets>=7.7'` and restart the kernel. Without widgets, "
-            "train with helpers.train(...) and answer quiz questions with quiz.check(...)."
+            "The course's interactive widgets need ipywidgets: run `pip install 'ipywidgets>=7.7'` and restart the "
+            "kernel. Without widgets, train with helpers.train(...) and answer quiz questions with quiz.check(...)."
         ) from error
     return ipywidgets
 

@@ -1,6 +1,9 @@
-"""The explorer's background thread: it serves the newest request (a burst of slider moves is served
-once), and runs warm-up jobs while idle (``rest`` s after the last request, while ``quiet()``). A new
-or busy worker cancels the others' warm-up. Callbacks are held weakly; open workers close at exit.
+"""The explorer's background thread: it serves the newest request, and works ahead while idle.
+
+A request submitted while another waits is merged with it (a burst of slider moves is served once);
+warm-up jobs run one at a time while no request waits, ``rest`` seconds after the last one and while
+``quiet()``, and a new or busy worker cancels the others' warm-up. Errors go to ``report``. Callbacks
+are held weakly; a collected worker closes, and open ones are closed at exit.
 """
 
 import atexit
@@ -27,8 +30,8 @@ def _owner_gone():
 
 
 def weakly(function, *, gone=None):
-    """A callable that calls ``function``, holding a bound method's object weakly: once that object is
-    collected, it calls ``gone()`` instead (or does nothing). Plain functions are held as they are."""
+    """A callable that calls ``function``, holding a bound method's object weakly: once it is
+    collected, calling it calls ``gone()`` instead (or does nothing). Plain functions are kept as is."""
     if not inspect.ismethod(function):
         return function
     method = weakref.WeakMethod(function)
@@ -38,7 +41,6 @@ def weakly(function, *, gone=None):
         if bound is None:
             return gone() if gone is not None else None
         return bound(*args, **kwargs)
-
     return call
 
 
@@ -57,18 +59,15 @@ class Worker:
         for key, function in callbacks.items():
             if not callable(function):
                 raise TypeError(f"{key} must be callable, got {function!r}")
-        held = {key: weakly(f, gone=_owner_gone) for key, f in callbacks.items()}
-        self._serve, self._warm, self._quiet = held["serve"], held["warm"], held["quiet"]
-        self._report, self._merge = held["report"], held["merge"]
+        self._serve, self._warm, self._quiet, self._report, self._merge = (
+            weakly(f, gone=_owner_gone) for f in callbacks.values())
         self._rest, self._name = float(rest), str(name)
         self._changed = threading.Condition()
-        self._pending, self._queue = _NOTHING, []
+        self._pending, self._queue, self._thread = _NOTHING, [], None
         self._busy = self._warming = self._closed = False
         self._last_request = time.monotonic()  # a new worker rests first, as after a request
-        self._thread = None
         for owner in {id(f.__self__): f.__self__ for f in callbacks.values() if inspect.ismethod(f)}.values():
-            # No waiting: the owner may be collected in the worker's own thread.
-            weakref.finalize(owner, self.close, 0.0)
+            weakref.finalize(owner, self.close, 0.0)  # no waiting: the owner may go in the worker's thread
         self._cancel_others()  # a new worker is the one in use
         _WORKERS.add(self)
 
@@ -79,8 +78,7 @@ class Worker:
             self._refuse_if_closed("submit")
             if self._pending is not _NOTHING:
                 request = self._merge(self._pending, request)
-            self._pending = request
-            self._last_request = time.monotonic()
+            self._pending, self._last_request = request, time.monotonic()
             self._start()
 
     def waiting(self):
@@ -109,7 +107,8 @@ class Worker:
             raise RuntimeError(f"cannot {what}: the worker {self._name!r} is closed")
 
     def wait(self, timeout, *, warm_up=False):
-        """Block until every request so far is served (and, if asked, the warm-up); False on timeout."""
+        """Block until every request so far is served (and, if asked, the warm-up is done);
+        False if ``timeout`` seconds passed first."""
         deadline = time.monotonic() + timeout
         with self._changed:
             while self._pending is not _NOTHING or self._busy or (warm_up and (self._queue or self._warming)):
@@ -145,8 +144,7 @@ class Worker:
         """Wait for a request or a job; return (request, job), or None to stop."""
         with self._changed:
             while not self._closed and self._pending is _NOTHING and not (
-                    self._queue and time.monotonic() - self._last_request >= self._rest
-                    and self._quiet()):
+                    self._queue and time.monotonic() - self._last_request >= self._rest and self._quiet()):
                 self._changed.wait(POLL_SECONDS if self._queue else None)
             if self._closed:
                 return None

@@ -7,8 +7,8 @@ common colour-vision deficiencies); training curves are solid, validation and te
 import math
 import numbers
 
-__all__ = ["batch_color", "run_colors", "class_color", "TRAIN_STYLE", "TEST_STYLE",
-           "SCHEDULE_COLOR", "NEUTRAL_COLORS", "CLASS_COLORS"]
+__all__ = ["batch_color", "run_colors", "class_color", "TRAIN_STYLE", "TEST_STYLE", "SCHEDULE_COLOR",
+           "NEUTRAL_COLORS", "CLASS_COLORS"]
 
 TRAIN_STYLE = "-"
 TEST_STYLE = "--"
@@ -20,15 +20,10 @@ NEUTRAL_COLORS = ("#444444", "#8C6D31", "#7B4173", "#637939")
 CLASS_COLORS = ("#7570B3", "#E7298A", "#A6761D", "#666666", "#1B9E77", "#E6AB02", "#66A61E",
                 "#B15928", "#1F78B4", "#FB9A99")
 
-# (log2 of the batch size, colour); between anchors the colour is interpolated.
-_ANCHORS = (
-    (0.0, "#D55E00"),    # 1: vermillion
-    (2.0, "#E69F00"),    # 4: orange
-    (5.0, "#009E73"),    # 32: bluish green
-    (8.0, "#56B4E9"),    # 256: sky blue
-    (9.64, "#0072B2"),   # 800: blue
-    (11.0, "#332288"),   # 2048 and beyond: indigo
-)
+# (log2 of the batch size, colour), interpolated in between: 1 vermillion, 4 orange, 32 bluish green,
+# 256 sky blue, 800 blue, 2048 and beyond indigo.
+_ANCHORS = ((0.0, "#D55E00"), (2.0, "#E69F00"), (5.0, "#009E73"), (8.0, "#56B4E9"), (9.64, "#0072B2"),
+            (11.0, "#332288"))
 
 
 def _rgb(hex_color):
@@ -43,6 +38,8 @@ def batch_color(batch_size):
     """The ``#RRGGBB`` colour of a batch size in every figure; anything but an int of at least 1
     (``"schedule"``, say) gets :data:`SCHEDULE_COLOR`.
 
+    Examples
+    --------
     >>> batch_color(1), batch_color(32), batch_color(800)
     ('#D55E00', '#009E73', '#0072B2')
     """
@@ -68,15 +65,13 @@ def _shade(hex_color, k):
 def run_colors(batch_sizes):
     """One colour per run: its batch size's, the second of a batch size darker, the third lighter, ...
 
+    Examples
+    --------
     >>> run_colors([1, 800, 1])
     ['#D55E00', '#0072B2', '#8A3D00']
     """
-    seen, colors = {}, []
-    for size in batch_sizes:
-        base = batch_color(size)
-        colors.append(_shade(base, seen.get(base, 0)))
-        seen[base] = seen.get(base, 0) + 1
-    return colors
+    bases = [batch_color(size) for size in batch_sizes]
+    return [_shade(base, bases[:i].count(base)) for i, base in enumerate(bases)]
 
 
 def class_color(k):
