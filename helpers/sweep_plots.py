@@ -66,8 +66,8 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     check_bool("log", log)
     check_str("fmt", fmt, optional=True)
     fmt = _cell_format(fmt or ("{:.3g}" if log else "{:.3f}"))   # a bad format fails before anything is drawn
-    # Cells show the seeds that did not diverge (a diverged run's last loss can
-    # be astronomical); the best cell is judged on every seed, as SweepResult.best does.
+    # Cells show the seeds that did not diverge (a diverged run's last loss can be astronomical);
+    # the outlined best cell is judged on every seed.
     table, row_values, col_values = result.grid(value, rows=rows, cols=cols, agg=agg)
     shown, _, _ = result.grid(value, rows=rows, cols=cols, agg=agg, skip_diverged=True)
     diverged, _, _ = result.grid("diverged", rows=rows, cols=cols, agg="mean")
