@@ -71,24 +71,20 @@ def x_values(result, x="epoch"):
 def _n_classes(result):
     config = result.config
     dataset = config.get("dataset") or {}
-    return int(config.get("n_classes") or dataset.get("centers")
-               or (10 if dataset.get("dataset") == "digits" else 3))
+    return int(config.get("n_classes") or dataset.get("centers") or (10 if dataset.get("dataset") == "digits" else 3))
 
 
 def loss_limits(results):
-    """The y-limits ``(0, top)`` of a loss axis holding these runs, or None if none diverged.
-
-    ``top`` is 1.1 times the highest loss of the runs that did not diverge; if all diverged,
-    1.1 times the highest loss before they did, else 2.5 times the loss of guessing.
-    """
+    """The y-limits ``(0, top)`` of a loss axis holding these runs, or None if none diverged: ``top`` is 1.1
+    times the highest loss of the runs that did not diverge; if all did, before they did, else 2.5 times the
+    loss of guessing."""
     results = as_results(results)
     if not any(r.diverged for r in results):
         return None
     kept = [v for r in results if not r.diverged for v in r.history["loss"] + r.history["val_loss"]]
     if kept:
         return 0.0, 1.1 * max(kept)
-    before = [v for r in results for v in r.history["loss"][:-1] + r.history["val_loss"][:-1]
-              if math.isfinite(v)]
+    before = [v for r in results for v in r.history["loss"][:-1] + r.history["val_loss"][:-1] if math.isfinite(v)]
     return 0.0, 1.1 * max(before) if before else GUESS_MULTIPLE * math.log(max(map(_n_classes, results)))
 
 
@@ -120,11 +116,8 @@ def plain_number(value):
 
 
 def plain_log_ticks(ax, axes="xy"):
-    """Label the log-scaled ``axes`` ("x", "y" or "xy") of ``ax`` with plain numbers.
-
-    ``100`` and ``2,000`` instead of ``10^2`` and ``2×10^3``; while an axis spans at most three
-    decades, 2 and 5 times a power of ten are labelled too.
-    """
+    """Label the log-scaled ``axes`` ("x", "y" or "xy") of ``ax`` with plain numbers (``2,000``, not
+    ``2×10^3``); while an axis spans at most three decades, 2 and 5 times a power of ten too."""
     from matplotlib.ticker import FuncFormatter
 
     for name in axes:
@@ -158,13 +151,23 @@ def _finish_x(ax, results, x, log_threshold=50):
     ax.set_xlabel(label)
 
 
+def _check_2d(data, what):
+    if not isinstance(data, Dataset):
+        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), got {type(data).__name__}")
+    if data.n_features != 2:
+        raise ValueError(f"data must have 2 features to {what}, got {data.n_features}")
+
+
+def _check_splits(train, validation):
+    check_bool("validation", validation)
+    check_bool("train", train)
+    if not (train or validation):
+        raise ValueError("train and validation must not both be False: the plot would be empty")
+
+
 def plot_dataset(data, *, ax=None):
     """Scatter a 2-D dataset: training points filled, validation (else test) points hollow."""
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
-                        f"got {type(data).__name__}")
-    if data.n_features != 2:
-        raise ValueError(f"data must have 2 features to be drawn, got {data.n_features}")
+    _check_2d(data, "be drawn")
     _, ax = new_axes(ax)
     for k in range(data.n_classes):
         color = class_color(k)
@@ -188,8 +191,6 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
     mapping 2 features to class probabilities; ``data`` has 2 features; ``title`` defaults to
     the run's label and validation accuracy; ``resolution`` is the grid's points per side.
 
-    Examples
-    --------
     >>> from helpers import load_blobs, train
     >>> data = load_blobs()
     >>> ax = plot_decision_regions(train(data, batch_size=32, epochs=3, learning_rate=0.01), data)
@@ -207,11 +208,7 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
         if not callable(model):
             raise TypeError(f"model must be a TrainResult or a keras.Model, got {type(model).__name__}")
         default_title = "decision regions"
-    if not isinstance(data, Dataset):
-        raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), "
-                        f"got {type(data).__name__}")
-    if data.n_features != 2:
-        raise ValueError(f"data must have 2 features to draw decision regions, got {data.n_features}")
+    _check_2d(data, "draw decision regions")
     check_str("title", title, optional=True)
     resolution = check_int("resolution", resolution, low=10, high=1000)
     _, ax = new_axes(ax)
@@ -223,8 +220,7 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlim(low[0], high[0])
     ax.set_ylim(low[1], high[1])
-    gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution),
-                         np.linspace(low[1], high[1], resolution))
+    gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
     probabilities = np.asarray(model(grid, training=False))
     regions = probabilities.argmax(axis=1).reshape(gx.shape)
@@ -234,8 +230,7 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
     return ax
 
 
-def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=True, train=True,
-                colors=None, ax=None):
+def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=True, train=True, colors=None, ax=None):
     """Draw train (solid) and validation (dashed) curves of one metric for several runs.
 
     ``metric`` is "loss" or "accuracy"; ``x`` counts "epoch", "update" or "second" (the last two
@@ -243,8 +238,6 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=Tr
     ``colors`` to each run's batch-size colour; ``validation`` and ``train`` choose the curves.
     A diverged run ends in a marker, with a note saying at which epoch. Returns the Axes.
 
-    Examples
-    --------
     >>> from helpers import load_blobs, train
     >>> result = train(load_blobs(), batch_size=32, epochs=5, learning_rate=0.01)
     >>> ax = plot_curves(result, metric="accuracy", x="update")
@@ -255,10 +248,7 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=Tr
     labels = run_labels(results, labels)
     check_choice("metric", metric, tuple(METRIC_LABELS))
     check_choice("x", x, X_AXES)
-    check_bool("validation", validation)
-    check_bool("train", train)
-    if not (train or validation):
-        raise ValueError("train and validation must not both be False: the plot would be empty")
+    _check_splits(train, validation)
     colors = _colors([r.config["batch_size"] for r in results], colors)
     _, ax = new_axes(ax)
     for result, label, color in zip(results, labels, colors):
@@ -267,8 +257,7 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=Tr
         marker = dict(marker="o", markevery=[len(xs) - 1], ms=4) if result.diverged or len(xs) == 1 \
             else {}
         if train:
-            ax.plot(xs, result.history[metric], color=color, lw=1.3, ls=TRAIN_STYLE,
-                    label=f"{label} train", **marker)
+            ax.plot(xs, result.history[metric], color=color, lw=1.3, ls=TRAIN_STYLE, label=f"{label} train", **marker)
         if validation:
             ax.plot(xs, result.history["val_" + metric], color=color, lw=1.3, ls=TEST_STYLE,
                     label=f"{label} validation", **marker)
@@ -296,25 +285,21 @@ def plot_learning_curves(results, *, x="epoch", labels=None, title=None, colors=
 
 
 def plot_side_by_side(results, *, x="epoch", labels=None, title=None, colors=None):
-    """A Figure with one column per run, loss on top and accuracy below, on shared axes.
-
-    A diverged run's column is titled with the epoch it diverged at.
-    """
+    """A Figure with one column per run, loss on top and accuracy below, on shared axes; a diverged run's
+    column is titled with the epoch it diverged at."""
     results = as_results(results)
     labels = run_labels(results, labels)
     check_choice("x", x, X_AXES)
     check_str("title", title, optional=True)
     colors = _colors([r.config["batch_size"] for r in results], colors)
     n = len(results)
-    fig, axes = new_axes(None, ncols=n, nrows=2, figsize=(3.7 * n, 6), sharex=True,
-                          sharey="row", squeeze=False)
+    fig, axes = new_axes(None, ncols=n, nrows=2, figsize=(3.7 * n, 6), sharex=True, sharey="row", squeeze=False)
     for col, (result, label, color) in enumerate(zip(results, labels, colors)):
         for row, metric in enumerate(("loss", "accuracy")):
             ax = axes[row, col]
             xs = x_values(result, x)
             ax.plot(xs, result.history[metric], color=color, lw=1.2, ls=TRAIN_STYLE, label="train")
-            ax.plot(xs, result.history["val_" + metric], color=color, lw=1.2, ls=TEST_STYLE,
-                    label="validation")
+            ax.plot(xs, result.history["val_" + metric], color=color, lw=1.2, ls=TEST_STYLE, label="validation")
             if result.diverged:
                 ax.plot(xs[-1:], result.history[metric][-1:], "o", color=color, ms=4)
                 ax.axvline(xs[-1], color=color, ls=":", lw=1)
@@ -376,10 +361,7 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
     mean and band, and the legend says "k of n seeds diverged".
     """
     check_choice("metric", metric, tuple(METRIC_LABELS))
-    check_bool("validation", validation)
-    check_bool("train", train)
-    if not (train or validation):
-        raise ValueError("train and validation must not both be False: the plot would be empty")
+    _check_splits(train, validation)
     check_choice("x", x, X_AXES)
     check_choice("band", band, ("range", "std"))
     groups = _groups(groups)
@@ -420,10 +402,8 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
 
 def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
     """A Figure of one panel per configuration: train and validation means, a min-max band over seeds.
-
-    ``groups`` maps a panel title to its runs, as for :func:`plot_spread`; ``ylim`` is the
-    ``(low, high)`` all panels share. A panel with diverged seeds says so in red under its title.
-    """
+    ``groups`` maps a panel title to its runs (as for :func:`plot_spread`); ``ylim``: the ``(low, high)``
+    all panels share. A panel with diverged seeds says so in red under its title."""
     check_choice("metric", metric, tuple(METRIC_LABELS))
     ncols = check_int("ncols", ncols, low=1)
     check_str("title", title, optional=True)
@@ -448,8 +428,7 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
             xs = np.arange(1, values.shape[1] + 1)
             ax.plot(xs, values.mean(axis=0), color=color, ls=style, lw=1.2,
                     label="train" if key == metric else "validation")
-            ax.fill_between(xs, values.min(axis=0), values.max(axis=0), color=color,
-                            alpha=0.2, lw=0)
+            ax.fill_between(xs, values.min(axis=0), values.max(axis=0), color=color, alpha=0.2, lw=0)
         note = _diverged_text(diverged, len(runs))
         if note:
             ax.set_title(f"{panel}\n{note}", fontsize=10, color="#B00020")
@@ -472,11 +451,8 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
 
 
 def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
-    """The whole training set's loss after each update, from epoch 0, one curve per trace.
-
-    ``traces`` are :class:`UpdateTrace` from :func:`helpers.loss_after_each_update`; ``colors``
-    default to their batch sizes' own.
-    """
+    """The whole training set's loss after each update, from epoch 0, one curve per trace (:class:`UpdateTrace`
+    from :func:`helpers.loss_after_each_update`); ``colors`` default to their batch sizes' own."""
     traces = [traces] if isinstance(traces, UpdateTrace) else list(traces)
     if not traces or not all(isinstance(t, UpdateTrace) for t in traces):
         raise TypeError(f"traces must be an UpdateTrace or a non-empty list of them, got {traces!r}")
@@ -495,12 +471,8 @@ def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
 
 
 def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
-    """How one epoch of ``n_train`` examples splits into batches, one row per batch size.
+    """How one epoch of ``n_train`` examples splits into batches, one row per batch size (each in ``[1, n_train]``).
 
-    Each ``batch_sizes`` entry is in ``[1, n_train]``.
-
-    Examples
-    --------
     >>> ax = plot_epoch_split(800, [1, 32, 800])
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['batch size 1', 'batch size 32', 'batch size 800']
@@ -537,8 +509,7 @@ def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
     return ax
 
 
-def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minimum=None,
-                    levels=12, titles=None):
+def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minimum=None, levels=12, titles=None):
     """A Figure of gradient-descent paths over a two-weight loss's contours, one panel per path.
 
     ``loss(w)`` for ``w`` of shape ``(..., 2)`` returns the losses, shape ``(...)``. Each path
@@ -597,24 +568,20 @@ def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minim
 
 
 def plot_step_costs(costs):
-    """A Figure of what one update costs against the batch size: time per update, examples per second.
-
-    ``costs`` is a :class:`StepCosts` from :func:`helpers.measure_step_costs`.
-    """
+    """A Figure of what one update costs against the batch size, from a :class:`StepCosts`
+    (:func:`helpers.measure_step_costs`): time per update, examples per second."""
     if not isinstance(costs, StepCosts):
         raise TypeError(f"costs must be a StepCosts (from helpers.measure_step_costs), "
                         f"got {type(costs).__name__}")
     fig, (ax_step, ax_rate) = new_axes(None, ncols=2, figsize=(11, 4))
     b = np.asarray(costs.batch_sizes)
     colors = [batch_color(int(size)) for size in b]
-    for (name, seconds), style, line_color in zip(costs.seconds_per_update.items(), ("--", "-"),
-                                                  NEUTRAL_COLORS):
+    for (name, seconds), style, line_color in zip(costs.seconds_per_update.items(), ("--", "-"), NEUTRAL_COLORS):
         seconds = np.asarray(seconds)
         for ax, values in ((ax_step, seconds * 1e6), (ax_rate, b / seconds)):
             ax.plot(b, values, ls=style, color=line_color, lw=1.2, label=name, zorder=1)
             ax.scatter(b, values, c=colors, s=28, edgecolors="k", linewidths=0.5, zorder=2)
-    for ax, label in ((ax_step, "microseconds per update" + LOG),
-                      (ax_rate, "training examples per second" + LOG)):
+    for ax, label in ((ax_step, "microseconds per update" + LOG), (ax_rate, "training examples per second" + LOG)):
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xticks(b, [str(int(v)) for v in b], fontsize=8)
@@ -746,8 +713,7 @@ def _explorer_model(ax, run):
         plot_divergence(result, ax=ax)
         return
     if data.n_features == 2:
-        plot_decision_regions(result.model, data, ax=ax,
-                              title="decision regions, seed 0 (hollow: validation)")
+        plot_decision_regions(result.model, data, ax=ax, title="decision regions, seed 0 (hollow: validation)")
         return
     predicted = np.asarray(result.model(data.x_val, training=False)).argmax(axis=1)
     counts = np.zeros((data.n_classes, data.n_classes), dtype=int)
@@ -763,11 +729,8 @@ EXPLORER_FIGSIZE, EXPLORER_DPI = (12.0, 3.5), 100
 
 
 def plot_explorer(runs, *, x="epoch"):
-    """The explorer's Figure: loss, accuracy, and the current run's model or how it diverged.
-
-    ``runs``: ExplorerRun, the current one (``now``) first, then the pinned ones. Made without
-    pyplot, so drawing is safe in a thread and the inline backend does not show it.
-    """
+    """The explorer's Figure from ExplorerRuns, the current one first: loss, accuracy, and the current run's
+    model or how it diverged. Made without pyplot: safe in a thread, and the inline backend does not show it."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 

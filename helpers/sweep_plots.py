@@ -14,8 +14,7 @@ __all__ = ["plot_heatmap", "plot_gradient_error", "plot_steps_to_target", "plot_
 HEATMAP_LABELS = {"val_accuracy": "validation accuracy", "val_loss": "validation loss",
                   "accuracy": "train accuracy", "loss": "train loss",
                   "seconds": "seconds per run (training and validation passes)", "updates": "parameter updates"}
-AXIS_NAMES = {"batch_size": "batch size", "learning_rate": "learning rate", "seed": "seed",
-              "epochs": "epochs"}
+AXIS_NAMES = {"batch_size": "batch size", "learning_rate": "learning rate", "seed": "seed", "epochs": "epochs"}
 
 
 def _cell_format(fmt):
@@ -127,8 +126,7 @@ def plot_gradient_error(error, *, ax=None):
     ax.plot(fine, scale / np.sqrt(fine), "C0--", lw=1.2, label=r"$\propto 1/\sqrt{B}$")
     ax.plot(fine[fine < n], (scale / np.sqrt(fine) * np.sqrt(1 - fine / n))[fine < n], "C0-",
             lw=1.5, label=r"expected, distinct examples: $\times\sqrt{1 - B/n}$")
-    ax.plot(b[inside], error.measured[inside], "o", color="C3",
-            label=f"measured ({error.draws} batches each)")
+    ax.plot(b[inside], error.measured[inside], "o", color="C3", label=f"measured ({error.draws} batches each)")
     ax.axhline(error.gradient_norm, color="k", ls=":", lw=1.2, label="size of the full gradient |G|")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -140,8 +138,7 @@ def plot_gradient_error(error, *, ax=None):
     return ax
 
 
-def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simple=None, spread=None,
-                         ax=None):
+def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simple=None, spread=None, ax=None):
     """Updates needed to reach a target against batch size, log-log.
 
     A NaN in ``steps`` (never reached) is noted, not drawn. ``s_min`` and ``b_crit`` draw the fit
@@ -178,8 +175,7 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
     ax.plot(fine, s[first] * b[first] / fine, color="0.6", ls="--", lw=1.2,
             label="perfect scaling: twice the batch, half the updates")
     if spread is None:
-        ax.plot(b[reached], s[reached], "o", color="C3",
-                label="measured (best learning rate of each batch size)")
+        ax.plot(b[reached], s[reached], "o", color="C3", label="measured (best learning rate of each batch size)")
     else:
         ax.errorbar(b[reached], s[reached], yerr=[s[reached] - bars[0][reached],
                                                   bars[1][reached] - s[reached]],
@@ -190,8 +186,7 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
         ax.annotate("never\nreached", (size, 0.03), xycoords=("data", "axes fraction"),
                     ha="center", fontsize=7, color="0.4")
     if s_min is not None and b_crit is not None:
-        ax.plot(fine, s_min * (1 + b_crit / fine), "C0-", lw=1.5,
-                label=r"fit $S_{min}(1 + B_{crit}/B)$")
+        ax.plot(fine, s_min * (1 + b_crit / fine), "C0-", lw=1.5, label=r"fit $S_{min}(1 + B_{crit}/B)$")
         ax.axvline(b_crit, color="C0", ls=":", lw=1.2,
                    label=rf"critical batch size $B_{{crit}}$ = {b_crit:.0f} (from the fit)")
     if b_simple is not None:

@@ -33,8 +33,7 @@ class StepCosts:
         names = list(self.seconds_per_update)
         lines = ["batch size  " + "  ".join(f"{n + ' µs/update':>22s}" for n in names)]
         for i, b in enumerate(self.batch_sizes):
-            lines.append(f"{b:10d}  " + "  ".join(f"{1e6 * self.seconds_per_update[n][i]:22.1f}"
-                                                  for n in names))
+            lines.append(f"{b:10d}  " + "  ".join(f"{1e6 * self.seconds_per_update[n][i]:22.1f}" for n in names))
         return "\n".join(lines)
 
 
