@@ -18,8 +18,8 @@ from .data import check_features, check_labels
 from .engines import quiet_retracing
 from .pipeline import check_model
 
-__all__ = ["per_example_gradients", "batch_gradient", "GradientNoise", "gradient_noise",
-           "GradientError", "minibatch_gradient_error", "fit_steps_to_batch"]
+__all__ = ["per_example_gradients", "batch_gradient", "GradientNoise", "gradient_noise", "GradientError",
+           "minibatch_gradient_error", "fit_steps_to_batch"]
 
 
 def _inputs(model, x, y):
@@ -29,8 +29,7 @@ def _inputs(model, x, y):
     x = check_features("x", x)
     y = check_labels("y", y, check_model(model, x[:1]))
     if len(y) != len(x):
-        raise ValueError(f"x must be (n, n_features) and y (n,) with n >= 1, "
-                         f"got shapes {x.shape} and {y.shape}")
+        raise ValueError(f"x must be (n, n_features) and y (n,) with n >= 1, got shapes {x.shape} and {y.shape}")
     return x, y
 
 
@@ -45,8 +44,8 @@ def _functions(model):
         loss_fn = keras().losses.sparse_categorical_crossentropy
         variables = model.trainable_variables
 
-        # Inside a tf.function Keras sees the softmax and works from its
-        # logits, exactly as in training (eagerly it would clip probabilities).
+        # Inside a tf.function Keras sees the softmax and works from its logits, exactly as in training
+        # (eagerly it would clip probabilities).
         @t.function
         def jacobian(x, y):
             with t.GradientTape() as tape:
@@ -74,18 +73,16 @@ def per_example_gradients(model, x, y, *, chunk=500):
     x, y = _inputs(model, x, y)
     chunk = check_int("chunk", chunk, low=1)
     t = tf()
-    jacobian, _ = _functions(model)
     parts = []
     for start in range(0, len(x), chunk):
         xc, yc = x[start:start + chunk], y[start:start + chunk]
         with quiet_retracing():
-            jac = jacobian(t.constant(xc), t.constant(yc))
+            jac = _functions(model)[0](t.constant(xc), t.constant(yc))
         parts.append(np.concatenate([j.numpy().reshape(len(xc), -1) for j in jac], axis=1))
     return _finite_gradients(model, np.concatenate(parts).astype(np.float64))
 
 
 def _finite_gradients(model, grads):
-    """``grads``, refused if any is NaN or infinite (a model whose weights diverged)."""
     if not np.isfinite(grads).all():
         raise ValueError(f"model's gradients are not finite ({np.count_nonzero(~np.isfinite(grads))} "
                          f"NaN or infinite values), got {model.name!r}: are its weights NaN or "
@@ -96,10 +93,8 @@ def _finite_gradients(model, grads):
 def batch_gradient(model, x, y):
     """The gradient of the batch ``(x, y)``'s Keras mean loss, flattened (what one SGD update uses)."""
     x, y = _inputs(model, x, y)
-    t = tf()
-    _, gradient = _functions(model)
     with quiet_retracing():
-        grads = gradient(t.constant(x), t.constant(y))
+        grads = _functions(model)[1](tf().constant(x), tf().constant(y))
     return _finite_gradients(model, np.concatenate([g.numpy().ravel() for g in grads]).astype(np.float64))
 
 
@@ -136,9 +131,8 @@ def gradient_noise(grads):
     mean = grads.mean(axis=0)
     norm_sq = float(mean @ mean)
     trace = float(((grads - mean) ** 2).sum() / (len(grads) - 1))
-    b_simple = trace / norm_sq if norm_sq > 0 else float("inf")
-    return GradientNoise(gradient_norm_sq=norm_sq, trace_covariance=trace, b_simple=b_simple,
-                         n=len(grads))
+    return GradientNoise(gradient_norm_sq=norm_sq, trace_covariance=trace,
+                         b_simple=trace / norm_sq if norm_sq > 0 else float("inf"), n=len(grads))
 
 
 @dataclass(frozen=True)
@@ -173,27 +167,22 @@ def minibatch_gradient_error(grads, batch_sizes, *, draws=200, seed=0):
     if not len(sizes):
         raise ValueError("batch_sizes must hold at least one batch size, got an empty sequence")
     draws = check_int("draws", draws, low=1)
-    seed = check_int("seed", seed, low=0)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_int("seed", seed, low=0))
     mean = grads.mean(axis=0)
     noise = gradient_noise(grads)
     measured, standard_error = [], []
     for b in sizes:
-        squared = np.array([
-            np.sum((grads[rng.choice(n, size=b, replace=False)].mean(axis=0) - mean) ** 2)
-            for _ in range(draws)])
+        squared = np.array([np.sum((grads[rng.choice(n, size=b, replace=False)].mean(axis=0) - mean) ** 2)
+                            for _ in range(draws)])
         rms = np.sqrt(squared.mean())
         measured.append(rms)
         # d sqrt(m) = dm / (2 sqrt(m)); 0 when every draw is exact (the full batch).
         spread = squared.std(ddof=1) / np.sqrt(draws) if draws > 1 else np.nan
         standard_error.append(spread / (2 * rms) if rms > 0 else 0.0)
     expected_wr = np.sqrt(noise.trace_covariance / sizes)
-    return GradientError(batch_sizes=sizes, measured=np.array(measured),
-                         standard_error=np.array(standard_error),
-                         expected=expected_wr * np.sqrt(1 - sizes / n),
-                         expected_with_replacement=expected_wr,
-                         gradient_norm=float(np.sqrt(noise.gradient_norm_sq)), draws=draws,
-                         n_examples=n)
+    return GradientError(batch_sizes=sizes, measured=np.array(measured), standard_error=np.array(standard_error),
+                         expected=expected_wr * np.sqrt(1 - sizes / n), expected_with_replacement=expected_wr,
+                         gradient_norm=float(np.sqrt(noise.gradient_norm_sq)), draws=draws, n_examples=n)
 
 
 def fit_steps_to_batch(batch_sizes, steps):
@@ -226,8 +215,8 @@ def fit_steps_to_batch(batch_sizes, steps):
         raise ValueError(f"batch_sizes must not repeat a batch size, got {b.tolist()!r}; "
                          f"average the steps of repeated runs first")
     b, s = b[reached], s[reached]
-    # steps is linear in 1/B: steps = S_min + (S_min * B_crit) / B. Relative
-    # errors are weighed equally, or the smallest batches' large counts would rule.
+    # steps = S_min + (S_min * B_crit) / B is linear in 1/B. Relative errors are weighed equally,
+    # or the smallest batches' large counts would rule.
     design = np.stack([np.ones_like(b), 1.0 / b], axis=1) / s[:, None]
     (s_min, slope), *_ = np.linalg.lstsq(design, np.ones_like(s), rcond=None)
     if slope < 0:

@@ -71,8 +71,7 @@ def step_memory(model, data, batch_sizes, *, repeats=3, seed=0):
     rng = np.random.default_rng(check_int("seed", seed, low=0))
     device = memory_device()
     _memory_info(device)
-    k = keras()
-    model.compile(optimizer=k.optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=keras().optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy",
                   jit_compile=False)
 
     def batch(size):
@@ -116,8 +115,8 @@ def _ghost_batch_norm_class():
 
         def build(self, input_shape):
             if len(input_shape) != 2:
-                raise ValueError(f"GhostBatchNormalization takes 2-D inputs (rows, features), "
-                                 f"got shape {tuple(input_shape)}")
+                raise ValueError(f"GhostBatchNormalization takes 2-D inputs (rows, features), got shape "
+                                 f"{tuple(input_shape)}")
             super().build(input_shape)
 
         def get_config(self):
@@ -142,12 +141,9 @@ def _ghost_batch_norm_class():
             if self.center:
                 y = y + t.cast(self.beta, "float32")
             weight = counts / t.cast(rows, "float32")
-            mean = t.reduce_sum(means * weight, axis=0)
-            variance = t.reduce_sum(variances * weight, axis=0)
             m = self.momentum
-            self.moving_mean.assign(self.moving_mean * m + t.cast(mean, self.moving_mean.dtype) * (1 - m))
-            self.moving_variance.assign(self.moving_variance * m
-                                        + t.cast(variance, self.moving_variance.dtype) * (1 - m))
+            for moving, batch in ((self.moving_mean, means), (self.moving_variance, variances)):
+                moving.assign(moving * m + t.cast(t.reduce_sum(batch * weight, axis=0), moving.dtype) * (1 - m))
             return t.cast(y, inputs.dtype)
 
     return GhostBatchNormalization
@@ -156,7 +152,6 @@ def _ghost_batch_norm_class():
 def __getattr__(name):
     # The layer subclasses a Keras class, so it is made on first use (Keras imports lazily).
     if name == "GhostBatchNormalization":
-        cls = _ghost_batch_norm_class()
-        globals()[name] = cls
-        return cls
+        globals()[name] = _ghost_batch_norm_class()
+        return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
