@@ -62,8 +62,8 @@ class ProgramCache:
         return list(self._items)
 
 
-#: Compiled programs of both engines. Dropping one frees its Python side only: TensorFlow
-#: keeps the XLA executable (about 12 MB) for the process's life (benchmarks/bench_memory.py).
+#: Compiled programs of both engines. Dropping one frees its Python side only: TensorFlow keeps the XLA
+#: executable (about 12 MB) for the process's life (benchmarks/bench_memory.py).
 PROGRAMS = ProgramCache(maxsize=64)
 #: The engines (a compiled model and its optimizer), by engine key.
 ENGINES = ProgramCache(maxsize=16)
@@ -122,9 +122,8 @@ def one_at_a_time(function):
 def momentum_sgd():
     """Keras's SGD reading its momentum from a variable, so one program serves every momentum.
 
-    Without XLA it is bit for bit Keras's SGD at every momentum (tests/test_training.py);
-    at momentum 0 XLA may round it apart from Keras's ``w -= lr * g`` by about 1e-7.
-    """
+    Without XLA it is bit for bit Keras's SGD at every momentum (tests/test_training.py); at momentum 0 XLA
+    may round it apart from Keras's ``w -= lr * g`` by about 1e-7."""
     ops = keras().ops
 
     class MomentumSGD(keras().optimizers.SGD):

@@ -1,10 +1,9 @@
 """How good is a mini-batch gradient? Per-example gradients and their statistics (lesson 08).
 
-A batch's gradient is the mean of its examples' gradients ``g_i``, so from all of them follow the
-full-batch gradient ``G``, their covariance ``Sigma``, a batch of ``B`` of the ``n``'s error
-``E|g_B - G|^2 = tr(Sigma) / B * (1 - B / n)`` (drawn without replacement), and the simple noise
-scale ``B_simple = tr(Sigma) / |G|^2`` (McCandlish et al. 2018): the batch size at which a
-mini-batch gradient's noise is as large as the gradient.
+A batch's gradient is the mean of its examples' gradients ``g_i``, so from all of them follow the full-batch
+gradient ``G``, their covariance ``Sigma``, a batch of ``B`` of the ``n``'s error ``E|g_B - G|^2 = tr(Sigma) / B
+* (1 - B / n)`` (drawn without replacement), and the simple noise scale ``B_simple = tr(Sigma) / |G|^2``
+(McCandlish et al. 2018): the batch size at which a mini-batch gradient's noise is as large as the gradient.
 """
 
 import weakref
@@ -23,7 +22,6 @@ __all__ = ["per_example_gradients", "batch_gradient", "GradientNoise", "gradient
 
 
 def _inputs(model, x, y):
-    """``x`` and ``y`` checked as the data of ``model`` (features it takes, labels of its classes)."""
     if not isinstance(model, keras().Model):
         raise TypeError(f"model must be a keras.Model, got {type(model).__name__}")
     x = check_features("x", x)
@@ -38,7 +36,6 @@ _FUNCTIONS = weakref.WeakKeyDictionary()
 
 
 def _functions(model):
-    """Traced (per-example jacobian, batch gradient) functions of ``model``'s Keras loss."""
     if model not in _FUNCTIONS:
         t = tf()
         loss_fn = keras().losses.sparse_categorical_crossentropy
@@ -63,8 +60,8 @@ def _functions(model):
 
 
 def per_example_gradients(model, x, y, *, chunk=500):
-    """(n, n_weights) float64: row ``i`` is the gradient of example ``i``'s Keras loss with respect to
-    ``model``'s trainable weights, flattened in their order; ``chunk`` examples per pass.
+    """(n, n_weights) float64: row ``i`` is the gradient of example ``i``'s Keras loss with respect to ``model``'s
+    trainable weights, flattened in their order; ``chunk`` examples per pass.
 
     >>> grads = per_example_gradients(result.model, data.x_train, data.y_train)  # doctest: +SKIP
     >>> grads.shape                                                             # doctest: +SKIP
@@ -137,9 +134,9 @@ def gradient_noise(grads):
 
 @dataclass(frozen=True)
 class GradientError:
-    """Per batch size: ``measured`` (RMS of ``|g_B - G|`` over ``draws`` batches) and its
-    ``standard_error``, ``expected`` (``sqrt(tr(Sigma) / B * (1 - B / n))``) and
-    ``expected_with_replacement`` (``sqrt(tr(Sigma) / B)``); ``gradient_norm`` is ``|G|``."""
+    """Per batch size: ``measured`` (RMS of ``|g_B - G|`` over ``draws`` batches) and its ``standard_error``,
+    ``expected`` (``sqrt(tr(Sigma) / B * (1 - B / n))``) and ``expected_with_replacement`` (``sqrt(tr(Sigma) / B)``);
+    ``gradient_norm`` is ``|G|``."""
 
     batch_sizes: np.ndarray
     measured: np.ndarray
@@ -152,8 +149,8 @@ class GradientError:
 
 
 def minibatch_gradient_error(grads, batch_sizes, *, draws=200, seed=0):
-    """The :class:`GradientError` of mini-batches: for each batch size ``B`` in ``[1, n]``, ``draws``
-    batches of ``B`` distinct examples, each's ``|g_B - G|``.
+    """The :class:`GradientError` of mini-batches: for each batch size ``B`` in ``[1, n]``, ``draws`` batches of
+    ``B`` distinct examples, each's ``|g_B - G|``.
 
     >>> rng = np.random.default_rng(0)
     >>> err = minibatch_gradient_error(rng.normal(size=(100, 3)), [1, 4, 100])
@@ -188,9 +185,9 @@ def minibatch_gradient_error(grads, batch_sizes, *, draws=200, seed=0):
 def fit_steps_to_batch(batch_sizes, steps):
     """``(S_min, B_crit)`` of ``steps = S_min * (1 + B_crit / B)`` (McCandlish et al. 2018), least squares.
 
-    ``S_min``: the fewest updates any batch size needs; at ``B_crit`` the updates are twice that. A
-    NaN step (never reached the target) leaves its batch size out; at least two must remain, batch
-    sizes must not repeat, and steps must fall as the batch size grows.
+    ``S_min``: the fewest updates any batch size needs; at ``B_crit`` the updates are twice that. A NaN step
+    (never reached the target) leaves its batch size out; at least two must remain, batch sizes must not repeat,
+    and steps must fall as the batch size grows.
 
     >>> [round(v, 6) for v in fit_steps_to_batch([1, 10, 100], [1010, 110, 20])]
     [10.0, 100.0]

@@ -1,9 +1,9 @@
 """Batch size in practice (lesson 09): the memory of a training step, and ghost batch normalisation.
 
 :func:`step_memory` reads TensorFlow's own allocator, which on a CPU keeps statistics only when
-``TF_CPU_ALLOCATOR_USE_BFC=true`` was set before TensorFlow's import (``tracemalloc`` does not see
-its buffers). :class:`GhostBatchNormalization` normalises "ghost" batches of a fixed size inside
-each batch (Hoffer et al. 2017); Keras 3's layer lost its ``virtual_batch_size``.
+``TF_CPU_ALLOCATOR_USE_BFC=true`` was set before TensorFlow's import (``tracemalloc`` does not see its buffers).
+:class:`GhostBatchNormalization` normalises "ghost" batches of a fixed size inside each batch (Hoffer et al.
+2017); Keras 3's layer lost its ``virtual_batch_size``.
 """
 
 from dataclasses import dataclass
@@ -56,12 +56,12 @@ def _memory_info(device):
 
 
 def step_memory(model, data, batch_sizes, *, repeats=3, seed=0):
-    """The :class:`StepMemory` of one SGD step of ``model`` (which it trains: pass one made for this)
-    at each batch size, on rows of ``data``'s training split drawn with replacement (``seed``).
+    """The :class:`StepMemory` of one SGD step of ``model`` (which it trains: pass one made for this) at each
+    batch size, on rows of ``data``'s training split drawn with replacement (``seed``).
 
-    Compiled without XLA, so a new batch size compiles nothing that would count. The largest peak of
-    ``repeats`` steps is kept: the order of a step's parallel operations, and so its peak, varies.
-    RuntimeError if TensorFlow keeps no memory statistics here (see the module's docstring).
+    Compiled without XLA, so a new batch size compiles nothing that would count. The largest peak of ``repeats``
+    steps is kept: the order of a step's parallel operations, and so its peak, varies. RuntimeError if
+    TensorFlow keeps no memory statistics here (see the module's docstring).
     """
     data = check_dataset(data)
     if not isinstance(model, keras().Model):

@@ -1,12 +1,12 @@
 """Train many copies ("replicas") of the course's MLP at once, in one compiled program.
 
-:func:`train_replicas` stacks ``K`` copies along a replica axis (``EinsumDense`` kernels of
-shape ``[K, in, out]``) and trains them in one XLA program per chunk of epochs. The loss is
-the sum of the replicas' losses, so each replica's gradient is its own; the SGD's learning rate
-is a vector along the replica axis (not a scaled loss, which would round differently). Replica
-``k`` thus follows ``helpers.train(..., seed=seeds[k], learning_rate=learning_rates[k])``.
+:func:`train_replicas` stacks ``K`` copies along a replica axis (``EinsumDense`` kernels ``[K, in, out]``) and
+trains them in one XLA program per chunk of epochs. The loss is the sum of the replicas' losses, so each
+replica's gradient is its own; the SGD's learning rate is a vector along the replica axis (not a scaled loss,
+which would round differently). Replica ``k`` thus follows ``helpers.train(..., seed=seeds[k], ...)``.
 """
 
+import contextlib
 import time
 
 import numpy as np
@@ -101,12 +101,7 @@ class _ReplicaEngine:
         return t.reduce_sum(hits if weight is None else hits * weight[:, None], axis=0)
 
     def _run_chunk(self, x, y, x_valid, y_valid, order, rates, n_epochs, batch_size, eval_every=0, start=0):
-        """Run ``n_epochs`` (<= ``order.shape[0]``) epochs; return per-epoch logs and batch losses.
-
-        With ``eval_every`` (a Python int: a program of its own), also the validation loss after
-        every update whose number (``start`` came before this chunk) is a multiple of it, NaN
-        after the others, shape ``[epochs, steps, replicas]``.
-        """
+        """Per-epoch logs, batch losses (and with ``eval_every``, a program of its own, validation losses or NaN)."""
         t = self._tf
         (n, n_features), replicas = x.shape, order.shape[1]
         steps = -(-n // batch_size)
@@ -126,8 +121,7 @@ class _ReplicaEngine:
             probs = self.model(x_val, training=False)
             return probs, t.reduce_sum(self._loss(y_val, probs), axis=0) / n_val
 
-        # A plain while: autograph's tf.range loop gets a maximum_iterations, which XLA would
-        # compile anew for every chunk length.
+        # A plain while: autograph's tf.range loop gets a maximum_iterations, which XLA would compile anew.
         e = t.constant(0)
         while e < n_epochs:
             idx = t.concat([t.transpose(order[e]), t.zeros((padding, replicas), t.int32)], 0)
@@ -160,8 +154,8 @@ class _ReplicaEngine:
         return (logs, batch_logs.stack()) + ((val_logs.stack(),) if eval_every else ())
 
     def run(self, tensors, order, rates, n_epochs, batch_size, eval_every=0, start=0):
-        """Compile if needed, run a chunk: (logs, batch_losses, seconds, compile_seconds); with ``eval_every``,
-        ``logs["val_trace"]`` holds :meth:`_run_chunk`'s validation losses."""
+        """Compile if needed, run a chunk: (logs, with ``val_trace`` if ``eval_every``; batch_losses; seconds;
+        compile_seconds)."""
         t = self._tf
         order = t.constant(order, dtype=t.int32)
         rates = t.constant(rates, dtype=t.float32)
@@ -211,20 +205,17 @@ def train_replicas(data, *, batch_size, epochs, learning_rates, seeds, momentum=
                    shuffle=True, pad_to=8, progress=False, test=False, eval_every=None):
     """Train ``K`` independent MLPs (one per seed/learning rate) in one compiled program.
 
-    Replica ``k`` reproduces ``helpers.train(data, learning_rate=learning_rates[k], seed=seeds[k], ...)`` up
-    to XLA's floating-point reordering; all share the batch size. ``data``, ``batch_size``, ``epochs``,
-    ``momentum``, ``hidden_units``, ``activation``, ``kernel_initializer``, ``shuffle``, ``progress`` and
-    ``test`` are as in :func:`helpers.train`; ``learning_rates`` and ``seeds`` hold one per replica (a
-    learning rate may be a per-epoch schedule). ``pad_to`` pads the group with repeats of its first
-    replica (dropped) to a multiple of it, so that calls with 3 or 8 replicas share one compiled program.
-    ``eval_every``: also the validation loss after every ``eval_every``-th update, as each result's
-    ``val_loss_by_update`` (NaN where not computed; :func:`helpers.steps_to_target` reads it; small
-    values cost time).
+    Replica ``k`` reproduces ``helpers.train(data, learning_rate=learning_rates[k], seed=seeds[k], ...)`` up to
+    XLA's floating-point reordering; all share the batch size. Arguments are as in :func:`helpers.train`, but
+    ``learning_rates`` and ``seeds`` hold one per replica (a learning rate may be a per-epoch schedule).
+    ``pad_to`` pads the group with repeats of its first replica (dropped) to a multiple of it, so that calls with
+    3 or 8 replicas share one compiled program. ``eval_every``: also the validation loss after every
+    ``eval_every``-th update, as each result's ``val_loss_by_update`` (NaN where not computed;
+    :func:`helpers.steps_to_target` reads it; small values cost time).
 
-    Returns one TrainResult per replica, in order, without a model. A run's ``seconds`` and
-    ``compile_seconds`` are the program's wall time (validation passes included) divided by the number
-    of real runs: the real runs pay for the padding. TypeError or ValueError on a bad argument (the
-    message names it and echoes the value).
+    Returns one TrainResult per replica, in order, without a model. A run's ``seconds`` and ``compile_seconds``
+    are the program's wall time (validation passes included) divided by the number of real runs: the real runs
+    pay for the padding. TypeError or ValueError on a bad argument (the message names it and echoes the value).
 
     >>> from helpers import load_blobs
     >>> runs = train_replicas(load_blobs(), batch_size=32, epochs=3,
@@ -260,18 +251,17 @@ def run_plan(plan, *, pad_to=8, progress=False, test=False, eval_every=None):
     key = ("replicas", *shape)
     engine = engine_for(key, lambda: _ReplicaEngine(key, *shape))
     engine.start([np.stack(parts) for parts in zip(*singles)], plan.momentum)
-
     t = tf()
     tensors = tuple(t.constant(a) for a in (data.x_train, data.y_train, data.x_val, data.y_val))
     rngs = [np.random.default_rng(s) for s in all_seeds]
     logs = {key: np.zeros((0, padded)) for key in HISTORY_KEYS}
     batch_loss, epoch_updates, epoch_seconds, val_trace = [], [], [], []
-    compile_seconds, bar = 0.0, None
+    compile_seconds, bar = 0.0, contextlib.nullcontext()
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=plan.epochs, desc=f"{wanted} runs at once", leave=False)
-    try:
+    with bar:   # closes a tqdm bar
         for first, stop, size in _chunks(plan.batch_sizes):
             count = stop - first
             chunk_rates = np.ones((CHUNK_EPOCHS, padded), dtype=np.float32)
@@ -293,26 +283,21 @@ def run_plan(plan, *, pad_to=8, progress=False, test=False, eval_every=None):
             epoch_updates.extend([losses.shape[1]] * count)
             # Padding replicas are wasted work that the real runs pay for.
             epoch_seconds.extend([seconds / count / wanted] * count)
-            if bar is not None:
+            if progress:
                 bar.update(count)
             divergence = first_divergence(logs["loss"], logs["val_loss"], data.n_classes)
             if all(d is not None for d in divergence[:wanted]):
                 break
-    finally:
-        if bar is not None:
-            bar.close()
     # A diverged run's replica trained on with the others: a test score would be of later weights.
     scores = engine.score(data.x_test, data.y_test) if test else None
     results = []
     for k in range(wanted):
         stop = divergence[k] or len(epoch_updates)
-        results.append(plan.result(
-            k, history={key: logs[key][:stop, k] for key in HISTORY_KEYS},
-            batch_loss=np.concatenate([b[:, k] for b in batch_loss[:stop]]),
-            epoch_updates=epoch_updates[:stop], epoch_seconds=epoch_seconds[:stop],
-            compile_seconds=compile_seconds / wanted, diverged_at=divergence[k],
-            test=(None, None) if scores is None or divergence[k] is not None
-            else (scores[0][k], scores[1][k]), jit_compile=True, trainer="replicas"))
+        results.append(plan.result(k, history={key: logs[key][:stop, k] for key in HISTORY_KEYS},
+            batch_loss=np.concatenate([b[:, k] for b in batch_loss[:stop]]), epoch_updates=epoch_updates[:stop],
+            epoch_seconds=epoch_seconds[:stop], compile_seconds=compile_seconds / wanted, diverged_at=divergence[k],
+            test=(None, None) if scores is None or divergence[k] is not None else (scores[0][k], scores[1][k]),
+            jit_compile=True, trainer="replicas"))
         if eval_every:
             results[-1].val_loss_by_update = np.concatenate([v[:, k] for v in val_trace[:stop]])
     return results

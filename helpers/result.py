@@ -19,18 +19,18 @@ JITTER_WINDOW = 9
 class TrainResult:
     """What one training run produced.
 
-    - ``history``: Keras's ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, one float per epoch run.
-    - ``batch_loss`` (one per update): the loss of each update's own batch, before that update.
+    - ``history``: Keras's ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, one float per epoch run;
+      ``batch_loss`` (one per update): the loss of each update's own batch, before that update.
     - ``epoch_updates``, ``epoch_seconds`` (one per epoch): updates and wall time of each epoch (compilation
       excluded; the validation pass included only for :func:`helpers.train_replicas`).
     - ``seconds``: sum of ``epoch_seconds``; ``compile_seconds``: compiling before the run (0 when reused).
     - ``config``: the arguments of the run; a schedule is recorded by its ``name``.
     - ``diverged_at``: the 1-based epoch whose loss was not finite or above ``100 * ln(n_classes)``, or None.
-    - ``model``: the trained model (None for results loaded from a cache).
-    - ``eval_seconds``: :func:`helpers.train`'s validation passes, timed apart (else None).
-    - ``test_loss``, ``test_accuracy``: the test split's scores after the last epoch, if asked (``test=True``).
-    - ``val_loss_by_update``: from ``train_replicas(..., eval_every=k)``, the validation loss after each
-      update, NaN where it was not computed (else None).
+    - ``model``: the trained model (None for results loaded from a cache); ``eval_seconds``:
+      :func:`helpers.train`'s validation passes, timed apart (else None).
+    - ``test_loss``, ``test_accuracy``: the test split's scores after the last epoch, if asked (``test=True``);
+      ``val_loss_by_update``: from ``train_replicas(..., eval_every=k)``, the validation loss after each update,
+      NaN where it was not computed (else None).
     """
 
     history: dict
@@ -80,15 +80,15 @@ class TrainResult:
         """
         from scipy.signal import savgol_filter
 
-        self.final(key)   # refuses an unknown key
+        if key not in self.history:
+            raise KeyError(f"key must be one of {sorted(self.history)}, got {key!r}")
         window = check_int("window", window, low=3)
         values = np.asarray(self.history[key], dtype=float)
         size = min(window, len(values) - (len(values) % 2 == 0))   # odd, at most the length
         if size < 3:
             return 0.0
         trend = savgol_filter(values, size, polyorder=2, mode="interp")
-        half = len(values) // 2
-        return float(np.mean(np.abs(values - trend)[half:]))
+        return float(np.mean(np.abs(values - trend)[len(values) // 2:]))
 
     def final(self, key):
         """The last recorded value of ``history[key]``."""
@@ -100,8 +100,8 @@ class TrainResult:
         h = self.history
         state = (f"diverged at epoch {self.diverged_at}" if self.diverged
                  else f"accuracy {h['accuracy'][-1]:.3f}, val_accuracy {h['val_accuracy'][-1]:.3f}")
-        return (f"TrainResult({self.label}: {self.epochs_run} epochs, "
-                f"{self.updates[-1]} updates, {self.seconds:.2f} s, {state})")
+        return (f"TrainResult({self.label}: {self.epochs_run} epochs, {self.updates[-1]} updates, "
+                f"{self.seconds:.2f} s, {state})")
 
     def to_dict(self):
         """A JSON-safe dict of everything but the model."""
@@ -162,8 +162,7 @@ def diverged(loss, val_loss, n_classes):
 
 def first_divergence(loss, val_loss, n_classes):
     """Per run (columns of ``[epochs, runs]`` arrays), the 1-based first diverged epoch or None."""
-    bad = diverged(loss, val_loss, n_classes)
-    return [int(np.argmax(column)) + 1 if column.any() else None for column in bad.T]
+    return [int(np.argmax(column)) + 1 if column.any() else None for column in diverged(loss, val_loss, n_classes).T]
 
 
 def as_results(results):
@@ -192,10 +191,8 @@ def run_labels(items, labels, what="result", default=None):
 
 @dataclass(eq=False)
 class ExplorerRun:
-    """One setting of the explorer's controls (``settings``), trained once per seed (``results``).
-
-    ``seconds`` is the wall time of all the runs, compilation included.
-    """
+    """One setting of the explorer's controls (``settings``), trained once per seed (``results``) in ``seconds``
+    (wall time of all the runs, compilation included)."""
 
     settings: dict
     data: Dataset

@@ -1,8 +1,8 @@
 """Fast, Keras-faithful training: :func:`train` runs ``model.fit``'s computation.
 
-Keras's own ``train_step`` runs once per batch, but all steps of an epoch run in one
-``tf.function`` (XLA by default), so a batch-1 epoch costs milliseconds instead of a second.
-Compiled programs are reused across runs of one architecture.
+Keras's own ``train_step`` runs once per batch, but all steps of an epoch run in one ``tf.function`` (XLA by
+default), so a batch-1 epoch costs milliseconds instead of a second. Compiled programs are reused across runs
+of one architecture.
 """
 
 import re
@@ -102,11 +102,6 @@ class _Engine:
     def evaluation(self, tensors):
         return self._compiled((self.key, "evaluate", int(tensors[0].shape[0])), self._evaluate, tensors, "evaluate")
 
-    def epoch(self, program, tensors, batch_size, learning_rate):
-        self.optimizer.learning_rate.assign(learning_rate)
-        logs, running = program(*tensors, batch_size)
-        return {k: float(v) for k, v in logs.items()}, running.numpy()
-
     def evaluate(self, program, tensors):
         return {k: float(v) for k, v in program(*tensors).items()}
 
@@ -191,23 +186,21 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
           progress=False, test=False):
     """Train an MLP with SGD + momentum, exactly as ``model.fit`` would, but fast.
 
-    Sparse categorical cross-entropy and accuracy; ``data``'s validation split is Keras's
-    ``validation_data`` (the ``val_`` keys of the history). Returns a :class:`TrainResult`;
-    TypeError or ValueError on a bad argument (naming it and the value) or a ``model`` that does
-    not fit the data.
+    Sparse categorical cross-entropy and accuracy; ``data``'s validation split is Keras's ``validation_data``
+    (the ``val_`` keys of the history). Returns a :class:`TrainResult`; TypeError or ValueError on a bad
+    argument (naming it and the value) or a ``model`` that does not fit the data.
 
     - ``batch_size``: int in ``[1, data.n_train]``, or a callable ``batch_size(epoch)`` (from 0).
     - ``learning_rate``: float > 0, or a callable ``learning_rate(epoch)``; ``momentum`` in ``[0, 1)``.
     - ``seed``: seeds the initial weights and the shuffling; same seed, same run.
-    - ``model``: a keras.Model to train in place from its current weights (``seed`` then only seeds
-      the shuffling); it must take ``data.n_features`` inputs and output ``data.n_classes``
-      probabilities. By default :func:`helpers.build_mlp` builds one from ``hidden_units``,
-      ``activation``, ``kernel_initializer`` (which must keep their defaults with a ``model``).
+    - ``model``: a keras.Model to train in place from its current weights (``seed`` then only seeds the
+      shuffling); it must take ``data.n_features`` inputs and output ``data.n_classes`` probabilities. By default
+      :func:`helpers.build_mlp` builds one from ``hidden_units``, ``activation``, ``kernel_initializer`` (which
+      must keep their defaults with a ``model``).
     - ``shuffle``: shuffle the training set before every epoch, as ``model.fit`` does.
-    - ``jit_compile``: compile each epoch with XLA (agrees with ``model.fit`` to about 1e-5);
-      ``False`` reproduces ``model.fit(jit_compile=False)`` bit for bit.
-    - ``progress``: a tqdm bar over epochs. ``test``: also score the test split once, after the
-      last epoch (``result.test_loss``, ``result.test_accuracy``).
+    - ``jit_compile``: compile each epoch with XLA (agrees with ``model.fit`` to about 1e-5); ``False``
+      reproduces ``model.fit(jit_compile=False)`` bit for bit.
+    - ``progress``: a tqdm bar over epochs. ``test``: also score the test split once, after the last epoch.
 
     >>> from helpers import load_blobs, train
     >>> result = train(load_blobs(), batch_size=32, epochs=5, learning_rate=0.01)
@@ -244,7 +237,6 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
             PROGRAMS.discard(lambda program: program[0] == key)
         engine = engine_for(key, lambda: _Engine(key, model, jit_compile))
     engine.start(result_model.get_weights(), rates[0], plan.momentum)
-
     t = tf()
     rng = np.random.default_rng(seed)
     n_train = data.n_train
@@ -265,7 +257,9 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
         program, seconds = engine.program(tensors, size)
         compile_seconds += seconds
         start = time.perf_counter()
-        logs, running = engine.epoch(program, tensors, size, rates[epoch])
+        engine.optimizer.learning_rate.assign(rates[epoch])
+        logs, running = program(*tensors, size)
+        logs, running = {k: float(v) for k, v in logs.items()}, running.numpy()
         middle = time.perf_counter()
         logs.update({"val_" + k: v for k, v in engine.evaluate(evaluation, validation).items()})
         epoch_seconds.append(middle - start)
@@ -280,7 +274,6 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
         if diverged(logs["loss"], logs["val_loss"], data.n_classes):
             diverged_at = epoch + 1
             break
-
     scores = (None, None)
     if test:
         held_out = (t.constant(data.x_test), t.constant(data.y_test))
