@@ -11,8 +11,8 @@ from . import compile_cache
 from ._backend import keras
 from ._checks import check_int
 
-__all__ = ["ProgramCache", "PROGRAMS", "ENGINES", "engine_for", "expected_retracing",
-           "quiet_retracing", "timed_compile", "one_at_a_time", "momentum_sgd"]
+__all__ = ["ProgramCache", "PROGRAMS", "ENGINES", "engine_for", "expected_retracing", "quiet_retracing",
+           "timed_compile", "one_at_a_time", "momentum_sgd"]
 
 
 class ProgramCache:
@@ -49,8 +49,7 @@ class ProgramCache:
 
     def discard(self, predicate):
         """Drop every entry whose key satisfies ``predicate``."""
-        for key in [k for k in self._items if predicate(k)]:
-            del self._items[key]
+        self._items = collections.OrderedDict((k, v) for k, v in self._items.items() if not predicate(k))
 
     def __contains__(self, key):
         return key in self._items
@@ -63,8 +62,8 @@ class ProgramCache:
         return list(self._items)
 
 
-#: Compiled programs of both engines. Dropping one frees its Python side only: TensorFlow
-#: keeps the XLA executable (about 12 MB) for the process's life (benchmarks/bench_memory.py).
+#: Compiled programs of both engines. Dropping one frees its Python side only: TensorFlow keeps the XLA
+#: executable (about 12 MB) for the process's life (benchmarks/bench_memory.py).
 PROGRAMS = ProgramCache(maxsize=64)
 #: The engines (a compiled model and its optimizer), by engine key.
 ENGINES = ProgramCache(maxsize=16)
@@ -72,8 +71,7 @@ ENGINES = ProgramCache(maxsize=16)
 
 def engine_for(key, make):
     """The engine of ``key``, made by ``make()`` if not cached; an evicted engine's programs go too."""
-    engine = ENGINES.get(key)
-    if engine is None:
+    if (engine := ENGINES.get(key)) is None:
         before = set(ENGINES.keys())
         engine = ENGINES.put(key, make())
         gone = before - set(ENGINES.keys())
@@ -124,13 +122,11 @@ def one_at_a_time(function):
 def momentum_sgd():
     """Keras's SGD reading its momentum from a variable, so one program serves every momentum.
 
-    Without XLA it is bit for bit Keras's SGD at every momentum (tests/test_training.py);
-    at momentum 0 XLA may round it apart from Keras's ``w -= lr * g`` by about 1e-7.
-    """
-    k = keras()
-    ops = k.ops
+    Without XLA it is bit for bit Keras's SGD at every momentum (tests/test_training.py); at momentum 0 XLA
+    may round it apart from Keras's ``w -= lr * g`` by about 1e-7."""
+    ops = keras().ops
 
-    class MomentumSGD(k.optimizers.SGD):
+    class MomentumSGD(keras().optimizers.SGD):
         def __init__(self, learning_rate=0.01):
             # The constructor's momentum only makes Keras build the momentum slots.
             super().__init__(learning_rate=learning_rate, momentum=0.9)
@@ -139,8 +135,8 @@ def momentum_sgd():
             if self.built:
                 return
             super().build(variables)
-            self.momentum_value = self.add_variable(shape=(), initializer="zeros",
-                                                    dtype="float32", name="momentum_value")
+            self.momentum_value = self.add_variable(shape=(), initializer="zeros", dtype="float32",
+                                                    name="momentum_value")
 
         def update_step(self, gradient, variable, learning_rate):
             learning_rate = ops.cast(learning_rate, variable.dtype)

@@ -15,9 +15,8 @@ from .data import Dataset
 from .models import ACTIVATIONS, INITIALIZERS
 from .result import HISTORY_KEYS, TrainResult
 
-__all__ = ["RunPlan", "plan_runs", "check_dataset", "check_model", "check_learning_rate",
-           "check_architecture", "schedule_label", "MAX_UPDATES", "MAX_EPOCHS", "MAX_SEED",
-           "MODEL_DEFAULTS"]
+__all__ = ["RunPlan", "plan_runs", "check_dataset", "check_model", "check_learning_rate", "check_architecture",
+           "schedule_label", "MAX_UPDATES", "MAX_EPOCHS", "MAX_SEED", "MODEL_DEFAULTS"]
 
 MAX_EPOCHS = 100_000
 #: Most per-update losses one call may record: 160 MB of float64, what a laptop can spare.
@@ -73,8 +72,7 @@ def check_architecture(hidden_units, activation, kernel_initializer):
     """The course MLP's architecture arguments, checked, as a dict."""
     return dict(hidden_units=check_int("hidden_units", hidden_units, low=1, high=4096),
                 activation=check_choice("activation", activation, ACTIVATIONS),
-                kernel_initializer=check_choice("kernel_initializer", kernel_initializer,
-                                                INITIALIZERS))
+                kernel_initializer=check_choice("kernel_initializer", kernel_initializer, INITIALIZERS))
 
 
 def _per_epoch(name, value, epochs, check):
@@ -118,44 +116,39 @@ class RunPlan:
         return len(self.seeds)
 
     @classmethod
-    def of_constants(cls, data, *, batch_size, epochs, learning_rates, seeds, momentum, shuffle,
-                     architecture):
+    def of_constants(cls, data, *, batch_size, epochs, learning_rates, seeds, momentum, shuffle, architecture):
         """The plan of runs whose arguments are constants already checked (as :func:`helpers.sweep` does)."""
         return cls(data=data, epochs=epochs, batch_sizes=(batch_size,) * epochs,
                    learning_rates=np.repeat(np.array(learning_rates, dtype=float)[:, None], epochs, axis=1),
-                   seeds=tuple(seeds), momentum=momentum, shuffle=shuffle,
-                   architecture=dict(architecture),
+                   seeds=tuple(seeds), momentum=momentum, shuffle=shuffle, architecture=dict(architecture),
                    labels=dict(batch_size=batch_size, learning_rates=tuple(learning_rates)))
 
     def config(self, k, **extra):
         """Run ``k``'s config; ``extra`` (e.g. ``jit_compile``, ``trainer``) comes last."""
-        return dict(dataset=self.data.config, batch_size=self.labels["batch_size"],
-                    epochs=self.epochs, learning_rate=self.labels["learning_rates"][k],
-                    momentum=self.momentum, seed=self.seeds[k], **self.architecture,
-                    shuffle=self.shuffle, **extra)
+        return dict(dataset=self.data.config, batch_size=self.labels["batch_size"], epochs=self.epochs,
+                    learning_rate=self.labels["learning_rates"][k], momentum=self.momentum, seed=self.seeds[k],
+                    **self.architecture, shuffle=self.shuffle, **extra)
 
     def result(self, k, *, history, batch_loss, epoch_updates, epoch_seconds, compile_seconds,
                diverged_at, model=None, eval_seconds=None, test=(None, None), **extra):
         """Run ``k``'s :class:`TrainResult`; ``test`` is its (loss, accuracy), ``extra`` goes into its config."""
         epoch_seconds = np.asarray(epoch_seconds, dtype=float)
+        test_loss, test_accuracy = (None if v is None else float(v) for v in test)
         return TrainResult(history={key: [float(v) for v in history[key]] for key in HISTORY_KEYS},
                            batch_loss=np.asarray(batch_loss, dtype=float),
-                           epoch_updates=np.asarray(epoch_updates, dtype=int),
-                           epoch_seconds=epoch_seconds, seconds=float(epoch_seconds.sum()),
-                           compile_seconds=float(compile_seconds), config=self.config(k, **extra),
-                           diverged_at=diverged_at, model=model,
+                           epoch_updates=np.asarray(epoch_updates, dtype=int), epoch_seconds=epoch_seconds,
+                           seconds=float(epoch_seconds.sum()), compile_seconds=float(compile_seconds),
+                           config=self.config(k, **extra), diverged_at=diverged_at, model=model,
                            eval_seconds=None if eval_seconds is None else float(eval_seconds),
-                           test_loss=None if test[0] is None else float(test[0]),
-                           test_accuracy=None if test[1] is None else float(test[1]))
+                           test_loss=test_loss, test_accuracy=test_accuracy)
 
 
-def plan_runs(data, *, batch_size, epochs, learning_rates, seeds, momentum, shuffle, architecture,
-              rate_names=None, seed_names=None):
+def plan_runs(data, *, batch_size, epochs, learning_rates, seeds, momentum, shuffle, architecture, rate_names=None,
+              seed_names=None):
     """Check one call's arguments and expand its schedules into a :class:`RunPlan`.
 
-    ``data`` and ``architecture`` are already checked; ``learning_rates`` and ``seeds`` hold one
-    entry per run. ``rate_names`` and ``seed_names`` name them in messages (default
-    ``learning_rates[k]``, ``seeds[k]``).
+    ``data`` and ``architecture`` are already checked; ``learning_rates`` and ``seeds`` hold one entry per
+    run, named in messages by ``rate_names`` and ``seed_names`` (default ``learning_rates[k]``, ``seeds[k]``).
     """
     n_train = data.n_train
     epochs = check_int("epochs", epochs, low=1, high=MAX_EPOCHS)
@@ -167,8 +160,7 @@ def plan_runs(data, *, batch_size, epochs, learning_rates, seeds, momentum, shuf
     seeds = tuple(check_int(name, s, low=0, high=MAX_SEED) for name, s in zip(seed_names, seeds))
     momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
     check_bool("shuffle", shuffle)
-    sizes = _per_epoch("batch_size", batch_size, epochs,
-                       lambda name, v: check_int(name, v, low=1, high=n_train))
+    sizes = _per_epoch("batch_size", batch_size, epochs, lambda name, v: check_int(name, v, low=1, high=n_train))
     rates = np.array([_per_epoch(name, lr, epochs, check_learning_rate)
                       for name, lr in zip(rate_names, learning_rates)], dtype=float)
     updates = sum(-(-n_train // b) for b in sizes) * len(seeds)
@@ -177,8 +169,7 @@ def plan_runs(data, *, batch_size, epochs, learning_rates, seeds, momentum, shuf
                          f"{len(seeds)} run(s) make {updates:,} updates, and their per-update "
                          f"losses ({updates * 8 / 2**20:,.0f} MB) would not fit in memory; "
                          f"at most {MAX_UPDATES:,} updates per call: fewer epochs or a larger batch")
-    labels = dict(batch_size=schedule_label(batch_size),
-                  learning_rates=tuple(schedule_label(lr) for lr in learning_rates))
-    return RunPlan(data=data, epochs=epochs, batch_sizes=tuple(sizes), learning_rates=rates,
-                   seeds=seeds, momentum=momentum, shuffle=shuffle, architecture=dict(architecture),
-                   labels=labels)
+    return RunPlan(data=data, epochs=epochs, batch_sizes=tuple(sizes), learning_rates=rates, seeds=seeds,
+                   momentum=momentum, shuffle=shuffle, architecture=dict(architecture),
+                   labels=dict(batch_size=schedule_label(batch_size),
+                               learning_rates=tuple(schedule_label(lr) for lr in learning_rates)))

@@ -1,9 +1,9 @@
 """Batch size in practice (lesson 09): the memory of a training step, and ghost batch normalisation.
 
 :func:`step_memory` reads TensorFlow's own allocator, which on a CPU keeps statistics only when
-``TF_CPU_ALLOCATOR_USE_BFC=true`` was set before TensorFlow's import (``tracemalloc`` does not see
-its buffers). :class:`GhostBatchNormalization` normalises "ghost" batches of a fixed size inside
-each batch (Hoffer et al. 2017); Keras 3's layer lost its ``virtual_batch_size``.
+``TF_CPU_ALLOCATOR_USE_BFC=true`` was set before TensorFlow's import (``tracemalloc`` does not see its buffers).
+:class:`GhostBatchNormalization` normalises "ghost" batches of a fixed size inside each batch (Hoffer et al.
+2017); Keras 3's layer lost its ``virtual_batch_size``.
 """
 
 from dataclasses import dataclass
@@ -51,12 +51,12 @@ def _memory_info(device):
 
 
 def step_memory(model, data, batch_sizes, *, repeats=3, seed=0):
-    """The :class:`StepMemory` of one SGD step of ``model`` (which it trains: pass one made for this)
-    at each batch size, on rows of ``data``'s training split drawn with replacement (``seed``).
+    """The :class:`StepMemory` of one SGD step of ``model`` (which it trains: pass one made for this) at each
+    batch size, on rows of ``data``'s training split drawn with replacement (``seed``).
 
-    Compiled without XLA, so a new batch size compiles nothing that would count. The largest peak of
-    ``repeats`` steps is kept: the order of a step's parallel operations, and so its peak, varies.
-    RuntimeError if TensorFlow keeps no memory statistics here (see the module's docstring).
+    Compiled without XLA, so a new batch size compiles nothing that would count. The largest peak of ``repeats``
+    steps is kept: the order of a step's parallel operations, and so its peak, varies. RuntimeError if
+    TensorFlow keeps no memory statistics here (see the module's docstring).
     """
     data = check_dataset(data)
     if not isinstance(model, keras().Model):
@@ -66,8 +66,7 @@ def step_memory(model, data, batch_sizes, *, repeats=3, seed=0):
     rng = np.random.default_rng(check_int("seed", seed, low=0))
     device = "GPU:0" if tf().config.list_logical_devices("GPU") else "CPU:0"  # the allocator read
     _memory_info(device)
-    k = keras()
-    model.compile(optimizer=k.optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy",
+    model.compile(optimizer=keras().optimizers.SGD(0.01, momentum=0.9), loss="sparse_categorical_crossentropy",
                   jit_compile=False)
 
     def batch(size):
@@ -111,8 +110,8 @@ def _ghost_batch_norm_class():
 
         def build(self, input_shape):
             if len(input_shape) != 2:
-                raise ValueError(f"GhostBatchNormalization takes 2-D inputs (rows, features), "
-                                 f"got shape {tuple(input_shape)}")
+                raise ValueError(f"GhostBatchNormalization takes 2-D inputs (rows, features), got shape "
+                                 f"{tuple(input_shape)}")
             super().build(input_shape)
 
         def get_config(self):
@@ -137,12 +136,9 @@ def _ghost_batch_norm_class():
             if self.center:
                 y = y + t.cast(self.beta, "float32")
             weight = counts / t.cast(rows, "float32")
-            mean = t.reduce_sum(means * weight, axis=0)
-            variance = t.reduce_sum(variances * weight, axis=0)
             m = self.momentum
-            self.moving_mean.assign(self.moving_mean * m + t.cast(mean, self.moving_mean.dtype) * (1 - m))
-            self.moving_variance.assign(self.moving_variance * m
-                                        + t.cast(variance, self.moving_variance.dtype) * (1 - m))
+            for moving, batch in ((self.moving_mean, means), (self.moving_variance, variances)):
+                moving.assign(moving * m + t.cast(t.reduce_sum(batch * weight, axis=0), moving.dtype) * (1 - m))
             return t.cast(y, inputs.dtype)
 
     return GhostBatchNormalization
@@ -151,7 +147,6 @@ def _ghost_batch_norm_class():
 def __getattr__(name):
     # The layer subclasses a Keras class, so it is made on first use (Keras imports lazily).
     if name == "GhostBatchNormalization":
-        cls = _ghost_batch_norm_class()
-        globals()[name] = cls
-        return cls
+        globals()[name] = _ghost_batch_norm_class()
+        return globals()[name]
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,8 +8,7 @@ import numpy as np
 from ._checks import check_int, check_sequence
 from .data import Dataset
 
-__all__ = ["HISTORY_KEYS", "TrainResult", "diverged", "first_divergence", "as_results", "run_labels",
-           "ExplorerRun"]
+__all__ = ["HISTORY_KEYS", "TrainResult", "diverged", "first_divergence", "as_results", "run_labels", "ExplorerRun"]
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 #: Epochs over which :meth:`TrainResult.jitter` smooths a curve into its trend.
@@ -20,30 +19,18 @@ JITTER_WINDOW = 9
 class TrainResult:
     """What one training run produced.
 
-    Attributes
-    ----------
-    history : dict of str -> list of float
-        Keras's ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, one value per epoch run.
-    batch_loss : ndarray of shape (total_updates,)
-        The loss of each update's own batch, before that update.
-    epoch_updates, epoch_seconds : ndarray of shape (epochs_run,)
-        Updates and wall time of each epoch (compilation excluded; the validation pass
-        included only for :func:`helpers.train_replicas`).
-    seconds, compile_seconds : float
-        Sum of ``epoch_seconds``; time spent compiling before the run (0 when reused).
-    config : dict
-        The arguments of the run; a schedule is recorded by its ``name``.
-    diverged_at : int or None
-        The 1-based epoch whose loss was not finite or above ``100 * ln(n_classes)``.
-    model : keras.Model or None
-        The trained model (None for results loaded from a cache).
-    eval_seconds : float or None
-        :func:`helpers.train`'s validation passes, timed apart (else None).
-    test_loss, test_accuracy : float or None
-        The test split's scores after the last epoch, only if asked for (``test=True``).
-    val_loss_by_update : ndarray of shape (total_updates,) or None
-        From ``train_replicas(..., eval_every=k)``: the validation loss after each update,
-        NaN where it was not computed.
+    - ``history``: Keras's ``loss``, ``accuracy``, ``val_loss``, ``val_accuracy``, one float per epoch run;
+      ``batch_loss`` (one per update): the loss of each update's own batch, before that update.
+    - ``epoch_updates``, ``epoch_seconds`` (one per epoch): updates and wall time of each epoch (compilation
+      excluded; the validation pass included only for :func:`helpers.train_replicas`).
+    - ``seconds``: sum of ``epoch_seconds``; ``compile_seconds``: compiling before the run (0 when reused).
+    - ``config``: the arguments of the run; a schedule is recorded by its ``name``.
+    - ``diverged_at``: the 1-based epoch whose loss was not finite or above ``100 * ln(n_classes)``, or None.
+    - ``model``: the trained model (None for results loaded from a cache); ``eval_seconds``:
+      :func:`helpers.train`'s validation passes, timed apart (else None).
+    - ``test_loss``, ``test_accuracy``: the test split's scores after the last epoch, if asked (``test=True``);
+      ``val_loss_by_update``: from ``train_replicas(..., eval_every=k)``, the validation loss after each update,
+      NaN where it was not computed (else None).
     """
 
     history: dict
@@ -101,8 +88,7 @@ class TrainResult:
         if size < 3:
             return 0.0
         trend = savgol_filter(values, size, polyorder=2, mode="interp")
-        half = len(values) // 2
-        return float(np.mean(np.abs(values - trend)[half:]))
+        return float(np.mean(np.abs(values - trend)[len(values) // 2:]))
 
     def final(self, key):
         """The last recorded value of ``history[key]``."""
@@ -114,19 +100,17 @@ class TrainResult:
         h = self.history
         state = (f"diverged at epoch {self.diverged_at}" if self.diverged
                  else f"accuracy {h['accuracy'][-1]:.3f}, val_accuracy {h['val_accuracy'][-1]:.3f}")
-        return (f"TrainResult({self.label}: {self.epochs_run} epochs, "
-                f"{self.updates[-1]} updates, {self.seconds:.2f} s, {state})")
+        return (f"TrainResult({self.label}: {self.epochs_run} epochs, {self.updates[-1]} updates, "
+                f"{self.seconds:.2f} s, {state})")
 
     def to_dict(self):
         """A JSON-safe dict of everything but the model."""
         return dict(history={k: [float(v) for v in vals] for k, vals in self.history.items()},
                     batch_loss=self.batch_loss.astype(float).tolist(),
                     epoch_updates=self.epoch_updates.astype(int).tolist(),
-                    epoch_seconds=self.epoch_seconds.astype(float).tolist(),
-                    seconds=float(self.seconds), compile_seconds=float(self.compile_seconds),
-                    config=self.config, diverged_at=self.diverged_at,
-                    eval_seconds=self.eval_seconds, test_loss=self.test_loss,
-                    test_accuracy=self.test_accuracy,
+                    epoch_seconds=self.epoch_seconds.astype(float).tolist(), seconds=float(self.seconds),
+                    compile_seconds=float(self.compile_seconds), config=self.config, diverged_at=self.diverged_at,
+                    eval_seconds=self.eval_seconds, test_loss=self.test_loss, test_accuracy=self.test_accuracy,
                     **({} if self.val_loss_by_update is None else dict(val_loss_by_update=[
                         None if np.isnan(v) else float(v) for v in self.val_loss_by_update])))
 
@@ -134,17 +118,15 @@ class TrainResult:
     def from_dict(cls, d):
         """Rebuild a result written by :meth:`to_dict`; ValueError, KeyError or TypeError if ``d`` is not one."""
         history = {k: [float(v) for v in d["history"][k]] for k in HISTORY_KEYS}
-        result = cls(history=history,
-                     batch_loss=np.asarray(d["batch_loss"], dtype=float),
+        result = cls(history=history, batch_loss=np.asarray(d["batch_loss"], dtype=float),
                      epoch_updates=np.asarray(d["epoch_updates"], dtype=int),
-                     epoch_seconds=np.asarray(d["epoch_seconds"], dtype=float),
-                     seconds=float(d["seconds"]), compile_seconds=float(d["compile_seconds"]),
-                     config=dict(d["config"]), diverged_at=d["diverged_at"],
-                     **{k: None if d.get(k) is None else float(d[k])
-                        for k in ("eval_seconds", "test_loss", "test_accuracy")})
+                     epoch_seconds=np.asarray(d["epoch_seconds"], dtype=float), seconds=float(d["seconds"]),
+                     compile_seconds=float(d["compile_seconds"]), config=dict(d["config"]),
+                     diverged_at=d["diverged_at"], **{k: None if d.get(k) is None else float(d[k])
+                                                      for k in ("eval_seconds", "test_loss", "test_accuracy")})
         if d.get("val_loss_by_update") is not None:
-            result.val_loss_by_update = np.array(
-                [np.nan if v is None else v for v in d["val_loss_by_update"]], dtype=float)
+            result.val_loss_by_update = np.array([np.nan if v is None else v for v in d["val_loss_by_update"]],
+                                                 dtype=float)
             if result.val_loss_by_update.shape != result.batch_loss.shape:
                 raise ValueError(f"the result's parts disagree: {len(result.val_loss_by_update)} "
                                  f"validation losses by update, {len(result.batch_loss)} updates")
@@ -180,8 +162,7 @@ def diverged(loss, val_loss, n_classes):
 
 def first_divergence(loss, val_loss, n_classes):
     """Per run (columns of ``[epochs, runs]`` arrays), the 1-based first diverged epoch or None."""
-    bad = diverged(loss, val_loss, n_classes)
-    return [int(np.argmax(column)) + 1 if column.any() else None for column in bad.T]
+    return [int(np.argmax(column)) + 1 if column.any() else None for column in diverged(loss, val_loss, n_classes).T]
 
 
 def as_results(results):
@@ -191,8 +172,7 @@ def as_results(results):
     iterable = hasattr(results, "__iter__") and not isinstance(results, (str, bytes, dict))
     listed = list(results) if iterable else []
     if not listed or not all(isinstance(r, TrainResult) for r in listed):
-        raise TypeError(f"results must be a TrainResult or a non-empty list of them, "
-                        f"got {results!r}")
+        raise TypeError(f"results must be a TrainResult or a non-empty list of them, got {results!r}")
     return listed
 
 
@@ -202,8 +182,7 @@ def run_labels(items, labels, what="result", default=None):
         return [r.label for r in items] if default is None else default
     labels = check_sequence("labels", labels, f"str, one per {what}")
     if len(labels) != len(items):
-        raise ValueError(f"labels must have one entry per {what} ({len(items)}), "
-                         f"got {len(labels)}")
+        raise ValueError(f"labels must have one entry per {what} ({len(items)}), got {len(labels)}")
     for i, label in enumerate(labels):
         if not isinstance(label, str):
             raise TypeError(f"labels[{i}] must be a str, got {label!r}")
@@ -212,10 +191,8 @@ def run_labels(items, labels, what="result", default=None):
 
 @dataclass(eq=False)
 class ExplorerRun:
-    """One setting of the explorer's controls (``settings``), trained once per seed (``results``).
-
-    ``seconds`` is the wall time of all the runs, compilation included.
-    """
+    """One setting of the explorer's controls (``settings``), trained once per seed (``results``) in ``seconds``
+    (wall time of all the runs, compilation included)."""
 
     settings: dict
     data: Dataset
@@ -257,12 +234,8 @@ class ExplorerRun:
         total, ran = int(first.updates[-1]), first.epochs_run
         seeds = f", {s['seeds']} seeds" if s["seeds"] > 1 else ""
         epochs = f"{s['epochs']} epochs" if ran == s["epochs"] else f"{ran} of {s['epochs']} epochs"
-        if self.diverged_at:
-            outcome = f"diverged at epoch {self.diverged_at}"
-        else:
-            outcome = (f"final accuracy: train {self.final('accuracy'):.3f}, "
-                       f"validation {self.final('val_accuracy'):.3f}")
+        outcome = (f"diverged at epoch {self.diverged_at}" if self.diverged_at else
+                   f"final accuracy: train {self.final('accuracy'):.3f}, validation {self.final('val_accuracy'):.3f}")
         return (f"batch size {s['batch_size']} → {self.updates_per_epoch} updates per epoch, "
-                f"{total:,} updates in {epochs}{seeds} · training "
-                f"{self.train_seconds:.2f} s per seed (+{self.compile_seconds:.2f} s compiling) · "
-                f"{outcome}")
+                f"{total:,} updates in {epochs}{seeds} · training {self.train_seconds:.2f} s per seed "
+                f"(+{self.compile_seconds:.2f} s compiling) · {outcome}")

@@ -1,8 +1,8 @@
 """Fast, Keras-faithful training: :func:`train` runs ``model.fit``'s computation.
 
-Keras's own ``train_step`` runs once per batch, but all steps of an epoch run in one
-``tf.function`` (XLA by default), so a batch-1 epoch costs milliseconds instead of a second.
-Compiled programs are reused across runs of one architecture.
+Keras's own ``train_step`` runs once per batch, but all steps of an epoch run in one ``tf.function`` (XLA by
+default), so a batch-1 epoch costs milliseconds instead of a second. Compiled programs are reused across runs
+of one architecture.
 """
 
 import re
@@ -18,8 +18,7 @@ from .engines import ENGINES, PROGRAMS, engine_for, momentum_sgd, one_at_a_time,
 from .pipeline import MODEL_DEFAULTS, check_architecture, check_dataset, check_model, plan_runs
 from .result import HISTORY_KEYS, TrainResult, diverged
 
-__all__ = ["TrainResult", "train", "updates_per_epoch", "program_key", "evaluation_key", "is_compiled",
-           "HISTORY_KEYS"]
+__all__ = ["TrainResult", "train", "updates_per_epoch", "program_key", "evaluation_key", "is_compiled", "HISTORY_KEYS"]
 
 
 def updates_per_epoch(n_train, batch_size):
@@ -34,31 +33,17 @@ def updates_per_epoch(n_train, batch_size):
 
 
 class _Engine:
-    """A compiled Keras model + SGD whose programs (in :data:`helpers.engines.PROGRAMS`) every run reuses.
-
-    A run loads its own weights, momentum and a fresh optimizer state into the same variables.
-    """
+    """A compiled model + SGD whose programs (in ``PROGRAMS``) every run reuses with its own weights and state."""
 
     def __init__(self, key, model, jit_compile):
         self.key = key
         self.model = model
         self.jit_compile = jit_compile
-        model.compile(optimizer=momentum_sgd()(), loss="sparse_categorical_crossentropy",
-                      metrics=["accuracy"])
+        model.compile(optimizer=momentum_sgd()(), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         self.optimizer = model.optimizer
         self.optimizer.build(model.trainable_variables)
         self._optimizer_start = [v.numpy() for v in self.optimizer.variables]
         self._tf = tf()
-
-    @staticmethod
-    def program_key(engine_key, n_train, batch_size):
-        """Runs with equal keys share one compiled epoch program."""
-        return (engine_key, n_train, batch_size)
-
-    @staticmethod
-    def evaluation_key(engine_key, n_rows):
-        """Evaluations of equal keys share one compiled program (any batch size)."""
-        return (engine_key, "evaluate", n_rows)
 
     @property
     def usable(self):
@@ -66,11 +51,8 @@ class _Engine:
         return self.model.optimizer is self.optimizer
 
     def _run_epoch(self, x, y, batch_size):
-        t = self._tf
-        model = self.model
-        n = x.shape[0]
-        full = n // batch_size
-        rest = n - full * batch_size
+        t, model = self._tf, self.model
+        full, rest = divmod(x.shape[0], batch_size)
         model.reset_metrics()
         running = t.TensorArray(t.float32, size=full + (rest > 0))
         xs = t.reshape(x[:full * batch_size], (full, batch_size, x.shape[1]))
@@ -98,35 +80,27 @@ class _Engine:
 
     def _compiled(self, key, function, args, *names):
         """The program of ``key``, compiling ``function`` on ``args`` if needed; and its seconds."""
-        program = PROGRAMS.get(key)
-        if program is not None:
+        if (program := PROGRAMS.get(key)) is not None:
             return program, 0.0
         program = self._tf.function(function, jit_compile=self.jit_compile, reduce_retracing=False)
         # Keras's metrics built as model.fit builds them, so every program traces alike (compile cache).
         self.model._symbolic_build(data_batch=args[:2])
         # The first call traces and compiles; it may also train, so the state is put back.
-        state = [v.numpy() for v in self.model.variables + self.optimizer.variables]
+        variables = self.model.variables + self.optimizer.variables
+        state = [v.numpy() for v in variables]
         with compile_cache.stable_names(*names, self.model.name, self.jit_compile, key):
             seconds = timed_compile(lambda: program(*args))
-        for v, value in zip(self.model.variables + self.optimizer.variables, state):
+        for v, value in zip(variables, state):
             v.assign(value)
         PROGRAMS.put(key, program)
         return program, seconds
 
     def program(self, tensors, batch_size):
-        """The epoch program for these shapes, and the seconds spent compiling it now (0 if kept)."""
-        key = self.program_key(self.key, int(tensors[0].shape[0]), batch_size)
-        return self._compiled(key, self._run_epoch, (*tensors, batch_size), "train")
+        return self._compiled((self.key, int(tensors[0].shape[0]), batch_size), self._run_epoch,
+                              (*tensors, batch_size), "train")
 
     def evaluation(self, tensors):
-        """The program that scores the model on ``tensors`` (x, y), and its compile seconds."""
-        key = self.evaluation_key(self.key, int(tensors[0].shape[0]))
-        return self._compiled(key, self._evaluate, tensors, "evaluate")
-
-    def epoch(self, program, tensors, batch_size, learning_rate):
-        self.optimizer.learning_rate.assign(learning_rate)
-        logs, running = program(*tensors, batch_size)
-        return {k: float(v) for k, v in logs.items()}, running.numpy()
+        return self._compiled((self.key, "evaluate", int(tensors[0].shape[0])), self._evaluate, tensors, "evaluate")
 
     def evaluate(self, program, tensors):
         return {k: float(v) for k, v in program(*tensors).items()}
@@ -138,46 +112,25 @@ def _engine_key(data, hidden_units, activation, jit_compile):
 
 def program_key(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
     """The key of a run's compiled epoch program: runs with equal keys share one, a new key compiles."""
-    return _Engine.program_key(_engine_key(data, hidden_units, activation, jit_compile), data.n_train,
-                               batch_size)
+    return (_engine_key(data, hidden_units, activation, jit_compile), data.n_train, batch_size)
 
 
 def evaluation_key(data, *, hidden_units=32, activation="relu", jit_compile=True):
     """The key of the validation pass a run of this shape uses (one per size of the validation split)."""
-    return _Engine.evaluation_key(_engine_key(data, hidden_units, activation, jit_compile), data.n_val)
+    return (_engine_key(data, hidden_units, activation, jit_compile), "evaluate", data.n_val)
 
 
 def is_compiled(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
     """Whether a run of this shape would find its epoch program and validation pass compiled."""
     shape = {"hidden_units": hidden_units, "activation": activation, "jit_compile": jit_compile}
-    return program_key(data, batch_size=batch_size, **shape) in PROGRAMS \
-        and evaluation_key(data, **shape) in PROGRAMS
-
-
-def _course_engine(data, hidden_units, activation, jit_compile):
-    key = _engine_key(data, hidden_units, activation, jit_compile)
-    return engine_for(key, lambda: _Engine(key, build_mlp(data.n_features, data.n_classes,
-                                                          hidden_units=hidden_units,
-                                                          activation=activation), jit_compile))
-
-
-def _model_engine(model, jit_compile):
-    """The engine of a model of another architecture: compiled on its first run, then kept."""
-    key = ("model", id(model), jit_compile)
-    engine = ENGINES.get(key)
-    if engine is not None and not engine.usable:
-        ENGINES.discard(lambda k: k == key)
-        PROGRAMS.discard(lambda program: program[0] == key)
-    return engine_for(key, lambda: _Engine(key, model, jit_compile))
+    return program_key(data, batch_size=batch_size, **shape) in PROGRAMS and evaluation_key(data, **shape) in PROGRAMS
 
 
 def _architecture(model):
     """A model's ``hidden_units``, ``activation``, ``kernel_initializer``; ``"custom"`` if not a build_mlp shape."""
-    layers = model.layers
-    dense = keras().layers.Dense
-    if len(layers) != 2 or not all(isinstance(layer, dense) for layer in layers):
+    if len(model.layers) != 2 or not all(isinstance(layer, keras().layers.Dense) for layer in model.layers):
         return dict.fromkeys(MODEL_DEFAULTS, "custom")
-    hidden = layers[0]
+    hidden = model.layers[0]
     # Keras's initializer classes are the CamelCase of their string names: HeUniform -> he_uniform.
     initializer = re.sub(r"(?<!^)(?=[A-Z])", "_", type(hidden.kernel_initializer).__name__).lower()
     return dict(hidden_units=int(hidden.units), activation=keras().activations.serialize(hidden.activation),
@@ -195,22 +148,19 @@ def _is_course_mlp(model, data, architecture):
             or not all(type(layer) is k.layers.Dense for layer in model.layers):
         return False
     try:
-        reference = build_mlp(data.n_features, data.n_classes,
-                              hidden_units=architecture["hidden_units"],
+        reference = build_mlp(data.n_features, data.n_classes, hidden_units=architecture["hidden_units"],
                               activation=architecture["activation"])
     except (TypeError, ValueError):   # e.g. an activation build_mlp does not offer
         return False
 
     def settings(m):
-        return [{key: v for key, v in layer.get_config().items() if key not in _INITIAL_ONLY}
-                for layer in m.layers]
+        return [{key: v for key, v in layer.get_config().items() if key not in _INITIAL_ONLY} for layer in m.layers]
 
     return model.trainable and settings(model) == settings(reference) \
         and [w.shape for w in model.weights] == [w.shape for w in reference.weights]
 
 
 def _check_model_fits(model, data):
-    """Refuse a model that does not take the data's features or give its classes."""
     if not isinstance(model, keras().Model):
         raise TypeError(f"model must be a keras.Model or None, got {type(model).__name__}")
     outputs = check_model(model, data.x_train[:1])
@@ -223,19 +173,10 @@ def _check_model_fits(model, data):
     # The loss reads the outputs as probabilities: logits or sigmoids train on nonsense.
     probabilities = np.asarray(model(data.x_train[:16], training=False), dtype=np.float64)
     sums = probabilities.sum(axis=1)
-    if not (np.all(probabilities >= 0) and np.all(probabilities <= 1)
-            and np.allclose(sums, 1.0, atol=1e-3)):
+    if not (np.all(probabilities >= 0) and np.all(probabilities <= 1) and np.allclose(sums, 1.0, atol=1e-3)):
         raise ValueError(f"model must output class probabilities (each in [0, 1], each row summing "
                          f"to 1, e.g. a softmax last layer), got {model.name!r}, whose outputs on "
                          f"the first rows of x_train sum to {sums.min():.3g}..{sums.max():.3g}")
-
-
-def _batch_losses(running, batch_size, n_train):
-    """Each batch's own mean loss, from Keras's running (sample-weighted) mean."""
-    sizes = np.full(len(running), batch_size, dtype=np.float64)
-    sizes[-1] = n_train - batch_size * (len(running) - 1)
-    totals = np.asarray(running, dtype=np.float64) * np.cumsum(sizes)
-    return np.diff(totals, prepend=0.0) / sizes
 
 
 @one_at_a_time
@@ -245,84 +186,57 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
           progress=False, test=False):
     """Train an MLP with SGD + momentum, exactly as ``model.fit`` would, but fast.
 
-    Sparse categorical cross-entropy and accuracy; ``data``'s validation split is
-    Keras's ``validation_data`` (the ``val_`` keys of the history).
+    Sparse categorical cross-entropy and accuracy; ``data``'s validation split is Keras's ``validation_data``
+    (the ``val_`` keys of the history). Returns a :class:`TrainResult`; TypeError or ValueError on a bad
+    argument (naming it and the value) or a ``model`` that does not fit the data.
 
-    Parameters
-    ----------
-    data : Dataset
-    batch_size : int or callable
-        Samples per update, in ``[1, data.n_train]``; a callable ``batch_size(epoch)``
-        (``epoch`` from 0) sets it per epoch.
-    epochs : int
-    learning_rate : float or callable
-        SGD step size, > 0; a callable ``learning_rate(epoch)`` sets it per epoch.
-    momentum : float, default 0.9
-        In ``[0, 1)``.
-    seed : int, default 0
-        Seeds the initial weights and the shuffling; same seed, same run.
-    model : keras.Model, optional
-        A model to train in place from its current weights (``seed`` then only seeds the
-        shuffling); it must take ``data.n_features`` inputs and output ``data.n_classes``
-        probabilities. By default :func:`helpers.build_mlp` builds one.
-    hidden_units, activation, kernel_initializer
-        Passed to :func:`helpers.build_mlp`; with a ``model`` they must keep their defaults.
-    shuffle : bool, default True
-        Shuffle the training set before every epoch, as ``model.fit`` does.
-    jit_compile : bool, default True
-        Compile each epoch with XLA (agrees with ``model.fit`` to about 1e-5);
-        ``False`` reproduces ``model.fit(jit_compile=False)`` bit for bit.
-    progress : bool, default False
-        Show a tqdm progress bar over epochs.
-    test : bool, default False
-        Also score the model on the test split once, after the last epoch
-        (``result.test_loss``, ``result.test_accuracy``).
+    - ``batch_size``: int in ``[1, data.n_train]``, or a callable ``batch_size(epoch)`` (from 0).
+    - ``learning_rate``: float > 0, or a callable ``learning_rate(epoch)``; ``momentum`` in ``[0, 1)``.
+    - ``seed``: seeds the initial weights and the shuffling; same seed, same run.
+    - ``model``: a keras.Model to train in place from its current weights (``seed`` then only seeds the
+      shuffling); it must take ``data.n_features`` inputs and output ``data.n_classes`` probabilities. By default
+      :func:`helpers.build_mlp` builds one from ``hidden_units``, ``activation``, ``kernel_initializer`` (which
+      must keep their defaults with a ``model``).
+    - ``shuffle``: shuffle the training set before every epoch, as ``model.fit`` does.
+    - ``jit_compile``: compile each epoch with XLA (agrees with ``model.fit`` to about 1e-5); ``False``
+      reproduces ``model.fit(jit_compile=False)`` bit for bit.
+    - ``progress``: a tqdm bar over epochs. ``test``: also score the test split once, after the last epoch.
 
-    Returns
-    -------
-    TrainResult
-
-    Raises
-    ------
-    TypeError, ValueError
-        On a bad argument (the message names it and the value), or a ``model`` that does
-        not fit the data.
-
-    Examples
-    --------
     >>> from helpers import load_blobs, train
     >>> result = train(load_blobs(), batch_size=32, epochs=5, learning_rate=0.01)
     >>> result.updates_per_epoch, len(result.history["val_loss"])
     (25, 5)
     """
     data = check_dataset(data)
-    check_bool("jit_compile", jit_compile)
-    check_bool("progress", progress)
-    check_bool("test", test)
+    for name, value in (("jit_compile", jit_compile), ("progress", progress), ("test", test)):
+        check_bool(name, value)
     if model is None:
         architecture = check_architecture(hidden_units, activation, kernel_initializer)
     else:
-        given = dict(hidden_units=hidden_units, activation=activation,
-                     kernel_initializer=kernel_initializer)
+        given = dict(hidden_units=hidden_units, activation=activation, kernel_initializer=kernel_initializer)
         for name, value in given.items():
             if value != MODEL_DEFAULTS[name]:
                 raise ValueError(f"{name} has no effect with model= (the model's own layers are "
                                  f"trained), got {name}={value!r}; build the model with it instead")
         _check_model_fits(model, data)
         architecture = _architecture(model)
-    plan = plan_runs(data, batch_size=batch_size, epochs=epochs, learning_rates=[learning_rate],
-                     seeds=[seed], momentum=momentum, shuffle=shuffle, architecture=architecture,
+    plan = plan_runs(data, batch_size=batch_size, epochs=epochs, learning_rates=[learning_rate], seeds=[seed],
+                     momentum=momentum, shuffle=shuffle, architecture=architecture,
                      rate_names=["learning_rate"], seed_names=["seed"])
     seed, rates = plan.seeds[0], plan.learning_rates[0]
-
-    result_model = build_mlp(data.n_features, data.n_classes, **architecture, seed=seed) \
-        if model is None else model
+    result_model = build_mlp(data.n_features, data.n_classes, **architecture, seed=seed) if model is None else model
     if model is None or _is_course_mlp(model, data, architecture):
-        engine = _course_engine(data, architecture["hidden_units"], architecture["activation"], jit_compile)
-    else:
-        engine = _model_engine(model, jit_compile)
+        key = _engine_key(data, architecture["hidden_units"], architecture["activation"], jit_compile)
+        engine = engine_for(key, lambda: _Engine(key, build_mlp(
+            data.n_features, data.n_classes, hidden_units=architecture["hidden_units"],
+            activation=architecture["activation"]), jit_compile))
+    else:   # another architecture: compiled on its first run, then kept
+        key = ("model", id(model), jit_compile)
+        if (old := ENGINES.get(key)) is not None and not old.usable:
+            ENGINES.discard(lambda k: k == key)
+            PROGRAMS.discard(lambda program: program[0] == key)
+        engine = engine_for(key, lambda: _Engine(key, model, jit_compile))
     engine.start(result_model.get_weights(), rates[0], plan.momentum)
-
     t = tf()
     rng = np.random.default_rng(seed)
     n_train = data.n_train
@@ -343,19 +257,23 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
         program, seconds = engine.program(tensors, size)
         compile_seconds += seconds
         start = time.perf_counter()
-        logs, running = engine.epoch(program, tensors, size, rates[epoch])
+        engine.optimizer.learning_rate.assign(rates[epoch])
+        logs, running = program(*tensors, size)
+        logs, running = {k: float(v) for k, v in logs.items()}, running.numpy()
         middle = time.perf_counter()
         logs.update({"val_" + k: v for k, v in engine.evaluate(evaluation, validation).items()})
         epoch_seconds.append(middle - start)
         eval_seconds += time.perf_counter() - middle
         for key in HISTORY_KEYS:
             history[key].append(logs[key])
-        batch_loss.append(_batch_losses(running, size, n_train))
+        # Each batch's own mean loss, from Keras's running (sample-weighted) mean.
+        sizes = np.full(len(running), size, dtype=np.float64)
+        sizes[-1] = n_train - size * (len(running) - 1)
+        batch_loss.append(np.diff(np.asarray(running, dtype=np.float64) * np.cumsum(sizes), prepend=0.0) / sizes)
         epoch_updates.append(len(running))
         if diverged(logs["loss"], logs["val_loss"], data.n_classes):
             diverged_at = epoch + 1
             break
-
     scores = (None, None)
     if test:
         held_out = (t.constant(data.x_test), t.constant(data.y_test))
@@ -364,8 +282,6 @@ def train(data, *, batch_size, epochs, learning_rate, momentum=0.9, seed=0, mode
         scores = tuple(engine.evaluate(program, held_out)[k] for k in ("loss", "accuracy"))
     if engine.model is not result_model:
         result_model.set_weights(engine.model.get_weights())
-    return plan.result(0, history=history, batch_loss=np.concatenate(batch_loss),
-                       epoch_updates=epoch_updates, epoch_seconds=epoch_seconds,
-                       compile_seconds=compile_seconds, diverged_at=diverged_at,
-                       model=result_model, eval_seconds=eval_seconds, test=scores,
-                       jit_compile=jit_compile)
+    return plan.result(0, history=history, batch_loss=np.concatenate(batch_loss), epoch_updates=epoch_updates,
+                       epoch_seconds=epoch_seconds, compile_seconds=compile_seconds, diverged_at=diverged_at,
+                       model=result_model, eval_seconds=eval_seconds, test=scores, jit_compile=jit_compile)

@@ -75,7 +75,7 @@ def test_program_key_is_the_key_the_engine_files_its_program_under(tiny):
     before = set(engines.PROGRAMS.keys())
     assert not is_compiled(tiny, batch_size=4)
     helpers.train(tiny, batch_size=4, epochs=1, learning_rate=0.01)
-    evaluation = helpers.training._Engine.evaluation_key(program_key(tiny, batch_size=4)[0], tiny.n_val)
+    evaluation = helpers.training.evaluation_key(tiny)
     assert set(engines.PROGRAMS.keys()) - before <= {program_key(tiny, batch_size=4), evaluation}
     assert {program_key(tiny, batch_size=4), evaluation} <= set(engines.PROGRAMS.keys())
     assert is_compiled(tiny, batch_size=4) and not is_compiled(tiny, batch_size=5)
