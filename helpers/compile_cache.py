@@ -3,16 +3,10 @@
 :func:`configure` turns TensorFlow's cache on (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory``) before
 TensorFlow's import, in ``platformdirs.user_cache_dir("batch-size-course")/xla/<key>``; the key names the
 TensorFlow, Keras and Python versions and hashes the CPU's features and the trainers' source, so no old
-program is loaded by another setup. ``BATCH_SIZE_COURSE_XLA_CACHE=0`` turns it off; a user's
-``TF_XLA_FLAGS`` is kept. The three newest key folders are kept, older ones deleted before the first
-compile (never at import).
-
-Before every compile the folder is checked (TensorFlow fails for the rest of the process on an entry it
-cannot read, and blocks on a pipe): what is not a plain file is removed unopened; a file must be a whole
-entry whose own key matches its name and, once sealed, its SHA-256 sidecar. A bad one is deleted with a
-warning and compiled again; one being written by another process is waited for. An unwritable folder or
-a disk with less than 64 MB free turns the cache off with one warning. :func:`stable_names` makes a
-trace's program names depend only on what is traced, so they are found.
+program is loaded by another setup (``BATCH_SIZE_COURSE_XLA_CACHE=0``: off). The three newest key folders
+are kept. Before every compile the folder is checked (:func:`check`), as TensorFlow fails for the rest of
+the process on an entry it cannot read, and blocks on a pipe; a disk with less than 64 MB free turns the
+cache off with one warning. :func:`stable_names` makes a trace's program names depend only on what is traced.
 """
 
 import atexit
@@ -41,19 +35,12 @@ _PROGRAM_SOURCES = ("_backend.py", "compile_cache.py", "models.py", "training.py
                     "timing.py", "trace.py", "gradients.py")
 _TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel",
                              "tf-nightly", "tf-nightly-cpu")
-_SIDECAR = ".sha256"
-_STALE_TEMPORARY_SECONDS = 3600
-#: A partial program younger than this may be being written by another process ...
-_WRITING_SECONDS = 120
-#: ... which is waited for this long (writing one takes milliseconds), then it is removed.
-_WAIT_FOR_WRITER = 2.0
-#: Free disk space below which the cache stays off (one program is about 0.4 MB).
-_MIN_FREE = 64 * 2**20
-#: A stored program larger than this is not one of the course's (they are well under 10 MB).
-_MAX_PROGRAM = 512 * 2**20
-_SLOT = 2**20
-#: Key folders kept (the current one included): e.g. two environments used in turn.
-_KEEP = 3
+_SIDECAR, _STALE_TEMPORARY_SECONDS, _SLOT = ".sha256", 3600, 2**20
+#: A partial program this young (s) may be being written by another process: waited for (s), then removed.
+_WRITING_SECONDS, _WAIT_FOR_WRITER = 120, 2.0
+_MIN_FREE = 64 * 2**20   # free disk space below which the cache stays off (one program is about 0.4 MB)
+_MAX_PROGRAM = 512 * 2**20   # a larger stored program is not one of the course's (they are under 10 MB)
+_KEEP = 3   # key folders kept (the current one included): e.g. two environments used in turn
 _state = {"configured": False, "folder": None, "prepared": False, "full": False}
 _verified = {}   # path -> (inode, size, mtime) of a file checked whole and sealed
 
@@ -129,10 +116,9 @@ def _varint(data, at):
     while True:
         if at >= len(data) or shift > 63:
             raise ValueError("a number runs past the end")
-        byte = data[at]
-        value |= (byte & 0x7F) << shift
+        value |= (data[at] & 0x7F) << shift
         at, shift = at + 1, shift + 7
-        if not byte & 0x80:
+        if not data[at - 1] & 0x80:
             return value, at
 
 
@@ -173,14 +159,6 @@ def _entry_problem(path, data):
     if not fields.get(2) or not fields.get(3):
         return "its compiled program or its HLO module is missing"
     return None
-
-
-def _remove(entry):
-    """Remove ``entry`` without opening it (a folder with what it holds)."""
-    if entry.is_dir() and not entry.is_symlink():
-        shutil.rmtree(entry, ignore_errors=True)
-    else:
-        entry.unlink(missing_ok=True)
 
 
 def _check_entry(entry, now):
@@ -253,14 +231,16 @@ def check(path):
             warnings.warn(f"compiled-program cache file {entry} is damaged ({reason}); deleted, "
                           f"it will be compiled again", RuntimeWarning, stacklevel=2)
         _verified.pop(entry, None)
-        with contextlib.suppress(OSError):
-            _remove(entry)
+        with contextlib.suppress(OSError):   # removed unopened (a folder with what it holds)
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
             entry.with_name(entry.name + _SIDECAR).unlink(missing_ok=True)
         removed += 1
-    try:
+    others = []
+    with contextlib.suppress(OSError):
         others = list(path.iterdir())
-    except OSError:
-        others = []
     for other in others:
         with contextlib.suppress(OSError):
             orphan = other.name.endswith(_SIDECAR) and not os.path.lexists(
@@ -330,15 +310,11 @@ def before_compile():
 
 def after_compile():
     """Seal what the compile stored, or, with the disk nearly full, delete it again."""
-    path = folder()
-    if path is None:
-        return
-    if _state["full"]:
-        for entry in _entries(path):
-            if entry.name not in _state.get("before", ()):
-                entry.unlink(missing_ok=True)
-        return
-    seal()
+    if folder() is None or not _state["full"]:
+        return seal()
+    for entry in _entries(folder()):
+        if entry.name not in _state.get("before", ()):
+            entry.unlink(missing_ok=True)
 
 
 def configure():

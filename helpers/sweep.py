@@ -6,6 +6,7 @@ key and a checksum: running again, or after an interruption, trains only what is
 is trained again with a warning.
 """
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -97,20 +98,12 @@ class _Cache:
         # Delete killed writers' temporary files (older than an hour; a live writer's is younger).
         now = time.time()
         for leftover in [*self.folder.glob("*.tmp"), *self.folder.glob("*.probe")]:
-            try:
+            with contextlib.suppress(OSError):   # gone already, or not ours to delete: it costs only its bytes
                 if leftover.is_file() and now - leftover.stat().st_mtime > _STALE_SECONDS:
                     leftover.unlink()
-            except OSError:
-                pass   # gone already, or not ours to delete: it costs only its bytes
 
     def path(self, key):
         return self.folder / f"{_checksum(key)[:24]}.json.gz"
-
-    @staticmethod
-    def limit(key, n_train):
-        """The most bytes a file of this key can need (uncompressed): more is not this run's."""
-        updates = key["epochs"] * math.ceil(n_train / key["batch_size"])
-        return 2**16 + 24 * updates + 256 * key["epochs"]
 
     def load(self, key, n_train):
         """The cached result for ``key``, or None (with a warning if the file is bad)."""
@@ -120,7 +113,9 @@ class _Cache:
         try:
             if not os.path.lexists(path):
                 return None
-            stored = json.loads(_read(path, self.limit(key, n_train)))
+            # The most bytes (uncompressed) a file of this key can need: more is not this run's.
+            limit = 2**16 + 24 * key["epochs"] * math.ceil(n_train / key["batch_size"]) + 256 * key["epochs"]
+            stored = json.loads(_read(path, limit))
             if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
                 raise ValueError("it was written in another format")
             if _canonical(stored.get("key")) != _canonical(key):
@@ -366,19 +361,6 @@ def _as_list(name, values, check, what):
     return values
 
 
-def _check_cache_dir(cache_dir):
-    """``cache_dir`` as a Path with ``~`` expanded, or None; an empty path is refused."""
-    if cache_dir is None:
-        return None
-    if not isinstance(cache_dir, (str, os.PathLike)) or isinstance(os.fspath(cache_dir), bytes):
-        raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
-    text = os.fspath(cache_dir)
-    if not text.strip():
-        raise ValueError(f"cache_dir must name a folder (or be None to cache nothing), got {text!r}; '.' is the "
-                         f"working directory")
-    return Path(os.path.expanduser(text))
-
-
 def _per_batch(name, value, batch_sizes, check):
     """``value`` checked for each batch size: one for all, or a dict with an entry for each."""
     if not isinstance(value, dict):
@@ -424,7 +406,13 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     replicas = check_int("replicas", replicas, low=1, high=64)
     check_bool("shuffle", shuffle)
     check_bool("progress", progress)
-    cache_dir = _check_cache_dir(cache_dir)
+    if cache_dir is not None:
+        if not isinstance(cache_dir, (str, os.PathLike)) or isinstance(os.fspath(cache_dir), bytes):
+            raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
+        if not os.fspath(cache_dir).strip():
+            raise ValueError(f"cache_dir must name a folder (or be None to cache nothing), got "
+                             f"{os.fspath(cache_dir)!r}; '.' is the working directory")
+        cache_dir = Path(os.path.expanduser(os.fspath(cache_dir)))
     updates = sum(epochs_of[b] * math.ceil(n_train / b) * len(rates_of[b]) * len(seeds) for b in batch_sizes)
     if updates > MAX_UPDATES:
         raise ValueError(f"the grid makes {updates:,} updates in all, and their per-update losses "
