@@ -12,6 +12,7 @@ cache off with one warning. :func:`stable_names` makes a trace's program names d
 import atexit
 import contextlib
 import hashlib
+import itertools
 import os
 import platform
 import shutil
@@ -84,13 +85,11 @@ def cache_key():
     True
     """
     digest = hashlib.sha256(_cpu_features().encode())
-    # XLA_FLAGS can change the machine code (--xla_cpu_max_isa=AVX2 simulates another CPU):
-    # programs compiled under other flags must not be loaded.
+    # XLA_FLAGS can change the machine code (--xla_cpu_max_isa=AVX2): other flags' programs must not be loaded.
     digest.update(os.environ.get("XLA_FLAGS", "").encode())
     here = Path(__file__).resolve().parent
     for name in _PROGRAM_SOURCES:
-        digest.update(name.encode())
-        digest.update((here / name).read_bytes())
+        digest.update(name.encode() + (here / name).read_bytes())
     python = "".join(map(str, sys.version_info[:2]))
     return (f"tf{package_version(*_TENSORFLOW_DISTRIBUTIONS)}-keras{package_version('keras')}-py{python}-"
             f"{digest.hexdigest()[:16]}")
@@ -180,15 +179,13 @@ def _check_entry(entry, now):
         expected, rewritten = None, False
     if info.st_size > _MAX_PROGRAM:
         return f"it holds {info.st_size:,} bytes, more than a program of the course"
-    data = entry.read_bytes()
-    problem = _entry_problem(entry, data)
+    problem = _entry_problem(entry, data := entry.read_bytes())
     if problem is not None and (expected is None or rewritten) and now - info.st_mtime < _WRITING_SECONDS:
         # Perhaps another process is writing it: wait, or TensorFlow reads half a program and fails for good.
         deadline = time.monotonic() + _WAIT_FOR_WRITER
         while problem is not None and time.monotonic() < deadline:
             time.sleep(0.05)
-            data = entry.read_bytes()
-            problem = _entry_problem(entry, data)
+            problem = _entry_problem(entry, data := entry.read_bytes())
         info = entry.lstat()
         stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
     if problem is not None:
@@ -368,15 +365,11 @@ def configure():
 def _quoted(path):
     """``path`` as TF_XLA_FLAGS takes it: quoted when it holds a space or a quote."""
     text = str(path)
-    if not any(c.isspace() or c in "\"'" for c in text):
-        return text
-    return f"'{text}'" if '"' in text else f'"{text}"'
+    quote = "'" if '"' in text else '"'
+    return f"{quote}{text}{quote}" if any(c.isspace() or c in "\"'" for c in text) else text
 
 
-_local = threading.local()
-_uses = {}
-_uses_lock = threading.Lock()
-_patched = []
+_local, _uses, _uses_lock, _patched = threading.local(), {}, threading.Lock(), []
 
 
 def _install_uid():
@@ -400,13 +393,6 @@ def _install_uid():
     return True
 
 
-def _numbers(start):
-    """The numbers of one slot, then (a trace that outgrew it) the process counter's."""
-    yield from range(start, start + _SLOT)
-    while True:
-        yield _patched[0]()
-
-
 @contextlib.contextmanager
 def stable_names(*key):
     """Trace inside this block with names that depend on ``key``, not on the process's history.
@@ -425,8 +411,10 @@ def stable_names(*key):
         occurrence = _uses.get(key, 0)
         _uses[key] = occurrence + 1
     digest = int.from_bytes(hashlib.sha256(repr((key, occurrence)).encode()).digest()[:8], "big")
-    # 2**40 slots of 2**20 names each, far above the process counter; int64-safe.
-    _local.counter = _numbers(2**61 + digest % 2**40 * _SLOT)
+    # 2**40 slots of 2**20 names each, far above the process counter; int64-safe. A trace that outgrows its
+    # slot goes on with the process counter's numbers.
+    start = 2**61 + digest % 2**40 * _SLOT
+    _local.counter = itertools.chain(range(start, start + _SLOT), iter(_patched[0], None))
     try:
         yield
     finally:

@@ -292,8 +292,6 @@ class SweepResult:
     def near_best(self, value="val_accuracy", *, within, per="batch_size", over="learning_rate", mode="max"):
         """``per`` value -> the sorted ``over`` values whose mean is within ``within`` of the best.
 
-        Examples
-        --------
         >>> grid.near_best("val_accuracy", within=0.1)                    # doctest: +SKIP
         {1: [0.0003, 0.001, 0.003], 500: [0.003, 0.01, 0.03, 0.1, 0.3]}
         """
@@ -302,11 +300,9 @@ class SweepResult:
         table, row_values, col_values = self._ranked(value, per, over)
         out = {}
         for r, row in zip(row_values, table):
-            if np.isnan(row).all():
-                out[r] = []
-                continue
             with np.errstate(invalid="ignore"):
-                good = row >= np.nanmax(row) - within if mode == "max" else row <= np.nanmin(row) + within
+                good = [] if np.isnan(row).all() else row >= np.nanmax(row) - within if mode == "max" \
+                    else row <= np.nanmin(row) + within
             out[r] = [c for c, ok in zip(col_values, good) if ok]
         return out
 
