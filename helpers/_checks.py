@@ -55,9 +55,7 @@ def check_bool(name, value):
 
 def check_str(name, value, *, optional=False):
     """Return ``value`` if it is a ``str`` (or None, when ``optional``)."""
-    if value is None and optional:
-        return value
-    if not isinstance(value, str):
+    if not isinstance(value, str) and not (value is None and optional):
         raise TypeError(f"{name} must be a str{' or None' if optional else ''}, got {value!r}")
     return value
 

@@ -414,13 +414,12 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
         raise ValueError(f"the grid makes {updates:,} updates in all, and their per-update losses "
                          f"({updates * 8 / 2**20:,.0f} MB) would not fit in memory; at most "
                          f"{MAX_UPDATES:,}: fewer runs or epochs, or larger batches")
-    model = dict(momentum=momentum, **architecture, shuffle=shuffle)
     start = time.perf_counter()
     cache = _Cache(cache_dir)
     cache.prepare()   # a bad folder fails now, not after the first group has trained
     configs = [(b, lr, s) for b in batch_sizes for lr in rates_of[b] for s in seeds]
-    keys = [run_key(data, batch_size=b, learning_rate=lr, seed=s, epochs=epochs_of[b], **model)
-            for b, lr, s in configs]
+    keys = [run_key(data, batch_size=b, learning_rate=lr, seed=s, epochs=epochs_of[b], momentum=momentum,
+                    shuffle=shuffle, **architecture) for b, lr, s in configs]
     runs = [cache.load(key, n_train) for key in keys]
     cached = [run is not None for run in runs]
     todo = [i for i, run in enumerate(runs) if run is None]
