@@ -8,10 +8,8 @@ __all__ = ["keras", "tf", "quiet_tensorflow_logs"]
 
 
 def quiet_tensorflow_logs():
-    """Before TensorFlow's import: log errors only, unless the user chose otherwise; turn on the
-    compiled-program cache (:func:`helpers.compile_cache.configure`).
-
-    ``TF_ENABLE_ONEDNN_OPTS=0``: oneDNN's kernels only print a line at import here (XLA trains).
+    """Before TensorFlow's import: log errors only, unless the user chose otherwise; turn on the compiled-program
+    cache (:func:`helpers.compile_cache.configure`). ``TF_ENABLE_ONEDNN_OPTS=0``: oneDNN only prints a line here.
     """
     compile_cache.configure()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,23 +1,18 @@
 """A persistent cache of compiled XLA programs, so a new kernel need not compile again.
 
-:func:`configure` turns TensorFlow's own cache on (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory``)
-before TensorFlow's import, in ``platformdirs.user_cache_dir("batch-size-course")/xla/<key>``; the
-key names TensorFlow's, Keras's and Python's versions and hashes the CPU's features and the trainers'
-source, so no old program is loaded by another setup. ``BATCH_SIZE_COURSE_XLA_CACHE=0`` turns it off;
-a ``TF_XLA_FLAGS`` of the user's is kept. The three newest key folders are kept, older ones deleted
-before the first compile (never at import).
-
-Before every compile the folder is checked (TensorFlow fails for the rest of the process on an
-entry it cannot read, and blocks on a pipe): what is not a plain file is removed unopened; a file
-must be a whole entry whose own key matches its name and, once sealed, its SHA-256 sidecar. A bad
-one is deleted with a warning and compiled again; one being written by another process is waited
-for. An unwritable folder or a disk with less than 64 MB free turns the cache off with one warning.
-:func:`stable_names` makes a trace's program names depend only on what is traced, so they are found.
+:func:`configure` turns TensorFlow's cache on (``TF_XLA_FLAGS=--tf_xla_persistent_cache_directory``) before
+TensorFlow's import, in ``platformdirs.user_cache_dir("batch-size-course")/xla/<key>``; the key names the
+TensorFlow, Keras and Python versions and hashes the CPU's features and the trainers' source, so no old
+program is loaded by another setup (``BATCH_SIZE_COURSE_XLA_CACHE=0``: off). The three newest key folders
+are kept. Before every compile the folder is checked (:func:`check`), as TensorFlow fails for the rest of
+the process on an entry it cannot read, and blocks on a pipe; a disk with less than 64 MB free turns the
+cache off with one warning. :func:`stable_names` makes a trace's program names depend only on what is traced.
 """
 
 import atexit
 import contextlib
 import hashlib
+import itertools
 import os
 import platform
 import shutil
@@ -41,19 +36,12 @@ _PROGRAM_SOURCES = ("_backend.py", "compile_cache.py", "models.py", "training.py
                     "timing.py", "trace.py", "gradients.py")
 _TENSORFLOW_DISTRIBUTIONS = ("tensorflow", "tensorflow-cpu", "tensorflow-macos", "tensorflow-intel",
                              "tf-nightly", "tf-nightly-cpu")
-_SIDECAR = ".sha256"
-_STALE_TEMPORARY_SECONDS = 3600
-#: A partial program younger than this may be being written by another process ...
-_WRITING_SECONDS = 120
-#: ... which is waited for this long (writing one takes milliseconds), then it is removed.
-_WAIT_FOR_WRITER = 2.0
-#: Free disk space below which the cache stays off (one program is about 0.4 MB).
-_MIN_FREE = 64 * 2**20
-#: A stored program larger than this is not one of the course's (they are well under 10 MB).
-_MAX_PROGRAM = 512 * 2**20
-_SLOT = 2**20
-#: Key folders kept (the current one included): e.g. two environments used in turn.
-_KEEP = 3
+_SIDECAR, _STALE_TEMPORARY_SECONDS, _SLOT = ".sha256", 3600, 2**20
+#: A partial program this young (s) may be being written by another process: waited for (s), then removed.
+_WRITING_SECONDS, _WAIT_FOR_WRITER = 120, 2.0
+_MIN_FREE = 64 * 2**20   # free disk space below which the cache stays off (one program is about 0.4 MB)
+_MAX_PROGRAM = 512 * 2**20   # a larger stored program is not one of the course's (they are under 10 MB)
+_KEEP = 3   # key folders kept (the current one included): e.g. two environments used in turn
 _state = {"configured": False, "folder": None, "prepared": False, "full": False}
 _verified = {}   # path -> (inode, size, mtime) of a file checked whole and sealed
 
@@ -72,25 +60,20 @@ def folder():
 def package_version(*names):
     """The installed version of the first of ``names`` that is installed, else "none"."""
     for name in names:
-        try:
+        with contextlib.suppress(metadata.PackageNotFoundError):
             return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
     return "none"
 
 
 def _cpu_features():
     """What the compiled machine code depends on: the architecture and the CPU's feature flags."""
     text = platform.machine() + platform.processor()
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
-            for line in info:
-                if line.startswith(("flags", "Features", "model name")):
-                    text += line
-                if not line.strip():  # the first processor is enough
-                    break
-    except OSError:
-        pass
+    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+        for line in info:
+            if line.startswith(("flags", "Features", "model name")):
+                text += line
+            if not line.strip():  # the first processor is enough
+                break
     return text
 
 
@@ -102,13 +85,11 @@ def cache_key():
     True
     """
     digest = hashlib.sha256(_cpu_features().encode())
-    # XLA_FLAGS can change the machine code (--xla_cpu_max_isa=AVX2 simulates another CPU):
-    # programs compiled under other flags must not be loaded.
+    # XLA_FLAGS can change the machine code (--xla_cpu_max_isa=AVX2): other flags' programs must not be loaded.
     digest.update(os.environ.get("XLA_FLAGS", "").encode())
     here = Path(__file__).resolve().parent
     for name in _PROGRAM_SOURCES:
-        digest.update(name.encode())
-        digest.update((here / name).read_bytes())
+        digest.update(name.encode() + (here / name).read_bytes())
     python = "".join(map(str, sys.version_info[:2]))
     return (f"tf{package_version(*_TENSORFLOW_DISTRIBUTIONS)}-keras{package_version('keras')}-py{python}-"
             f"{digest.hexdigest()[:16]}")
@@ -116,24 +97,17 @@ def cache_key():
 
 def _switch():
     value = os.environ.get(SWITCH, "1")
-    if value.strip().lower() in _OFF:
-        return False
-    if value.strip().lower() in _ON:
-        return True
+    if value.strip().lower() in _OFF + _ON:
+        return value.strip().lower() in _ON
     raise ValueError(f"{SWITCH} must be 1 (the compile cache on) or 0 (off), got {value!r}")
 
 
 def _entries(path):
-    """The paths named like stored programs, whatever they are (never opened here)."""
+    """The paths named like stored programs (never opened here)."""
     try:
         return sorted(p for p in path.iterdir() if p.name.endswith(".pb"))
     except OSError:
         return []
-
-
-def _digest(path):
-    with open(path, "rb") as stream:
-        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _varint(data, at):
@@ -141,10 +115,9 @@ def _varint(data, at):
     while True:
         if at >= len(data) or shift > 63:
             raise ValueError("a number runs past the end")
-        byte = data[at]
-        value |= (byte & 0x7F) << shift
+        value |= (data[at] & 0x7F) << shift
         at, shift = at + 1, shift + 7
-        if not byte & 0x80:
+        if not data[at - 1] & 0x80:
             return value, at
 
 
@@ -170,11 +143,8 @@ def _fields(data):
 def _entry_problem(path, data):
     """Why ``data`` is not TensorFlow's cache entry for ``path``'s name, or None.
 
-    TensorFlow's ``XlaSerializedCacheEntry``: 1 the key (1 signature
-    fingerprint, 2 cluster fingerprint, 3 device type, 4 prefix), 2 the HLO
-    module, 3 the compiled executable. The file name is
-    ``<prefix>__<signature>__<cluster>__<device>.pb``, so a file that holds
-    another program's entry is caught by its key.
+    ``XlaSerializedCacheEntry``: 1 the key (1 signature fingerprint, 2 cluster fingerprint, 3 device type,
+    4 prefix), 2 the HLO module, 3 the executable; the file is ``<prefix>__<signature>__<cluster>__<device>.pb``.
     """
     try:
         fields = dict(_fields(data))
@@ -190,14 +160,6 @@ def _entry_problem(path, data):
     return None
 
 
-def _remove(entry):
-    """Remove what sits at ``entry`` without opening it (a folder with what it holds)."""
-    if entry.is_dir() and not entry.is_symlink():
-        shutil.rmtree(entry, ignore_errors=True)
-    else:
-        entry.unlink(missing_ok=True)
-
-
 def _check_entry(entry, now):
     """Check one path named like a program; return a reason to delete it, "" to keep it."""
     info = entry.lstat()
@@ -211,60 +173,47 @@ def _check_entry(entry, now):
     sidecar = entry.with_name(entry.name + _SIDECAR)
     try:
         expected = sidecar.read_text().strip()
-        # Written again since it was sealed: another process compiled the same program
-        # (its bytes may differ from ours) or is writing it now.
+        # Written since sealed: another process compiled the same program (bytes may differ) or is writing it.
         rewritten = info.st_mtime_ns > sidecar.stat().st_mtime_ns
     except OSError:
         expected, rewritten = None, False
     if info.st_size > _MAX_PROGRAM:
         return f"it holds {info.st_size:,} bytes, more than a program of the course"
-    data = entry.read_bytes()
-    problem = _entry_problem(entry, data)
+    problem = _entry_problem(entry, data := entry.read_bytes())
     if problem is not None and (expected is None or rewritten) and now - info.st_mtime < _WRITING_SECONDS:
-        # Perhaps another process is writing it (a program takes milliseconds): wait for it.
-        # Left as it is, TensorFlow would read half a program and fail for the whole process.
+        # Perhaps another process is writing it: wait, or TensorFlow reads half a program and fails for good.
         deadline = time.monotonic() + _WAIT_FOR_WRITER
         while problem is not None and time.monotonic() < deadline:
             time.sleep(0.05)
-            data = entry.read_bytes()
-            problem = _entry_problem(entry, data)
+            problem = _entry_problem(entry, data := entry.read_bytes())
         info = entry.lstat()
         stamp = (info.st_ino, info.st_size, info.st_mtime_ns)
     if problem is not None:
         return problem if expected is not None else "unsealed"
     digest = hashlib.sha256(data).hexdigest()
     if expected is not None and digest != expected:
-        # A rewrite is deleted quietly (compiled again), never sealed as it is: TensorFlow
-        # does not check the compiled bytes, and an edited file could crash it.
+        # A rewrite is deleted quietly, never sealed: TensorFlow does not check the bytes; edited ones can crash it.
         return "unsealed" if rewritten else "its bytes no longer match its SHA-256 sidecar"
     if expected is None:
-        # Only a whole entry is sealed: a process that sealed another's half-written
-        # file would make the finished one look damaged.
-        _write_sidecar(sidecar, digest)
+        # Only a whole entry is sealed: sealing another's half-written file would make the finished one look damaged.
+        temporary = sidecar.with_name(f"{sidecar.name}.{os.getpid()}.tmp")
+        try:
+            temporary.write_text(digest)
+            os.replace(temporary, sidecar)
+        except OSError:
+            temporary.unlink(missing_ok=True)   # a full disk leaves no temporary file behind
     if (entry.lstat().st_ino, entry.lstat().st_size, entry.lstat().st_mtime_ns) == stamp:
         _verified[entry] = stamp
     return ""
 
 
-def _write_sidecar(sidecar, digest):
-    temporary = sidecar.with_name(f"{sidecar.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(digest)
-        os.replace(temporary, sidecar)
-    except OSError:
-        temporary.unlink(missing_ok=True)   # a full disk leaves no temporary file behind
-
-
 def check(path):
     """Delete the stored programs of ``path`` that cannot be trusted; return how many.
 
-    Anything at a program's path that is not a plain file is removed without
-    being opened; a plain file that is not TensorFlow's entry for its name,
-    or whose bytes no longer match its sidecar, is deleted with a warning that
-    names the file. An unsealed whole entry is sealed; a fresh partial one
-    is waited for (another process may be writing it), then deleted quietly
-    if it stays partial and was never sealed. Leftover temporary files older
-    than an hour are deleted.
+    Not a plain file: removed unopened; not TensorFlow's entry for its name, or bytes that no longer match
+    its sidecar: deleted with a warning naming it. A whole unsealed entry is sealed; a fresh partial one is
+    waited for (another process may be writing it), then deleted quietly if still partial and never sealed.
+    Temporary files older than an hour are deleted.
     """
     path = Path(path)
     removed, now = 0, time.time()
@@ -279,36 +228,32 @@ def check(path):
             warnings.warn(f"compiled-program cache file {entry} is damaged ({reason}); deleted, "
                           f"it will be compiled again", RuntimeWarning, stacklevel=2)
         _verified.pop(entry, None)
-        try:
-            _remove(entry)
+        with contextlib.suppress(OSError):   # removed unopened (a folder with what it holds)
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
             entry.with_name(entry.name + _SIDECAR).unlink(missing_ok=True)
-        except OSError:
-            pass
         removed += 1
-    try:
+    others = []
+    with contextlib.suppress(OSError):
         others = list(path.iterdir())
-    except OSError:
-        others = []
     for other in others:
-        try:
+        with contextlib.suppress(OSError):
             orphan = other.name.endswith(_SIDECAR) and not os.path.lexists(
                 other.with_name(other.name.removesuffix(_SIDECAR)))
             stale = other.suffix == ".tmp" and now - other.lstat().st_mtime > _STALE_TEMPORARY_SECONDS
             if orphan or stale:
                 other.unlink(missing_ok=True)
-        except OSError:
-            pass
     return removed
 
 
 def seal():
     """Check and seal the stored programs: each whole one gets its SHA-256 sidecar.
 
-    The trainers call it after compiling, and it runs when Python exits, for
-    programs compiled elsewhere (``model.fit``). Without a cache, or in a
-    process that compiled nothing through helpers, it does nothing (programs
-    compiled only by ``model.fit`` are sealed at the next process's first
-    compile).
+    The trainers call it after compiling; it also runs at exit, for programs of ``model.fit``. Without a
+    cache, or in a process that compiled nothing through helpers, it does nothing (programs compiled only
+    by ``model.fit`` are sealed at the next process's first compile).
     """
     path = folder()
     if path is not None and _state["prepared"]:   # a process that compiled nothing touches nothing
@@ -333,23 +278,24 @@ def _space_problem(path):
 def before_compile():
     """Make the cache safe for the compile about to run (the trainers call it first).
 
-    On the process's first compile, old key folders and stale temporary files
-    are deleted (never at import). Every time, the stored programs are checked
-    (:func:`check`): TensorFlow would fail on a bad one, or block on a pipe.
-    When the disk is nearly full, the programs compiled from then on are
-    deleted after each compile (:func:`after_compile`), with one warning.
+    The first time, old key folders are deleted (never at import). Every time, the programs are checked
+    (:func:`check`): TensorFlow would fail on a bad one, or block on a pipe. With the disk nearly full, new
+    programs are deleted after each compile (:func:`after_compile`), with one warning.
     """
     path = folder()
     if path is None:
         return
     if not _state["prepared"]:
         _state["prepared"] = True
-        try:
+        with contextlib.suppress(OSError):
             path.mkdir(parents=True, exist_ok=True)
             os.utime(path)
-            _prune(path)
-        except OSError:
-            pass
+            # Keep the _KEEP most recently used key folders: each upgrade or changed trainer starts one. A
+            # process still using a deleted folder only compiles again (TensorFlow recreates it).
+            others = sorted((p for p in path.parent.iterdir() if p.is_dir() and p != path),
+                            key=lambda p: p.stat().st_mtime, reverse=True)
+            for old in others[_KEEP - 1:]:
+                shutil.rmtree(old, ignore_errors=True)
     check(path)
     problem = _space_problem(path)
     if problem and not _state["full"]:
@@ -361,28 +307,11 @@ def before_compile():
 
 def after_compile():
     """Seal what the compile stored, or, with the disk nearly full, delete it again."""
-    path = folder()
-    if path is None:
-        return
-    if _state["full"]:
-        for entry in _entries(path):
-            if entry.name not in _state.get("before", ()):
-                entry.unlink(missing_ok=True)
-        return
-    seal()
-
-
-def _prune(path):
-    """Keep the ``_KEEP`` most recently used key folders beside ``path``; delete the others.
-
-    Each TensorFlow upgrade or changed trainer starts a new folder; without
-    this, old programs would pile up. A process still using a deleted folder
-    only compiles again (TensorFlow recreates the folder to store a program).
-    """
-    others = [p for p in path.parent.iterdir() if p.is_dir() and p != path]
-    others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in others[_KEEP - 1:]:
-        shutil.rmtree(old, ignore_errors=True)
+    if folder() is None or not _state["full"]:
+        return seal()
+    for entry in _entries(folder()):
+        if entry.name not in _state.get("before", ()):
+            entry.unlink(missing_ok=True)
 
 
 def configure():
@@ -423,12 +352,10 @@ def configure():
     except OSError as error:
         problem = f"cannot make it ({error})"
     if problem:
-        warnings.warn(f"the compiled-program cache is off: {path}: {problem}",
-                      RuntimeWarning, stacklevel=3)
+        warnings.warn(f"the compiled-program cache is off: {path}: {problem}", RuntimeWarning, stacklevel=3)
         return None
     os.environ["TF_XLA_FLAGS"] = f"{flags} {_FLAG}={_quoted(path)}".strip()
-    # Loading a stored program logs a harmless CPU-feature mismatch ("+prefer-no-gather")
-    # as an error, which a notebook would show under every cell that trains.
+    # Loading a program logs a harmless CPU-feature mismatch ("+prefer-no-gather") as an error under every cell.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     _state["folder"] = path
     atexit.register(seal)
@@ -438,15 +365,11 @@ def configure():
 def _quoted(path):
     """``path`` as TF_XLA_FLAGS takes it: quoted when it holds a space or a quote."""
     text = str(path)
-    if not any(c.isspace() or c in "\"'" for c in text):
-        return text
-    return f"'{text}'" if '"' in text else f'"{text}"'
+    quote = "'" if '"' in text else '"'
+    return f"{quote}{text}{quote}" if any(c.isspace() or c in "\"'" for c in text) else text
 
 
-_local = threading.local()
-_uses = {}
-_uses_lock = threading.Lock()
-_patched = []
+_local, _uses, _uses_lock, _patched = threading.local(), {}, threading.Lock(), []
 
 
 def _install_uid():
@@ -470,26 +393,16 @@ def _install_uid():
     return True
 
 
-def _numbers(start):
-    """The numbers of one slot, then (a trace that outgrew it) the process counter's."""
-    yield from range(start, start + _SLOT)
-    while True:
-        yield _patched[0]()
-
-
 @contextlib.contextmanager
 def stable_names(*key):
     """Trace inside this block with names that depend on ``key``, not on the process's history.
 
-    TensorFlow numbers every traced function, tensor and loop body from one
-    process-wide counter, and the persistent cache finds a program by those
-    names. Inside the block (on this thread) the numbers come from a range of
-    their own, picked by a hash of ``key`` and of how often this process used
-    that key before: the same trace gets the same names in every process,
-    while two traces in one process never share a name. ``key`` only needs to
-    be the same for the same program in every process (for example the
-    trainer, the model's name, the input shapes and the batch size); a
-    coarse key costs cache hits, never correctness.
+    TensorFlow numbers traced functions, tensors and loop bodies from one process-wide counter, and the
+    cache finds a program by those names. Inside the block (this thread) the numbers come from a range
+    picked by a hash of ``key`` and of how often this process used it: the same trace gets the same names
+    in every process, two traces in one process never share one. ``key`` need only be the same for the
+    same program in every process (e.g. trainer, model name, input shapes, batch size); a coarse key
+    costs cache hits, never correctness.
     """
     if getattr(_local, "counter", None) is not None or not _install_uid():
         yield  # nested, or a TensorFlow without the counter: names as usual
@@ -498,8 +411,10 @@ def stable_names(*key):
         occurrence = _uses.get(key, 0)
         _uses[key] = occurrence + 1
     digest = int.from_bytes(hashlib.sha256(repr((key, occurrence)).encode()).digest()[:8], "big")
-    # 2**40 slots of 2**20 names each, far above the process counter; int64-safe.
-    _local.counter = _numbers(2**61 + digest % 2**40 * _SLOT)
+    # 2**40 slots of 2**20 names each, far above the process counter; int64-safe. A trace that outgrows its
+    # slot goes on with the process counter's numbers.
+    start = 2**61 + digest % 2**40 * _SLOT
+    _local.counter = itertools.chain(range(start, start + _SLOT), iter(_patched[0], None))
     try:
         yield
     finally:

@@ -9,13 +9,11 @@ from ._checks import check_float, check_int
 
 __all__ = ["Dataset", "load_blobs", "load_digits", "check_features", "check_labels", "MAX_FEATURE_BYTES"]
 
-
 #: Most classes a dataset may have (the course's go up to 10).
 MAX_CLASSES = 1000
 #: Most points :func:`load_blobs` makes (its arrays then take a few hundred MB).
 MAX_SAMPLES = 10_000_000
-#: Most bytes of features a dataset may hold (float32): far above the course's
-#: datasets, well below a laptop's memory.
+#: Most bytes of features a dataset may hold (float32): far above the course's datasets, below a laptop's memory.
 MAX_FEATURE_BYTES = 2**30
 
 
@@ -23,8 +21,7 @@ def _array(name, values):
     try:
         return np.asarray(values)
     except ValueError as error:  # a ragged nesting: rows of different lengths
-        raise ValueError(f"{name} must be a rectangular array, got a ragged sequence ({error})") \
-            from None
+        raise ValueError(f"{name} must be a rectangular array, got a ragged sequence ({error})") from None
 
 
 def check_features(name, values):
@@ -32,8 +29,7 @@ def check_features(name, values):
     x = _array(name, values)
     if x.ndim != 2:
         hint = "; one feature per sample is x.reshape(-1, 1)" if x.ndim == 1 else ""
-        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape "
-                         f"{x.shape}{hint}")
+        raise ValueError(f"{name} must be a 2-D array (n_samples, n_features), got shape {x.shape}{hint}")
     if x.shape[0] == 0:
         raise ValueError(f"{name} must hold at least one sample, got an empty array")
     if x.shape[1] == 0:
@@ -41,9 +37,8 @@ def check_features(name, values):
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{name} must hold numbers, got dtype {x.dtype}")
     if x.size * 4 > MAX_FEATURE_BYTES:
-        raise ValueError(f"{name} of shape {x.shape} would take {x.size * 4 / 2**30:.1f} GB as "
-                         f"float32, more than fits in memory here (at most "
-                         f"{MAX_FEATURE_BYTES / 2**30:.0f} GB)")
+        raise ValueError(f"{name} of shape {x.shape} would take {x.size * 4 / 2**30:.1f} GB as float32, more than "
+                         f"fits in memory here (at most {MAX_FEATURE_BYTES / 2**30:.0f} GB)")
     with np.errstate(over="ignore"):   # a value too large for float32 becomes inf: refused below
         x32 = np.ascontiguousarray(x, dtype=np.float32)
     bad = ~np.isfinite(x32)
@@ -78,13 +73,13 @@ def check_labels(name, values, n_classes):
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """A classification problem split three ways: train on ``x_train``, tune on ``x_val`` (a run's
-    ``val_`` keys), score the chosen settings once on ``x_test``.
+    """A classification problem split three ways: train on ``x_train``, tune on ``x_val`` (a run's ``val_``
+    keys), score the chosen settings once on ``x_test``.
 
-    Features are (n, n_features) float32, labels (n,) int32 in ``[0, n_classes)``; ``name`` labels
-    plots and cache keys; ``config`` holds the arguments that made it. Without a validation split,
-    add one with :meth:`with_validation`. Every array is the dataset's own read-only copy. A
-    ragged, empty, non-finite, one-hot or mismatched array raises an error naming it.
+    Features are (n, n_features) float32, labels (n,) int32 in ``[0, n_classes)``; ``name`` labels plots and
+    cache keys; ``config`` holds the arguments that made it. Without a validation split, add one with
+    :meth:`with_validation`. Every array is the dataset's own read-only copy. A ragged, empty, non-finite,
+    one-hot or mismatched array raises an error naming it.
     """
 
     x_train: np.ndarray
@@ -98,8 +93,7 @@ class Dataset:
     y_val: np.ndarray | None = None
 
     def __post_init__(self):
-        # Checked here, at the door: bad labels or non-finite features would
-        # otherwise reach the trainer and come back as "diverged at epoch 1".
+        # Checked at the door: bad labels or non-finite features would come back as "diverged at epoch 1".
         n_classes = check_int("n_classes", self.n_classes, low=2, high=MAX_CLASSES)
         if not isinstance(self.name, str):
             raise TypeError(f"name must be a str, got {self.name!r}")
@@ -108,25 +102,26 @@ class Dataset:
         try:
             json.dumps(self.config, sort_keys=True)
         except (TypeError, ValueError) as error:
-            raise TypeError(f"config must be JSON-safe (it is part of cache keys), got "
-                            f"{self.config!r}: {error}") from None
+            raise TypeError(f"config must be JSON-safe (it is part of cache keys), got {self.config!r}: {error}") \
+                from None
         if (self.x_val is None) != (self.y_val is None):
             raise ValueError("x_val and y_val must be given together (a validation split), got "
                              f"{'x_val' if self.y_val is None else 'y_val'} alone")
-        splits = ("train", "test") + (() if self.x_val is None else ("val",))
         arrays = {}
-        for split in splits:
+        for split in ("train", "test") + (() if self.x_val is None else ("val",)):
             x = check_features(f"x_{split}", getattr(self, f"x_{split}"))
             y = check_labels(f"y_{split}", getattr(self, f"y_{split}"), n_classes)
             if x.shape[1] != arrays.get("x_train", x).shape[1]:
                 raise ValueError(f"x_train and x_{split} must have the same number of features, "
                                  f"got {arrays['x_train'].shape[1]} and {x.shape[1]}")
             if len(x) != len(y):
-                raise ValueError(f"x_{split} and y_{split} must have the same length, got "
-                                 f"{len(x)} and {len(y)}")
+                raise ValueError(f"x_{split} and y_{split} must have the same length, got {len(x)} and {len(y)}")
             arrays[f"x_{split}"], arrays[f"y_{split}"] = x, y
-        for name, value in arrays.items():
-            object.__setattr__(self, name, _read_only(value, getattr(self, name)))
+        for name, value in arrays.items():   # the dataset's own copy, that nobody can write into
+            if np.may_share_memory(value, getattr(self, name)) or value.base is not None:
+                value = value.copy()
+            value.setflags(write=False)
+            object.__setattr__(self, name, value)
         object.__setattr__(self, "n_classes", n_classes)
 
     @property
@@ -138,8 +133,8 @@ class Dataset:
         return 0 if self.x_val is None else len(self.x_val)
 
     def with_validation(self, size, *, seed=0):
-        """A copy whose validation split is ``size`` training rows drawn at random (``seed``); the
-        other rows keep their order.
+        """A copy whose validation split is ``size`` training rows drawn at random (``seed``); the others keep
+        their order.
 
         >>> data = Dataset([[0.0], [1.0], [2.0], [3.0]], [0, 1, 0, 1], [[1.5]], [1], name="toy",
         ...                n_classes=2).with_validation(1)
@@ -153,9 +148,8 @@ class Dataset:
         held = np.zeros(self.n_train, dtype=bool)
         held[np.random.default_rng(seed).choice(self.n_train, size, replace=False)] = True
         config = dict(self.config, validation_size=size, validation_seed=seed)
-        return Dataset(x_train=self.x_train[~held], y_train=self.y_train[~held],
-                       x_test=self.x_test, y_test=self.y_test, name=self.name,
-                       n_classes=self.n_classes, config=config,
+        return Dataset(x_train=self.x_train[~held], y_train=self.y_train[~held], x_test=self.x_test,
+                       y_test=self.y_test, name=self.name, n_classes=self.n_classes, config=config,
                        x_val=self.x_train[held], y_val=self.y_train[held])
 
     @property
@@ -176,29 +170,17 @@ class Dataset:
                 f"{self.n_features} features, {self.n_classes} classes)")
 
 
-def _read_only(checked, given):
-    """``checked`` as an array of the dataset's own, that nobody can write into."""
-    if np.may_share_memory(checked, given) or checked.base is not None:
-        checked = checked.copy()
-    checked.setflags(write=False)
-    return checked
+def _split(x, y, train_size, name, n_classes, config, x_val, y_val):
+    return Dataset(x_train=x[:train_size], y_train=y[:train_size], x_test=x[train_size:], y_test=y[train_size:],
+                   name=name, n_classes=n_classes, config=config, x_val=x_val, y_val=y_val)
 
 
-def _split(x, y, train_size, name, n_classes, config, validation=None):
-    x_val, y_val = validation if validation is not None else (None, None)
-    return Dataset(x_train=x[:train_size], y_train=y[:train_size], x_test=x[train_size:],
-                   y_test=y[train_size:], name=name, n_classes=n_classes, config=config,
-                   x_val=x_val, y_val=y_val)
-
-
-def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0,
-               random_state=2, validation_size=200):
+def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0, random_state=2, validation_size=200):
     """Gaussian blobs in 2-D: the first ``train_size`` of ``n_samples`` rows train, the rest test.
 
-    The sources' points and splits (``make_blobs(1000, centers=3, cluster_std=2)``, 800/200 and
-    500/500) are kept exactly; the validation split is ``validation_size`` more points from the same
-    blobs (another seed), so tuning never looks at the test split. ``cluster_std``: larger, more
-    overlap.
+    The sources' points and splits (``make_blobs(1000, centers=3, cluster_std=2)``, 800/200 and 500/500)
+    are kept exactly; the validation split is ``validation_size`` more points from the same blobs (another
+    seed), so tuning never looks at the test split. ``cluster_std``: larger, more overlap.
 
     >>> data = load_blobs(train_size=500)
     >>> data.x_train.shape, data.x_val.shape, data.x_test.shape
@@ -212,23 +194,21 @@ def load_blobs(*, n_samples=1000, train_size=800, centers=3, cluster_std=2.0,
     cluster_std = check_float("cluster_std", cluster_std, low=0.0, low_open=True)
     random_state = check_int("random_state", random_state, low=0, high=2**32 - 1)
     validation_size = check_int("validation_size", validation_size, low=1, high=MAX_SAMPLES)
-    x, y, middles = make_blobs(n_samples=n_samples, centers=centers, n_features=2,
-                               cluster_std=cluster_std, random_state=random_state,
-                               return_centers=True)
+    x, y, middles = make_blobs(n_samples=n_samples, centers=centers, n_features=2, cluster_std=cluster_std,
+                               random_state=random_state, return_centers=True)
     # The same blobs, another draw: a seed of its own, derived from random_state.
     val_seed = int(np.random.SeedSequence([random_state, 1]).generate_state(1)[0])
-    x_val, y_val = make_blobs(n_samples=validation_size, centers=middles,
-                              cluster_std=cluster_std, random_state=val_seed)
-    config = dict(dataset="blobs", n_samples=n_samples, train_size=train_size,
-                  centers=centers, cluster_std=cluster_std, random_state=random_state,
-                  validation_size=validation_size)
+    x_val, y_val = make_blobs(n_samples=validation_size, centers=middles, cluster_std=cluster_std,
+                              random_state=val_seed)
+    config = dict(dataset="blobs", n_samples=n_samples, train_size=train_size, centers=centers,
+                  cluster_std=cluster_std, random_state=random_state, validation_size=validation_size)
     name = f"blobs {train_size}/{validation_size}/{n_samples - train_size}, std {cluster_std:g}"
-    return _split(x, y, train_size, name, centers, config, validation=(x_val, y_val))
+    return _split(x, y, train_size, name, centers, config, x_val, y_val)
 
 
 def load_digits(*, train_size=1000, validation_size=400, random_state=0):
-    """scikit-learn's 8x8 handwritten digits (1797 images, no download), pixels in [0, 1], shuffled
-    once (``random_state``) and split ``train_size`` / ``validation_size`` / the rest for test.
+    """scikit-learn's 8x8 handwritten digits (1797 images, no download), pixels in [0, 1], shuffled once
+    (``random_state``) and split ``train_size`` / ``validation_size`` / the rest for test.
 
     >>> load_digits().n_features
     64
@@ -241,13 +221,9 @@ def load_digits(*, train_size=1000, validation_size=400, random_state=0):
     validation_size = check_int("validation_size", validation_size, low=1, high=n - train_size - 1)
     random_state = check_int("random_state", random_state, low=0, high=2**32 - 1)
     order = np.random.default_rng(random_state).permutation(n)
-    x = bunch.data[order] / 16.0
-    y = bunch.target[order]
-    config = dict(dataset="digits", train_size=train_size, validation_size=validation_size,
-                  random_state=random_state)
+    x, y = bunch.data[order] / 16.0, bunch.target[order]
+    config = dict(dataset="digits", train_size=train_size, validation_size=validation_size, random_state=random_state)
     stop = train_size + validation_size
-    name = f"digits {train_size}/{validation_size}/{n - stop}"
-    data = _split(np.concatenate([x[:train_size], x[stop:]]),
-                  np.concatenate([y[:train_size], y[stop:]]), train_size, name, 10, config,
-                  validation=(x[train_size:stop], y[train_size:stop]))
-    return data
+    return _split(np.concatenate([x[:train_size], x[stop:]]), np.concatenate([y[:train_size], y[stop:]]),
+                  train_size, f"digits {train_size}/{validation_size}/{n - stop}", 10, config,
+                  x[train_size:stop], y[train_size:stop])

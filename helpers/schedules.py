@@ -1,9 +1,9 @@
 """Learning-rate and batch-size schedules, and the rules that scale one with the other.
 
-A schedule is a callable of the 0-based epoch, passed as ``learning_rate=`` or ``batch_size=``
-to :func:`helpers.train` or :func:`helpers.train_replicas`; a learning-rate schedule also works in
-``keras.callbacks.LearningRateScheduler``. Dividing the learning rate by ``k`` or multiplying the
-batch size by ``k`` scales the gradient noise alike (Smith et al. 2018), so :class:`StepDecay` and
+A schedule is a callable of the 0-based epoch, passed as ``learning_rate=`` or ``batch_size=`` to
+:func:`helpers.train` or :func:`helpers.train_replicas`; a learning-rate schedule also works in
+``keras.callbacks.LearningRateScheduler``. Dividing the learning rate by ``k`` or multiplying the batch size
+by ``k`` scales the gradient noise alike (Smith et al. 2018), so :class:`StepDecay` and
 :meth:`BatchGrowth.matching` give matching curves, the second with far fewer updates.
 """
 
@@ -38,15 +38,14 @@ class _Stages:
         return f"{self.quantity} {self.initial:g}, x{self.factor:g} at epochs {at}"
 
     def __repr__(self):
-        return (f"{type(self).__name__}({self.initial!r}, factor={self.factor!r}, "
-                f"boundaries={list(self.boundaries)!r})")
+        return f"{type(self).__name__}({self.initial!r}, factor={self.factor!r}, boundaries={list(self.boundaries)!r})"
 
 
 class StepDecay(_Stages):
     """Learning rate ``initial * factor ** k`` after the ``k``-th of ``boundaries``.
 
-    ``initial`` > 0; ``factor`` in (0, 1] (0.2 divides by 5); ``boundaries``: the 0-based epochs
-    where a stage starts, strictly increasing. A bad argument raises TypeError or ValueError.
+    ``initial`` > 0; ``factor`` in (0, 1] (0.2 divides by 5); ``boundaries``: the 0-based epochs where a stage
+    starts, strictly increasing. A bad argument raises TypeError or ValueError.
 
     >>> decay = StepDecay(0.1, factor=0.2, boundaries=[20, 40])
     >>> [round(decay(e), 6) for e in (0, 19, 20, 40)]
@@ -93,8 +92,7 @@ class BatchGrowth(_Stages):
             raise TypeError(f"decay must be a StepDecay, got {decay!r}")
         growth = 1.0 / decay.factor
         if abs(growth - round(growth)) > 1e-9 * growth:
-            raise ValueError(f"decay.factor must be 1/k for a whole k to match a batch growth, "
-                             f"got {decay.factor!r}")
+            raise ValueError(f"decay.factor must be 1/k for a whole k to match a batch growth, got {decay.factor!r}")
         return cls(batch_size, factor=int(round(growth)), boundaries=decay.boundaries)
 
     def __call__(self, epoch):
@@ -105,8 +103,8 @@ class BatchGrowth(_Stages):
 def scale_learning_rate(learning_rate, batch_size, new_batch_size, *, rule="linear"):
     """The learning rate for ``new_batch_size``, scaled from one that suits ``batch_size``.
 
-    ``rule="linear"`` (Goyal et al. 2017) multiplies it by ``k = new / old``, keeping the noise of
-    an epoch's steps; ``"sqrt"`` by ``sqrt(k)``, keeping the variance of each update.
+    ``rule="linear"`` (Goyal et al. 2017) multiplies it by ``k = new / old``, keeping the noise of an epoch's
+    steps; ``"sqrt"`` by ``sqrt(k)``, keeping the variance of each update.
 
     >>> scale_learning_rate(0.01, 32, 128), scale_learning_rate(0.01, 32, 128, rule="sqrt")
     (0.04, 0.02)

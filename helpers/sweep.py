@@ -1,10 +1,12 @@
 """Sweeps: train a grid of batch sizes x learning rates x seeds, cached on disk.
 
-Each finished run is written at once to its own gzip-compressed JSON file (never pickle), named by a
-hash of its full configuration and holding that key and a checksum: a rerun trains only what is
-missing, and a file that cannot be used is trained again with a warning.
+:func:`sweep` runs the grid through :func:`helpers.replicas.run_plan` and writes each finished run at once to
+its own gzip-compressed JSON file (never pickle), named by a hash of its full configuration and holding that
+key and a checksum: running again, or after an interruption, trains only what is missing; an unusable file
+is trained again with a warning.
 """
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -39,15 +41,15 @@ _COLUMNS = ("batch_size", "learning_rate", "seed", "epochs")
 ROW_KEYS = _COLUMNS + HISTORY_KEYS + ("updates", "seconds", "diverged_at", "cached")
 
 
-def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_units,
-            activation, kernel_initializer, shuffle):
+def run_key(data, *, batch_size, learning_rate, seed, epochs, momentum, hidden_units, activation,
+            kernel_initializer, shuffle):
     """The full configuration of one run (data, model, optimizer, versions), a JSON-safe dict: the cache key."""
     return dict(trainer=TRAINER_VERSION, keras=package_version("keras"),
                 tensorflow=package_version("tensorflow", "tensorflow-cpu"), dataset=data.config,
-                n_classes=int(data.n_classes), data_hash=data_digest(data),
-                batch_size=int(batch_size), learning_rate=float(learning_rate), seed=int(seed),
-                epochs=int(epochs), momentum=float(momentum), hidden_units=int(hidden_units),
-                activation=activation, kernel_initializer=kernel_initializer, shuffle=shuffle)
+                n_classes=int(data.n_classes), data_hash=data_digest(data), batch_size=int(batch_size),
+                learning_rate=float(learning_rate), seed=int(seed), epochs=int(epochs), momentum=float(momentum),
+                hidden_units=int(hidden_units), activation=activation, kernel_initializer=kernel_initializer,
+                shuffle=shuffle)
 
 
 def data_digest(data):
@@ -69,8 +71,8 @@ def _checksum(result):
     return hashlib.sha256(_canonical(result).encode()).hexdigest()
 
 
-_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, zlib.error,
-               RecursionError, MemoryError)
+_UNREADABLE = (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError, zlib.error, RecursionError,
+               MemoryError)
 
 
 class _Cache:
@@ -84,36 +86,24 @@ class _Cache:
         if self.folder is None:
             return
         if self.folder.exists() and not self.folder.is_dir():
-            raise ValueError(f"cache_dir must be a folder, got {str(self.folder)!r}, which is "
-                             f"not a folder")
+            raise ValueError(f"cache_dir must be a folder, got {str(self.folder)!r}, which is not a folder")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             handle, probe = tempfile.mkstemp(dir=self.folder, suffix=".probe")
             os.close(handle)
             os.unlink(probe)
         except OSError as error:
-            raise ValueError(f"cache_dir must be a folder this process can write, got "
-                             f"{str(self.folder)!r} ({error})") from None
-        self._clean()
-
-    def _clean(self):
-        """Delete the temporary files of killed writers (older than an hour; a live writer's is younger)."""
+            raise ValueError(f"cache_dir must be a folder this process can write, got {str(self.folder)!r} "
+                             f"({error})") from None
+        # Delete killed writers' temporary files (older than an hour; a live writer's is younger).
         now = time.time()
         for leftover in [*self.folder.glob("*.tmp"), *self.folder.glob("*.probe")]:
-            try:
+            with contextlib.suppress(OSError):   # gone already, or not ours to delete: it costs only its bytes
                 if leftover.is_file() and now - leftover.stat().st_mtime > _STALE_SECONDS:
                     leftover.unlink()
-            except OSError:
-                pass   # gone already, or not ours to delete: it costs only its bytes
 
     def path(self, key):
         return self.folder / f"{_checksum(key)[:24]}.json.gz"
-
-    @staticmethod
-    def limit(key, n_train):
-        """The most bytes a file of this key can need (uncompressed): more is not this run's."""
-        updates = key["epochs"] * math.ceil(n_train / key["batch_size"])
-        return 2**16 + 24 * updates + 256 * key["epochs"]
 
     def load(self, key, n_train):
         """The cached result for ``key``, or None (with a warning if the file is bad)."""
@@ -123,7 +113,9 @@ class _Cache:
         try:
             if not os.path.lexists(path):
                 return None
-            stored = json.loads(_read(path, self.limit(key, n_train)))
+            # The most bytes (uncompressed) a file of this key can need: more is not this run's.
+            limit = 2**16 + 24 * key["epochs"] * math.ceil(n_train / key["batch_size"]) + 256 * key["epochs"]
+            stored = json.loads(_read(path, limit))
             if not isinstance(stored, dict) or stored.get("format") != _FORMAT:
                 raise ValueError("it was written in another format")
             if _canonical(stored.get("key")) != _canonical(key):
@@ -132,16 +124,14 @@ class _Cache:
                 raise ValueError("its checksum does not match its contents")
             result = TrainResult.from_dict(stored["result"])
             c = result.config
-            if (c["batch_size"], c["learning_rate"], c["seed"], c["epochs"]) != \
-                    (key["batch_size"], key["learning_rate"], key["seed"], key["epochs"]) \
-                    or result.epochs_run > key["epochs"]:
+            if [c[k] for k in _COLUMNS] != [key[k] for k in _COLUMNS] or result.epochs_run > key["epochs"]:
                 raise ValueError("its run is not the one its key names")
             # Stored with float32's 9 significant digits (see save): back to those float32s.
             result.batch_loss = result.batch_loss.astype(np.float32).astype(float)
             return result
         except _UNREADABLE as error:
-            warn(f"sweep cache file {path} is unreadable ({_kind(error)}: {error}); "
-                 f"training that run again", RuntimeWarning)
+            warn(f"sweep cache file {path} is unreadable ({_kind(error)}: {error}); training that run again",
+                 RuntimeWarning)
             return None
 
     def save(self, key, result):
@@ -157,16 +147,15 @@ class _Cache:
         try:
             # A temporary file renamed over the target: a reader (or a crash) never sees half a file.
             handle, temporary = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(handle, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb",
-                                                              compresslevel=1, mtime=0) as stream:
+            with os.fdopen(handle, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=1,
+                                                              mtime=0) as stream:
                 stream.write(text.encode("utf-8"))
             os.chmod(temporary, 0o644)
             os.replace(temporary, path)
             temporary = None
         except OSError as error:
-            warn(f"sweep cache file {path} could not be written ({_kind(error)}: "
-                 f"{error}); the run is in this sweep's result but not in the cache",
-                 RuntimeWarning)
+            warn(f"sweep cache file {path} could not be written ({_kind(error)}: {error}); the run is in this "
+                 f"sweep's result but not in the cache", RuntimeWarning)
         finally:
             if temporary is not None:
                 Path(temporary).unlink(missing_ok=True)
@@ -179,13 +168,13 @@ def _kind(error):
 
 
 def _read(path, limit):
-    """The decompressed text of a cache file, refusing anything but a plain small file (a pipe without blocking)."""
+    """The decompressed text of a cache file; anything but a plain small file is refused (a pipe unblocked)."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            kind = "folder" if stat.S_ISDIR(info.st_mode) else \
-                "named pipe" if stat.S_ISFIFO(info.st_mode) else "special file"
+            kind = "folder" if stat.S_ISDIR(info.st_mode) else "named pipe" if stat.S_ISFIFO(info.st_mode) \
+                else "special file"
             raise ValueError(f"it is a {kind}, not a file")
         if info.st_size > limit:
             raise ValueError(f"it holds {info.st_size:,} bytes, more than this run can need")
@@ -204,9 +193,13 @@ def _read(path, limit):
 
 @dataclass(frozen=True)
 class OwnRate:
-    """A batch size's own learning rate (:meth:`SweepResult.own_rates`): ``rate`` has the lowest mean final
-    validation loss over the seeds (``loss``, standard deviation ``spread``); ``band``, the rates within
-    ``spread`` of it; ``bracketed``, whether a rate on each side did not diverge (else widen the grid)."""
+    """A batch size's own learning rate (:meth:`SweepResult.own_rates`).
+
+    ``rate`` has the lowest mean final validation loss over the seeds (``loss``), whose standard deviation is
+    ``spread``; ``band`` holds the rates within ``spread`` of ``loss``; ``bracketed`` is True if the grid
+    has a rate on each side of ``rate`` that did not diverge (else widen it).
+    """
+
     rate: float
     loss: float
     spread: float
@@ -216,8 +209,11 @@ class OwnRate:
 
 @dataclass(eq=False)
 class SweepResult:
-    """The runs of a sweep (batch size slowest, then learning rate, then seed); ``cached`` says which were
-    read from the cache, ``seconds`` is the :func:`sweep` call's wall time."""
+    """The runs of a sweep (batch size slowest, then learning rate, then seed).
+
+    ``cached`` says which runs were read from the cache; ``seconds`` is the :func:`sweep` call's wall time.
+    """
+
     runs: list
     cached: list
     seconds: float
@@ -235,13 +231,9 @@ class SweepResult:
     @property
     def rows(self):
         """One dict per run: configuration, final metrics, updates, seconds (tidy data)."""
-        out = []
-        for run, cached in zip(self.runs, self.cached):
-            row = {name: run.config[name] for name in _COLUMNS}
-            row.update({key: run.final(key) for key in HISTORY_KEYS})
-            row.update(updates=int(run.updates[-1]), seconds=run.seconds, diverged_at=run.diverged_at, cached=cached)
-            out.append(row)
-        return out
+        return [{**{name: run.config[name] for name in _COLUMNS}, **{key: run.final(key) for key in HISTORY_KEYS},
+                 "updates": int(run.updates[-1]), "seconds": run.seconds, "diverged_at": run.diverged_at,
+                 "cached": cached} for run, cached in zip(self.runs, self.cached)]
 
     def values(self, name):
         """The distinct values of a configuration column, sorted."""
@@ -263,9 +255,11 @@ class SweepResult:
                 for value in sorted({r.config[by] for r in runs})}
 
     def grid(self, value="val_accuracy", *, rows="batch_size", cols="learning_rate", agg="mean", skip_diverged=False):
-        """A table of one value aggregated over seeds: ``(table, row_values, col_values)``, NaN where there is
-        no run. ``value``: a row key or ``"diverged"`` (fraction of seeds); ``agg``: mean, median, min, max
-        or std; ``skip_diverged`` leaves out diverged seeds."""
+        """A table of one value aggregated over seeds: ``(table, row_values, col_values)``.
+
+        ``value`` is a row key or ``"diverged"`` (the fraction of seeds that diverged); ``agg`` is mean,
+        median, min, max or std; ``skip_diverged`` leaves out diverged seeds. NaN where there is no run.
+        """
         check_choice("value", value, HISTORY_KEYS + ("seconds", "updates", "diverged"))
         check_choice("agg", agg, ("mean", "median", "min", "max", "std"))
         reduce = getattr(np, agg)
@@ -276,11 +270,8 @@ class SweepResult:
                 continue
             v = row["diverged_at"] is not None if value == "diverged" else row[value]
             cells.setdefault((row[rows], row[cols]), []).append(float(v))
-        table = np.full((len(row_values), len(col_values)), np.nan)
-        for i, r in enumerate(row_values):
-            for j, c in enumerate(col_values):
-                if (r, c) in cells:
-                    table[i, j] = reduce(cells[r, c])
+        table = np.array([[reduce(cells[r, c]) if (r, c) in cells else np.nan for c in col_values]
+                          for r in row_values], dtype=float).reshape(len(row_values), len(col_values))
         return table, row_values, col_values
 
     def _ranked(self, value, per, over):
@@ -293,10 +284,10 @@ class SweepResult:
     def own_rates(self, *, per="batch_size"):
         """Each batch size's own learning rate, as the course defines it, with its band.
 
-        **A batch size's own learning rate** is the grid's rate with the lowest mean final
-        validation loss over the seeds. Its **band** is every rate whose mean is within the
-        standard deviation of the best rate's seeds: the rates these seeds cannot tell from it.
-        Returns ``per`` value -> :class:`OwnRate`, or None where every run diverged.
+        **A batch size's own learning rate** is the grid's rate with the lowest mean final validation loss
+        over the seeds. Its **band** is every rate whose mean is within the standard deviation of the best
+        rate's seeds: the rates these seeds cannot tell from it. Returns ``per`` value -> :class:`OwnRate`,
+        or None where every run diverged.
         """
         table, row_values, col_values = self._ranked("val_loss", per, "learning_rate")
         spread, _, _ = self.grid("val_loss", rows=per, cols="learning_rate", agg="std")
@@ -315,19 +306,21 @@ class SweepResult:
         return out
 
     def steps_to_target(self, target, *, key="val_loss"):
-        """For each batch size, the fewest updates (mean over seeds) any learning rate needed to reach ``target``
-        with every seed: ``(batch_sizes, steps, learning_rates)``, NaN and None where none did."""
-        batch_sizes, steps, rates = self.values("batch_size"), [], []
+        """For each batch size, the fewest updates any learning rate needed to reach ``target``.
+
+        A rate counts only if every seed reached it (updates averaged over the seeds), read as
+        :func:`steps_to_target` reads it. Returns ``(batch_sizes, steps, learning_rates)``, NaN and None
+        where no rate reached the target.
+        """
+        batch_sizes, best = self.values("batch_size"), []
         for b in batch_sizes:
             options = []
             for lr in sorted({r.config["learning_rate"] for r in self.select(batch_size=b)}):
                 counts = [steps_to_target(r, target, key=key) for r in self.select(batch_size=b, learning_rate=lr)]
                 if None not in counts:
                     options.append((float(np.mean(counts)), lr))
-            best = min(options) if options else (np.nan, None)
-            steps.append(best[0])
-            rates.append(best[1])
-        return batch_sizes, np.array(steps), rates
+            best.append(min(options) if options else (np.nan, None))
+        return batch_sizes, np.array([s for s, _ in best]), [lr for _, lr in best]
 
 
 def _as_list(name, values, check, what):
@@ -339,65 +332,31 @@ def _as_list(name, values, check, what):
     return values
 
 
-def _check_cache_dir(cache_dir):
-    """``cache_dir`` as a Path with ``~`` expanded, or None; an empty path is refused."""
-    if cache_dir is None:
-        return None
-    if not isinstance(cache_dir, (str, os.PathLike)) or isinstance(os.fspath(cache_dir), bytes):
-        raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
-    text = os.fspath(cache_dir)
-    if not text.strip():
-        raise ValueError(f"cache_dir must name a folder (or be None to cache nothing), got "
-                         f"{text!r}; '.' is the working directory")
-    return Path(os.path.expanduser(text))
-
-
 def _per_batch(name, value, batch_sizes, check):
     """``value`` checked for each batch size: one for all, or a dict with an entry for each."""
     if not isinstance(value, dict):
         return dict.fromkeys(batch_sizes, check(name, value))
     missing = [b for b in batch_sizes if b not in value]
     if missing:
-        raise ValueError(f"{name} must have an entry for every batch size, missing {missing} "
-                         f"in {value!r}")
+        raise ValueError(f"{name} must have an entry for every batch size, missing {missing} in {value!r}")
     return {b: check(f"{name}[{b}]", value[b]) for b in batch_sizes}
 
 
-def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9,
-          hidden_units=32, activation="relu", kernel_initializer="glorot_uniform", shuffle=True,
-          cache_dir=DEFAULT_CACHE_DIR, replicas=8, progress=True):
-    """Train every batch size x learning rate x seed of a grid; cache and resume.
+def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9, hidden_units=32,
+          activation="relu", kernel_initializer="glorot_uniform", shuffle=True, cache_dir=DEFAULT_CACHE_DIR,
+          replicas=8, progress=True):
+    """Train every batch size x learning rate x seed of a grid; cache and resume. Returns a :class:`SweepResult`.
 
-    Parameters
-    ----------
-    data : Dataset
-    batch_sizes, seeds : sequence of int
-    learning_rates : sequence of float, or dict of int -> sequence of float
-    epochs : int or dict of int -> int
-        A dict gives each batch size its own learning rates or epochs.
-    momentum, hidden_units, activation, kernel_initializer, shuffle
-        As in :func:`helpers.train`.
-    cache_dir : str or Path or None, default ``.cache/sweeps``
-        Folder of the run cache, relative to the working directory (``~`` is the home folder),
-        made if missing; None caches nothing.
-    replicas : int, default 8
-        Runs of one batch size trained together in one compiled program.
-    progress : bool, default True
-        Show a tqdm progress bar over the runs.
+    ``data``: a Dataset; ``batch_sizes``, ``seeds``: ints; ``learning_rates``: floats, and ``epochs``: an
+    int, or either a dict giving each batch size its own. ``momentum``, ``hidden_units``, ``activation``,
+    ``kernel_initializer``, ``shuffle``: as in :func:`helpers.train`. ``cache_dir`` (default
+    ``.cache/sweeps``): the run cache's folder, relative to the working directory (``~`` is home), made if
+    missing; None caches nothing. ``replicas`` (8): runs of one batch size trained together in one compiled
+    program. ``progress``: a tqdm bar over the runs.
 
-    Returns
-    -------
-    SweepResult
+    A bad argument (an unwritable ``cache_dir`` included) raises TypeError or ValueError before anything is
+    trained; a KeyboardInterrupt is passed on after a warning saying how many runs are safe in the cache.
 
-    Raises
-    ------
-    TypeError, ValueError
-        On a bad argument (an unwritable ``cache_dir`` included), before anything is trained.
-    KeyboardInterrupt
-        Passed on after a warning saying how many runs are safe in the cache.
-
-    Examples
-    --------
     >>> from helpers import load_blobs
     >>> result = sweep(load_blobs(), batch_sizes=[32, 800], learning_rates=[0.01, 0.1],
     ...                seeds=[0, 1], epochs=5, cache_dir=None, progress=False)
@@ -408,8 +367,7 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
 
     data = check_dataset(data)
     n_train = data.n_train
-    batch_sizes = _as_list("batch_sizes", batch_sizes,
-                           lambda name, v: check_int(name, v, low=1, high=n_train), "ints")
+    batch_sizes = _as_list("batch_sizes", batch_sizes, lambda name, v: check_int(name, v, low=1, high=n_train), "ints")
     rates_of = _per_batch("learning_rates", learning_rates, batch_sizes, lambda name, v: _as_list(
         name, v, check_learning_rate, "learning rates (or a dict of batch size -> such a sequence)"))
     seeds = _as_list("seeds", seeds, lambda name, v: check_int(name, v, low=0, high=MAX_SEED), "ints")
@@ -419,24 +377,27 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
     replicas = check_int("replicas", replicas, low=1, high=64)
     check_bool("shuffle", shuffle)
     check_bool("progress", progress)
-    cache_dir = _check_cache_dir(cache_dir)
+    if cache_dir is not None:
+        if not isinstance(cache_dir, (str, os.PathLike)) or isinstance(os.fspath(cache_dir), bytes):
+            raise TypeError(f"cache_dir must be a path or None, got {cache_dir!r}")
+        if not os.fspath(cache_dir).strip():
+            raise ValueError(f"cache_dir must name a folder (or be None to cache nothing), got "
+                             f"{os.fspath(cache_dir)!r}; '.' is the working directory")
+        cache_dir = Path(os.path.expanduser(os.fspath(cache_dir)))
     updates = sum(epochs_of[b] * math.ceil(n_train / b) * len(rates_of[b]) * len(seeds) for b in batch_sizes)
     if updates > MAX_UPDATES:
         raise ValueError(f"the grid makes {updates:,} updates in all, and their per-update losses "
                          f"({updates * 8 / 2**20:,.0f} MB) would not fit in memory; at most "
                          f"{MAX_UPDATES:,}: fewer runs or epochs, or larger batches")
-    model = dict(momentum=momentum, **architecture, shuffle=shuffle)
-
     start = time.perf_counter()
     cache = _Cache(cache_dir)
     cache.prepare()   # a bad folder fails now, not after the first group has trained
     configs = [(b, lr, s) for b in batch_sizes for lr in rates_of[b] for s in seeds]
-    keys = [run_key(data, batch_size=b, learning_rate=lr, seed=s, epochs=epochs_of[b], **model)
-            for b, lr, s in configs]
+    keys = [run_key(data, batch_size=b, learning_rate=lr, seed=s, epochs=epochs_of[b], momentum=momentum,
+                    shuffle=shuffle, **architecture) for b, lr, s in configs]
     runs = [cache.load(key, n_train) for key in keys]
     cached = [run is not None for run in runs]
     todo = [i for i, run in enumerate(runs) if run is None]
-
     bar = None
     if progress and todo:
         from tqdm.auto import tqdm
@@ -452,12 +413,10 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
                     bar.set_postfix_str(f"batch {b}")
                 plan = RunPlan.of_constants(data, batch_size=b, epochs=epochs_of[b],
                                             learning_rates=[configs[i][1] for i in group],
-                                            seeds=[configs[i][2] for i in group],
-                                            momentum=momentum, shuffle=shuffle,
-                                            architecture=architecture)
-                results = run_plan(plan, pad_to=replicas)
+                                            seeds=[configs[i][2] for i in group], momentum=momentum,
+                                            shuffle=shuffle, architecture=architecture)
                 # Every run of the group is kept before any is written: a Ctrl-C while writing loses none.
-                for i, result in zip(group, results):
+                for i, result in zip(group, run_plan(plan, pad_to=replicas)):
                     runs[i] = result
                 unsaved[:] = group
                 while unsaved:
@@ -481,10 +440,13 @@ def sweep(data, *, batch_sizes, learning_rates, seeds=(0,), epochs, momentum=0.9
 
 
 def steps_to_target(result, target, *, key="val_loss", x="update"):
-    """How long a run took to first reach ``target`` in ``history[key]`` (None if never): losses fall to it,
-    accuracies rise. Read at epoch ends (exact to an epoch), or, for ``key="val_loss"`` and ``x="update"``,
-    from ``val_loss_by_update`` where the run has it (``train_replicas(..., eval_every=k)``: exact to k).
-    ``key``: val_loss, loss, val_accuracy or accuracy; ``x``: "update" or "epoch".
+    """How long a run took to first reach ``target`` in ``history[key]`` (None if never).
+
+    Losses must fall to the target, accuracies rise to it. The history is recorded at epoch ends, so the
+    answer is the end of the first epoch that reached it (exact to one epoch's updates), unless the run has
+    ``val_loss_by_update`` (``train_replicas(..., eval_every=k)``): for ``key="val_loss"`` and
+    ``x="update"`` that is read instead, exact to k updates. ``result``: a TrainResult; ``key``: one of
+    "val_loss", "loss", "val_accuracy", "accuracy"; ``x``: "update" or "epoch".
 
     >>> steps_to_target(result, 0.8, key="val_accuracy", x="epoch")   # doctest: +SKIP
     7
