@@ -19,8 +19,7 @@ __all__ = ["plot_dataset", "plot_curves", "plot_learning_curves", "plot_side_by_
            "plot_panels", "plot_decision_regions", "plot_epoch_split",
            "plot_loss_paths", "plot_step_costs", "plot_update_losses", "x_values", "loss_limits",
            "mark_divergence", "early_divergence", "METRIC_LABELS", "X_AXES", "X_LABELS",
-           "plain_log_ticks", "plain_number", "new_axes", "LOG",
-           "plot_divergence", "plot_explorer", "EXPLORER_DPI"]
+           "plain_log_ticks", "plain_number", "new_axes", "LOG", "plot_divergence", "plot_explorer", "EXPLORER_DPI"]
 
 X_AXES = ("epoch", "update", "second")
 METRIC_LABELS = {"loss": "loss (cross-entropy)", "accuracy": "accuracy"}
@@ -36,10 +35,8 @@ def _colors(batch_sizes, colors):
         return run_colors(batch_sizes)
     colors = [colors] if isinstance(colors, str) else list(colors)
     if len(colors) != len(batch_sizes):
-        raise ValueError(f"colors must have one entry per run ({len(batch_sizes)}), "
-                         f"got {len(colors)}: {colors!r}")
+        raise ValueError(f"colors must have one entry per run ({len(batch_sizes)}), got {len(colors)}: {colors!r}")
     from matplotlib.colors import is_color_like
-
     for i, color in enumerate(colors):
         if not is_color_like(color):
             raise ValueError(f"colors[{i}] must be a matplotlib colour, got {color!r}")
@@ -48,14 +45,19 @@ def _colors(batch_sizes, colors):
 
 def new_axes(ax, ncols=1, nrows=1, **kwargs):
     from matplotlib.axes import Axes
-
     if ax is not None:
         if not isinstance(ax, Axes):
             raise TypeError(f"ax must be a matplotlib Axes or None, got {ax!r}")
         return ax.figure, ax
     import matplotlib.pyplot as plt
-
     return plt.subplots(nrows, ncols, constrained_layout=True, **kwargs)
+
+
+def _check_splits(train, validation):
+    check_bool("validation", validation)
+    check_bool("train", train)
+    if not (train or validation):
+        raise ValueError("train and validation must not both be False: the plot would be empty")
 
 
 def x_values(result, x="epoch"):
@@ -75,9 +77,11 @@ def _n_classes(result):
 
 
 def loss_limits(results):
-    """The y-limits ``(0, top)`` of a loss axis holding these runs, or None if none diverged: ``top`` is 1.1
-    times the highest loss of the runs that did not diverge; if all did, before they did, else 2.5 times the
-    loss of guessing."""
+    """The y-limits ``(0, top)`` of a loss axis holding these runs, or None if none diverged.
+
+    ``top`` is 1.1 times the highest loss of the runs that did not diverge; if all diverged,
+    1.1 times the highest loss before they did, else 2.5 times the loss of guessing.
+    """
     results = as_results(results)
     if not any(r.diverged for r in results):
         return None
@@ -116,10 +120,12 @@ def plain_number(value):
 
 
 def plain_log_ticks(ax, axes="xy"):
-    """Label the log-scaled ``axes`` ("x", "y" or "xy") of ``ax`` with plain numbers (``2,000``, not
-    ``2×10^3``); while an axis spans at most three decades, 2 and 5 times a power of ten too."""
-    from matplotlib.ticker import FuncFormatter
+    """Label the log-scaled ``axes`` ("x", "y" or "xy") of ``ax`` with plain numbers.
 
+    ``100`` and ``2,000`` instead of ``10^2`` and ``2×10^3``; while an axis spans at most three
+    decades, 2 and 5 times a power of ten are labelled too.
+    """
+    from matplotlib.ticker import FuncFormatter
     for name in axes:
         axis = {"x": ax.xaxis, "y": ax.yaxis}[name]
 
@@ -129,15 +135,13 @@ def plain_log_ticks(ax, axes="xy"):
                 return ""
             lead = round(value / 10 ** np.floor(np.log10(value)))
             return plain_number(value) if lead in (2, 5) else ""
-
         axis.set_major_formatter(FuncFormatter(lambda value, _pos: plain_number(value)))
         axis.set_minor_formatter(FuncFormatter(minor))
     return ax
 
 
 def _finish_x(ax, results, x, log_threshold=50):
-    """Label the x-axis; every planned epoch next to a diverged run; updates and seconds
-    on a log scale when they span more than ``log_threshold`` times."""
+    """Label the x-axis; updates and seconds on a log scale when they span over ``log_threshold``x."""
     if x == "epoch" and any(r.diverged for r in results):
         ax.set_xlim(0, _planned_epochs(results) + 1)
     label = X_LABELS[x]
@@ -155,19 +159,12 @@ def _check_2d(data, what):
     if not isinstance(data, Dataset):
         raise TypeError(f"data must be a helpers Dataset (from load_blobs or load_digits), got {type(data).__name__}")
     if data.n_features != 2:
-        raise ValueError(f"data must have 2 features to {what}, got {data.n_features}")
-
-
-def _check_splits(train, validation):
-    check_bool("validation", validation)
-    check_bool("train", train)
-    if not (train or validation):
-        raise ValueError("train and validation must not both be False: the plot would be empty")
+        raise ValueError(f"data must have 2 features {what}, got {data.n_features}")
 
 
 def plot_dataset(data, *, ax=None):
     """Scatter a 2-D dataset: training points filled, validation (else test) points hollow."""
-    _check_2d(data, "be drawn")
+    _check_2d(data, "to be drawn")
     _, ax = new_axes(ax)
     for k in range(data.n_classes):
         color = class_color(k)
@@ -177,8 +174,7 @@ def plot_dataset(data, *, ax=None):
         ax.scatter(held[:, 0], held[:, 1], s=14, facecolors="none", edgecolors=color,
                    label=f"class {k} ({'validation' if data.has_validation else 'test'})")
     ax.set_title(data.name)
-    ax.set_xlabel("feature 1")
-    ax.set_ylabel("feature 2")
+    ax.set(xlabel="feature 1", ylabel="feature 2")
     ax.set_aspect("equal", adjustable="datalim")
     ax.legend(fontsize=7, ncols=2)
     return ax
@@ -191,6 +187,8 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
     mapping 2 features to class probabilities; ``data`` has 2 features; ``title`` defaults to
     the run's label and validation accuracy; ``resolution`` is the grid's points per side.
 
+    Examples
+    --------
     >>> from helpers import load_blobs, train
     >>> data = load_blobs()
     >>> ax = plot_decision_regions(train(data, batch_size=32, epochs=3, learning_rate=0.01), data)
@@ -208,7 +206,7 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
         if not callable(model):
             raise TypeError(f"model must be a TrainResult or a keras.Model, got {type(model).__name__}")
         default_title = "decision regions"
-    _check_2d(data, "draw decision regions")
+    _check_2d(data, "to draw decision regions")
     check_str("title", title, optional=True)
     resolution = check_int("resolution", resolution, low=10, high=1000)
     _, ax = new_axes(ax)
@@ -218,8 +216,7 @@ def plot_decision_regions(model, data, *, ax=None, title=None, resolution=150):
     low, high = points.min(axis=0) - 1.0, points.max(axis=0) + 1.0
     # Equal scales with the box fitted to the points: the regions fill the axes.
     ax.set_aspect("equal", adjustable="box")
-    ax.set_xlim(low[0], high[0])
-    ax.set_ylim(low[1], high[1])
+    ax.set(xlim=(low[0], high[0]), ylim=(low[1], high[1]))
     gx, gy = np.meshgrid(np.linspace(low[0], high[0], resolution), np.linspace(low[1], high[1], resolution))
     grid = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)
     probabilities = np.asarray(model(grid, training=False))
@@ -238,6 +235,8 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=Tr
     ``colors`` to each run's batch-size colour; ``validation`` and ``train`` choose the curves.
     A diverged run ends in a marker, with a note saying at which epoch. Returns the Axes.
 
+    Examples
+    --------
     >>> from helpers import load_blobs, train
     >>> result = train(load_blobs(), batch_size=32, epochs=5, learning_rate=0.01)
     >>> ax = plot_curves(result, metric="accuracy", x="update")
@@ -254,8 +253,7 @@ def plot_curves(results, *, metric="loss", x="epoch", labels=None, validation=Tr
     for result, label, color in zip(results, labels, colors):
         xs = x_values(result, x)
         # A diverged run's last point (or a run of one epoch) gets a marker: one point is no line.
-        marker = dict(marker="o", markevery=[len(xs) - 1], ms=4) if result.diverged or len(xs) == 1 \
-            else {}
+        marker = dict(marker="o", markevery=[len(xs) - 1], ms=4) if result.diverged or len(xs) == 1 else {}
         if train:
             ax.plot(xs, result.history[metric], color=color, lw=1.3, ls=TRAIN_STYLE, label=f"{label} train", **marker)
         if validation:
@@ -285,8 +283,10 @@ def plot_learning_curves(results, *, x="epoch", labels=None, title=None, colors=
 
 
 def plot_side_by_side(results, *, x="epoch", labels=None, title=None, colors=None):
-    """A Figure with one column per run, loss on top and accuracy below, on shared axes; a diverged run's
-    column is titled with the epoch it diverged at."""
+    """A Figure with one column per run, loss on top and accuracy below, on shared axes.
+
+    A diverged run's column is titled with the epoch it diverged at.
+    """
     results = as_results(results)
     labels = run_labels(results, labels)
     check_choice("x", x, X_AXES)
@@ -338,8 +338,7 @@ def _seed_curves(label, runs, key):
     kept = [r for r in runs if not r.diverged]
     lengths = [r.epochs_run for r in kept]
     if len(set(lengths)) > 1:
-        raise ValueError(f"groups[{label!r}] must hold runs of the same number of epochs, "
-                         f"got {lengths}")
+        raise ValueError(f"groups[{label!r}] must hold runs of the same number of epochs, got {lengths}")
     return (np.array([r.history[key] for r in kept]) if kept else None), len(runs) - len(kept)
 
 
@@ -353,12 +352,11 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
                 colors=None, ax=None):
     """Mean curve and band over repeated runs (seeds) of each configuration.
 
-    ``groups`` maps a label to the runs of one configuration with different seeds (those that
-    do not diverge must run the same number of epochs). ``validation`` and ``train`` choose the
-    dashed and solid curves; ``x`` counts "epoch", "update" or "second" (the seeds' mean);
-    ``band`` is "range" (lowest to highest run) or "std" (mean ± one standard deviation);
-    ``colors`` default to each group's batch-size colour. Diverged seeds are left out of the
-    mean and band, and the legend says "k of n seeds diverged".
+    ``groups`` maps a label to the runs of one configuration with different seeds (those that do not diverge must run
+    the same number of epochs). ``validation`` and ``train`` choose the dashed and solid curves; ``x`` counts "epoch",
+    "update" or "second" (the seeds' mean); ``band`` is "range" (lowest to highest run) or "std" (mean ± one standard
+    deviation); ``colors`` default to each group's batch-size colour. Diverged seeds are left out of the mean and band,
+    and the legend says "k of n seeds diverged".
     """
     check_choice("metric", metric, tuple(METRIC_LABELS))
     _check_splits(train, validation)
@@ -382,11 +380,8 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
                 continue
             xs = np.mean([x_values(r, x) for r in runs if not r.diverged], axis=0)   # seconds differ
             mean = values.mean(axis=0)
-            if band == "range":
-                low, high = values.min(axis=0), values.max(axis=0)
-            else:
-                std = values.std(axis=0)
-                low, high = mean - std, mean + std
+            std = values.std(axis=0)
+            low, high = (values.min(axis=0), values.max(axis=0)) if band == "range" else (mean - std, mean + std)
             ax.plot(xs, mean, color=color, lw=1.5, ls=style, label=name,
                     marker="o" if len(xs) == 1 else None, ms=4)   # one epoch is one point
             ax.fill_between(xs, low, high, color=color, alpha=0.2, lw=0)
@@ -402,8 +397,10 @@ def plot_spread(groups, *, metric="accuracy", validation=True, train=False, x="e
 
 def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
     """A Figure of one panel per configuration: train and validation means, a min-max band over seeds.
-    ``groups`` maps a panel title to its runs (as for :func:`plot_spread`); ``ylim``: the ``(low, high)``
-    all panels share. A panel with diverged seeds says so in red under its title."""
+
+    ``groups`` maps a panel title to its runs, as for :func:`plot_spread`; ``ylim`` is the
+    ``(low, high)`` all panels share. A panel with diverged seeds says so in red under its title.
+    """
     check_choice("metric", metric, tuple(METRIC_LABELS))
     ncols = check_int("ncols", ncols, low=1)
     check_str("title", title, optional=True)
@@ -451,8 +448,11 @@ def plot_panels(groups, *, metric="accuracy", ncols=4, title=None, ylim=None):
 
 
 def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
-    """The whole training set's loss after each update, from epoch 0, one curve per trace (:class:`UpdateTrace`
-    from :func:`helpers.loss_after_each_update`); ``colors`` default to their batch sizes' own."""
+    """The whole training set's loss after each update, from epoch 0, one curve per trace.
+
+    ``traces`` are :class:`UpdateTrace` from :func:`helpers.loss_after_each_update`; ``colors``
+    default to their batch sizes' own.
+    """
     traces = [traces] if isinstance(traces, UpdateTrace) else list(traces)
     if not traces or not all(isinstance(t, UpdateTrace) for t in traces):
         raise TypeError(f"traces must be an UpdateTrace or a non-empty list of them, got {traces!r}")
@@ -463,16 +463,19 @@ def plot_update_losses(traces, *, labels=None, colors=None, ax=None):
         positions = np.arange(len(trace.train_loss)) / trace.updates_per_epoch
         ax.plot(positions, trace.train_loss, color=color, lw=1.0, label=label,
                 marker="o" if trace.updates_per_epoch < 50 else None, ms=2.5)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss on the whole training set")
+    ax.set(xlabel="epoch", ylabel="loss on the whole training set")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return ax
 
 
 def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
-    """How one epoch of ``n_train`` examples splits into batches, one row per batch size (each in ``[1, n_train]``).
+    """How one epoch of ``n_train`` examples splits into batches, one row per batch size.
 
+    Each ``batch_sizes`` entry is in ``[1, n_train]``.
+
+    Examples
+    --------
     >>> ax = plot_epoch_split(800, [1, 32, 800])
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['batch size 1', 'batch size 32', 'batch size 800']
@@ -488,8 +491,7 @@ def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
         color = batch_color(size)
         light = run_colors([size, size, size])[2]
         spans = [(start, stop - start) for start, stop in zip(bounds[:-1], bounds[1:])]
-        ax.broken_barh(spans, (row - 0.3, 0.6),
-                       facecolors=[color if i % 2 == 0 else light for i in range(len(spans))],
+        ax.broken_barh(spans, (row - 0.3, 0.6), facecolors=[color if i % 2 == 0 else light for i in range(len(spans))],
                        edgecolor="white" if len(spans) <= 100 else "none", linewidth=0.8)
         updates = len(spans)
         last = spans[-1][1]
@@ -502,22 +504,19 @@ def plot_epoch_split(n_train=800, batch_sizes=(1, 32, 800), *, ax=None):
     ax.set_ylim(len(batch_sizes) - 0.5, -0.5)
     ax.set_xlim(0, n_train)
     ax.set_xlabel(f"the {n_train} training examples of one epoch, in their shuffled order")
-    ax.set_title(f"One epoch = one pass over all {n_train} training examples; "
-                 "one update per batch", fontsize=10)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    ax.set_title(f"One epoch = one pass over all {n_train} training examples; one update per batch", fontsize=10)
+    ax.spines[["top", "right"]].set_visible(False)
     return ax
 
 
 def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minimum=None, levels=12, titles=None):
     """A Figure of gradient-descent paths over a two-weight loss's contours, one panel per path.
 
-    ``loss(w)`` for ``w`` of shape ``(..., 2)`` returns the losses, shape ``(...)``. Each path
-    has shape (steps + 1, 2): the weights before the first update and after each; its batch
-    size gives its colour. ``labels`` are panel titles (default ``"batch B: k updates"``),
-    ``limits`` are ``((w1_low, w1_high), (w2_low, w2_high))`` (default: every path with a
-    margin), ``minimum`` the weights marked with a cross, ``levels`` the number of contour lines
-    (evenly spaced in the logarithm of the loss) and ``titles`` a title over all panels.
+    ``loss(w)`` for ``w`` of shape ``(..., 2)`` returns the losses, shape ``(...)``. Each path has shape (steps + 1, 2):
+    the weights before the first update and after each; its batch size gives its colour. ``labels`` are panel titles
+    (default ``"batch B: k updates"``), ``limits`` are ``((w1_low, w1_high), (w2_low, w2_high))`` (default: every path
+    with a margin), ``minimum`` the weights marked with a cross, ``levels`` the number of contour lines (evenly spaced
+    in the logarithm of the loss) and ``titles`` a title over all panels.
     """
     if not callable(loss):
         raise TypeError(f"loss must be a function of the weights, got {loss!r}")
@@ -528,8 +527,7 @@ def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minim
     batch_sizes = [check_int(f"batch_sizes[{i}]", b, low=1)
                    for i, b in enumerate(check_sequence("batch_sizes", batch_sizes, "ints"))]
     if len(batch_sizes) != len(paths):
-        raise ValueError(f"batch_sizes must have one entry per path ({len(paths)}), "
-                         f"got {len(batch_sizes)}")
+        raise ValueError(f"batch_sizes must have one entry per path ({len(paths)}), got {len(batch_sizes)}")
     labels = run_labels(paths, labels, "path",
                      [f"batch {b}: {len(p) - 1:,} updates" for b, p in zip(batch_sizes, paths)])
     levels = check_int("levels", levels, low=2, high=100)
@@ -560,19 +558,19 @@ def plot_loss_paths(loss, paths, *, batch_sizes, labels=None, limits=None, minim
         ax.set_aspect("equal", adjustable="box")
     axes[0, 0].set_ylabel("weight 2")
     axes[0, 0].legend(fontsize=8, loc="upper left")
-    axes[0, 0].set_xlim(x0, x1)
-    axes[0, 0].set_ylim(y0, y1)
+    axes[0, 0].set(xlim=(x0, x1), ylim=(y0, y1))
     if titles:
         fig.suptitle(titles)
     return fig
 
 
 def plot_step_costs(costs):
-    """A Figure of what one update costs against the batch size, from a :class:`StepCosts`
-    (:func:`helpers.measure_step_costs`): time per update, examples per second."""
+    """A Figure of what one update costs against the batch size: time per update, examples per second.
+
+    ``costs`` is a :class:`StepCosts` from :func:`helpers.measure_step_costs`.
+    """
     if not isinstance(costs, StepCosts):
-        raise TypeError(f"costs must be a StepCosts (from helpers.measure_step_costs), "
-                        f"got {type(costs).__name__}")
+        raise TypeError(f"costs must be a StepCosts (from helpers.measure_step_costs), got {type(costs).__name__}")
     fig, (ax_step, ax_rate) = new_axes(None, ncols=2, figsize=(11, 4))
     b = np.asarray(costs.batch_sizes)
     colors = [batch_color(int(size)) for size in b]
@@ -582,12 +580,10 @@ def plot_step_costs(costs):
             ax.plot(b, values, ls=style, color=line_color, lw=1.2, label=name, zorder=1)
             ax.scatter(b, values, c=colors, s=28, edgecolors="k", linewidths=0.5, zorder=2)
     for ax, label in ((ax_step, "microseconds per update" + LOG), (ax_rate, "training examples per second" + LOG)):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
+        ax.set(xscale="log", yscale="log")
         ax.set_xticks(b, [str(int(v)) for v in b], fontsize=8)
         ax.minorticks_off()
-        ax.set_xlabel("batch size" + LOG)
-        ax.set_ylabel(label)
+        ax.set(xlabel="batch size" + LOG, ylabel=label)
         ax.grid(alpha=0.3, which="both")
         ax.legend(fontsize=8)
     ax_step.set_title("time per update", fontsize=10)
@@ -638,10 +634,8 @@ def plot_divergence(result, *, ax=None):
         ax.set_ylim(10 ** low, 10 ** (high + 0.6 * (high - low)))  # room for the legend above
     ax.set_xlim(0, max(last, int(ends[shown].max()) if shown.any() else 1, 1) * 1.05 + 1)
     from matplotlib.ticker import MaxNLocator
-
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # updates are whole numbers
-    ax.set_xlabel("parameter update")
-    ax.set_ylabel("loss" + LOG)
+    ax.set(xlabel="parameter update", ylabel="loss" + LOG)
     ax.set_title(f"{result.label}: diverged at epoch {result.diverged_at}", fontsize=10)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=9, loc="upper left")
@@ -663,21 +657,15 @@ def _first_epochs(result, length):
 
 
 def _explorer_names(runs):
-    """Each run's name (now, pin 1, ...), batch size, learning rate, and momentum, data or noise
-    where runs differ."""
-    def differ(key):
-        return len({run.settings[key] for run in runs}) > 1
-
+    """Each run's name, batch size, learning rate, and momentum, data or noise where runs differ."""
+    differ = {key for key in ("momentum", "dataset", "cluster_std") if len({run.settings[key] for run in runs}) > 1}
     labels = []
     for i, run in enumerate(runs):
         s = run.settings
         label = f"{'now' if i == 0 else f'pin {i}'}: batch {s['batch_size']}, lr {s['learning_rate']:.3g}"
-        if differ("momentum"):
-            label += f", momentum {s['momentum']:g}"
-        if differ("dataset"):
-            label += ", " + s["dataset"].split(" (")[0]
-        if differ("cluster_std"):
-            label += f", noise {s['cluster_std']:g}"
+        label += f", momentum {s['momentum']:g}" if "momentum" in differ else ""
+        label += ", " + s["dataset"].split(" (")[0] if "dataset" in differ else ""
+        label += f", noise {s['cluster_std']:g}" if "cluster_std" in differ else ""
         labels.append(label)
     return labels
 
@@ -694,12 +682,8 @@ def _explorer_metric(ax, runs, names, colors, metric, x):
     for run, line_color in zip(runs, colors):
         if run.diverged_at:
             result = min((r for r in run.results if r.diverged), key=lambda r: r.diverged_at)
-            mark_divergence(ax, x_values(result, x)[-1], run.diverged_at, line_color,
-                            early=early_divergence(result, x))
-    if metric == "loss":
-        ax.set_ylim(*(loss_limits(every) or (0, None)))
-    else:
-        ax.set_ylim(0, 1.02)
+            mark_divergence(ax, x_values(result, x)[-1], run.diverged_at, line_color, early=early_divergence(result, x))
+    ax.set_ylim(*((loss_limits(every) or (0, None)) if metric == "loss" else (0, 1.02)))
     if any(run.diverged_at for run in runs) and x == "epoch":
         ax.set_xlim(0, max(run.settings["epochs"] for run in runs) + 1)
     ax.set_ylabel(METRIC_LABELS[metric])
@@ -719,8 +703,7 @@ def _explorer_model(ax, run):
     counts = np.zeros((data.n_classes, data.n_classes), dtype=int)
     np.add.at(counts, (data.y_val, predicted), 1)
     ax.imshow(counts, cmap="Blues")
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
+    ax.set(xlabel="predicted class", ylabel="true class")
     ax.set_title(f"seed 0's validation predictions ({data.n_features}-D data)", fontsize=9)
 
 
@@ -729,11 +712,13 @@ EXPLORER_FIGSIZE, EXPLORER_DPI = (12.0, 3.5), 100
 
 
 def plot_explorer(runs, *, x="epoch"):
-    """The explorer's Figure from ExplorerRuns, the current one first: loss, accuracy, and the current run's
-    model or how it diverged. Made without pyplot: safe in a thread, and the inline backend does not show it."""
+    """The explorer's Figure: loss, accuracy, and the current run's model or how it diverged.
+
+    ``runs``: ExplorerRun, the current one (``now``) first, then the pinned ones. Made without
+    pyplot, so drawing is safe in a thread and the inline backend does not show it.
+    """
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
-
     runs = list(runs) if isinstance(runs, (list, tuple)) else runs
     if not isinstance(runs, list) or not runs or not all(isinstance(r, ExplorerRun) for r in runs):
         raise TypeError(f"runs must be a non-empty list of ExplorerRun, got {runs!r}")

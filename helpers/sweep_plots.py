@@ -31,21 +31,19 @@ def _cell_format(fmt):
         if len(samples) > 1:
             return write
         problem = f", which writes {samples.pop()!r} for every number"
-    raise ValueError(f"fmt must format one number, like '{{:.2f}}', '%.2f' or '.2f', got {fmt!r}"
-                     f"{problem}")
+    raise ValueError(f"fmt must format one number, like '{{:.2f}}', '%.2f' or '.2f', got {fmt!r}{problem}")
 
 
 def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learning_rate",
                  agg="mean", best=None, log=False, fmt=None, vmin=None, vmax=None, ax=None):
     """A grid of a sweep: one cell per (row, column), coloured and labelled by ``value``.
 
-    ``value`` (``"val_accuracy"``, ``"val_loss"``, ``"accuracy"``, ``"loss"``, ``"seconds"`` or
-    ``"updates"``) is aggregated over seeds by ``agg`` ("mean", "median", "min", "max"); ``rows``
-    and ``cols`` name the configuration on each axis. ``best`` ("max" or "min") outlines each
-    row's best cell; ``log`` makes the colours logarithmic; ``fmt`` formats the labels
-    (``"{:.2f}"``, ``"%.2f"`` or ``".2f"``); ``vmin`` and ``vmax`` fix the colours' range.
-    Darker is better in every heatmap. Cells where every seed diverged are grey and say
-    "diverged"; a ``*`` marks cells where some did, whose value is the ``agg`` of the others.
+    ``value`` (``"val_accuracy"``, ``"val_loss"``, ``"accuracy"``, ``"loss"``, ``"seconds"`` or ``"updates"``) is
+    aggregated over seeds by ``agg`` ("mean", "median", "min", "max"); ``rows`` and ``cols`` name the configuration on
+    each axis. ``best`` ("max" or "min") outlines each row's best cell; ``log`` makes the colours logarithmic; ``fmt``
+    formats the labels (``"{:.2f}"``, ``"%.2f"`` or ``".2f"``); ``vmin`` and ``vmax`` fix the colours' range. Darker is
+    better in every heatmap. Cells where every seed diverged are grey and say "diverged"; a ``*`` marks cells where some
+    did, whose value is the ``agg`` of the others.
 
     Examples
     --------
@@ -54,7 +52,6 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
     from matplotlib import colormaps
     from matplotlib.colors import LogNorm, Normalize
     from matplotlib.patches import Rectangle
-
     if not isinstance(result, SweepResult):
         raise TypeError(f"result must be a SweepResult (from helpers.sweep), got {type(result).__name__}")
     if best is not None:
@@ -99,8 +96,7 @@ def plot_heatmap(result, value="val_accuracy", *, rows="batch_size", cols="learn
             ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="red", lw=2.5))
     ax.set_xticks(range(len(col_values)), [f"{v:g}" for v in col_values])
     ax.set_yticks(range(len(row_values)), [f"{v:g}" for v in row_values])
-    ax.set_xlabel(AXIS_NAMES[cols])
-    ax.set_ylabel(AXIS_NAMES[rows])
+    ax.set(xlabel=AXIS_NAMES[cols], ylabel=AXIS_NAMES[rows])
     title = f"{HEATMAP_LABELS[value]} ({agg} over seeds)"
     if best is not None:
         title += f"; red: {'highest' if best == 'max' else 'lowest'} in each row"
@@ -128,11 +124,9 @@ def plot_gradient_error(error, *, ax=None):
             lw=1.5, label=r"expected, distinct examples: $\times\sqrt{1 - B/n}$")
     ax.plot(b[inside], error.measured[inside], "o", color="C3", label=f"measured ({error.draws} batches each)")
     ax.axhline(error.gradient_norm, color="k", ls=":", lw=1.2, label="size of the full gradient |G|")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    ax.set(xscale="log", yscale="log")
     plain_log_ticks(ax)
-    ax.set_xlabel("batch size B" + LOG)
-    ax.set_ylabel(r"error of the batch gradient $|g_B - G|$" + LOG)
+    ax.set(xlabel="batch size B" + LOG, ylabel=r"error of the batch gradient $|g_B - G|$" + LOG)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return ax
@@ -160,12 +154,10 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
             check_float(name, value, low=0.0, low_open=True)
     reached = np.isfinite(s)
     if not reached.any():
-        raise ValueError(f"steps must hold at least one finite count (NaN: never reached), "
-                         f"got {list(steps)!r}")
+        raise ValueError(f"steps must hold at least one finite count (NaN: never reached), got {list(steps)!r}")
     if spread is not None:
         bars = np.asarray(spread, dtype=float)
-        if bars.shape != (2, len(s)) or np.any(bars[0][reached] > s[reached]) \
-                or np.any(bars[1][reached] < s[reached]):
+        if bars.shape != (2, len(s)) or np.any(bars[0][reached] > s[reached]) or np.any(bars[1][reached] < s[reached]):
             raise ValueError(f"spread must be (low, high) sequences around steps, each as long as "
                              f"steps, got {spread!r}")
     _, ax = new_axes(ax)
@@ -177,8 +169,7 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
     if spread is None:
         ax.plot(b[reached], s[reached], "o", color="C3", label="measured (best learning rate of each batch size)")
     else:
-        ax.errorbar(b[reached], s[reached], yerr=[s[reached] - bars[0][reached],
-                                                  bars[1][reached] - s[reached]],
+        ax.errorbar(b[reached], s[reached], yerr=[s[reached] - bars[0][reached], bars[1][reached] - s[reached]],
                     fmt="o", color="C3", capsize=3,
                     label="measured: mean over seeds, bars from the lowest to the highest")
         ax.set_ylim(0.7 * bars[0][reached].min(), 1.4 * bars[1][reached].max())
@@ -192,11 +183,9 @@ def plot_steps_to_target(batch_sizes, steps, *, s_min=None, b_crit=None, b_simpl
     if b_simple is not None:
         ax.axvline(b_simple, color="C2", ls="-.", lw=1.2,
                    label=rf"gradient noise scale $B_{{simple}}$ = {b_simple:.0f}")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    ax.set(xscale="log", yscale="log")
     plain_log_ticks(ax)
-    ax.set_xlabel("batch size B" + LOG)
-    ax.set_ylabel("updates to reach the target" + LOG)
+    ax.set(xlabel="batch size B" + LOG, ylabel="updates to reach the target" + LOG)
     ax.grid(alpha=0.3, which="both")
     # Below the axes: the data run corner to corner, so no corner inside is free.
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(0.0, -0.2), frameon=False)
@@ -221,15 +210,11 @@ def plot_rate_search(search, batch_size=None, *, ax=None):
         raise ValueError(f"batch_size must be one of the search's batch sizes {sizes}, got {batch_size!r}")
     own = search.own_rates()[batch_size]
     rates = search.values("learning_rate")
-    means, stds, seeds, notes = [], [], [], []
-    for lr in rates:
-        runs = search.select(batch_size=batch_size, learning_rate=lr)
-        kept = [r.final("val_loss") for r in runs if not r.diverged]
-        means.append(np.mean(kept) if kept else np.nan)
-        stds.append(np.std(kept) if kept else np.nan)
-        seeds.append(len(runs))
-        notes.append(len(runs) - len(kept))
-    means, stds = np.array(means), np.array(stds)
+    runs = [search.select(batch_size=batch_size, learning_rate=lr) for lr in rates]
+    kept = [[r.final("val_loss") for r in group if not r.diverged] for group in runs]
+    means = np.array([np.mean(k) if k else np.nan for k in kept])
+    stds = np.array([np.std(k) if k else np.nan for k in kept])
+    seeds, notes = [len(group) for group in runs], [len(group) - len(k) for group, k in zip(runs, kept)]
     _, ax = new_axes(ax, figsize=(9, 3.6))
     color = batch_color(batch_size)
     if own is not None:
@@ -259,12 +244,10 @@ def plot_rate_search(search, batch_size=None, *, ax=None):
     ax.set_xscale("log")
     ax.set_xlim(rates[0] / 2, rates[-1] * 2)
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
-
     ax.xaxis.set_major_locator(FixedLocator(rates))     # one tick per rate of the grid, no others
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.set_xlabel("learning rate" + LOG)
-    ax.set_ylabel("final validation loss")
+    ax.set(xlabel="learning rate" + LOG, ylabel="final validation loss")
     ax.set_title(f"batch size {batch_size}: {seeds[0]} seeds per rate, {search.runs[0].config['epochs']} epochs",
                  fontsize=10)
     ax.grid(alpha=0.3)

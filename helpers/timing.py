@@ -1,6 +1,5 @@
-"""What one update costs at each batch size, on the learner's machine: Keras's ``model.fit`` (a
-Python-driven loop, a fixed cost per step) against :func:`helpers.train` (an epoch compiled into one
-program)."""
+"""What one update costs at each batch size, on the learner's machine: Keras's ``model.fit`` (a Python-driven loop, a
+fixed cost per step) against :func:`helpers.train` (an epoch compiled into one program)."""
 
 import time
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ __all__ = ["StepCosts", "measure_step_costs"]
 @dataclass(eq=False)
 class StepCosts:
     """``seconds_per_update``: ``"model.fit"`` and ``"helpers.train"`` -> one value per batch size."""
-
     batch_sizes: list
     seconds_per_update: dict
 
@@ -31,10 +29,9 @@ class StepCosts:
 
     def __str__(self):
         names = list(self.seconds_per_update)
-        lines = ["batch size  " + "  ".join(f"{n + ' µs/update':>22s}" for n in names)]
-        for i, b in enumerate(self.batch_sizes):
-            lines.append(f"{b:10d}  " + "  ".join(f"{1e6 * self.seconds_per_update[n][i]:22.1f}" for n in names))
-        return "\n".join(lines)
+        return "\n".join(["batch size  " + "  ".join(f"{n + ' µs/update':>22s}" for n in names)] + [
+            f"{b:10d}  " + "  ".join(f"{1e6 * self.seconds_per_update[n][i]:22.1f}" for n in names)
+            for i, b in enumerate(self.batch_sizes)])
 
 
 #: Epochs of :func:`helpers.train` per batch size in :func:`measure_step_costs`; the first compiles.
@@ -42,8 +39,7 @@ TRAIN_EPOCHS = 4
 
 
 def seconds_per_step(ends):
-    """The median time between step ends after the first (it traces); the median ignores a busy
-    machine's pauses."""
+    """The median time between step ends after the first (it traces); the median ignores a busy machine's pauses."""
     return float(np.median(np.diff(np.asarray(ends, dtype=float))[1:]))
 
 
@@ -58,7 +54,6 @@ def _step_timer():
 
         def on_train_batch_end(self, batch, logs=None):
             self.ends.append(time.perf_counter())
-
     return StepTimer()
 
 
@@ -67,8 +62,7 @@ def _tiled(data, n):
     reps = -(-n // data.n_train)
     return Dataset(x_train=np.tile(data.x_train, (reps, 1))[:n],
                    y_train=np.tile(data.y_train, reps)[:n], x_test=data.x_test, y_test=data.y_test,
-                   x_val=data.x_val, y_val=data.y_val,
-                   name=f"{data.name} x{reps}", n_classes=data.n_classes,
+                   x_val=data.x_val, y_val=data.y_val, name=f"{data.name} x{reps}", n_classes=data.n_classes,
                    config=dict(data.config, tiled_to=n))
 
 
@@ -98,7 +92,6 @@ def measure_step_costs(data, batch_sizes, *, min_updates=64, fit_updates=40, see
                          f"{max(batch_sizes)} need a training set of {rows:,} rows "
                          f"({rows * data.n_features * 4 / 2**30:.1f} GB), more than fits in memory "
                          f"here; fewer updates or smaller batch sizes")
-
     k = keras()
     model = build_mlp(data.n_features, data.n_classes, seed=seed)
     model.compile(optimizer=k.optimizers.SGD(learning_rate=0.001, momentum=0.9),
@@ -109,11 +102,9 @@ def measure_step_costs(data, batch_sizes, *, min_updates=64, fit_updates=40, see
         timer = _step_timer()
         compile_cache.before_compile()
         with compile_cache.stable_names("step costs, model.fit", b, steps.x_train.shape):
-            model.fit(steps.x_train, steps.y_train, batch_size=b, epochs=1, shuffle=False,
-                      verbose=0, callbacks=[timer])
+            model.fit(steps.x_train, steps.y_train, batch_size=b, epochs=1, shuffle=False, verbose=0, callbacks=[timer])
         compile_cache.after_compile()
         fit.append(seconds_per_step(timer.ends))
-
         tiled = _tiled(data, max(data.n_train, min_updates * b))
         run = train(tiled, batch_size=b, epochs=TRAIN_EPOCHS, learning_rate=0.001, seed=seed)
         compiled.append(min(np.asarray(run.epoch_seconds[1:]) / np.asarray(run.epoch_updates[1:])))

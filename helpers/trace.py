@@ -14,10 +14,8 @@ __all__ = ["UpdateTrace", "loss_after_each_update"]
 
 @dataclass(eq=False)
 class UpdateTrace:
-    """``train_loss``: the whole training set's mean loss before training, then after each update;
-    ``batch_loss``: each update's own batch's loss before it; ``config``: the arguments; ``model``:
-    the model after the last update."""
-
+    """``train_loss``: the whole training set's mean loss before training, then after each update; ``batch_loss``: each
+    update's own batch's loss before it; ``config``: the arguments; ``model``: the model after the last update."""
     train_loss: np.ndarray
     batch_loss: np.ndarray
     batch_size: int
@@ -48,7 +46,6 @@ def loss_after_each_update(data, *, batch_size, learning_rate, epochs=1, momentu
     momentum = check_float("momentum", momentum, low=0.0, high=1.0, high_open=True)
     seed = check_int("seed", seed, low=0, high=MAX_SEED)
     architecture = check_architecture(hidden_units, "relu", kernel_initializer)
-
     k, t = keras(), tf()
     model = build_mlp(data.n_features, data.n_classes, **architecture, seed=seed)
     model.compile(optimizer=k.optimizers.SGD(learning_rate=learning_rate, momentum=momentum),
@@ -73,7 +70,6 @@ def loss_after_each_update(data, *, batch_size, learning_rate, epochs=1, momentu
             model.train_step((xb, yb))
             after = after.write(i, whole_loss())
         return after.stack(), before.stack()
-
     rng = np.random.default_rng(seed)
     train_loss = [float(whole_loss())]
     batch_loss = []
@@ -86,5 +82,4 @@ def loss_after_each_update(data, *, batch_size, learning_rate, epochs=1, momentu
                   epochs=epochs, momentum=momentum, seed=seed, hidden_units=hidden_units,
                   kernel_initializer=kernel_initializer)
     return UpdateTrace(train_loss=np.asarray(train_loss), batch_loss=np.asarray(batch_loss),
-                       batch_size=batch_size, updates_per_epoch=steps, config=config,
-                       model=model)
+                       batch_size=batch_size, updates_per_epoch=steps, config=config, model=model)
