@@ -96,11 +96,11 @@ class _Engine:
         return program, seconds
 
     def program(self, tensors, batch_size):
-        return self._compiled((self.key, int(tensors[0].shape[0]), batch_size), self._run_epoch,
-                              (*tensors, batch_size), "train")
+        key = _epoch_key(self.key, int(tensors[0].shape[0]), batch_size)
+        return self._compiled(key, self._run_epoch, (*tensors, batch_size), "train")
 
     def evaluation(self, tensors):
-        return self._compiled((self.key, "evaluate", int(tensors[0].shape[0])), self._evaluate, tensors, "evaluate")
+        return self._compiled(_evaluation_key(self.key, int(tensors[0].shape[0])), self._evaluate, tensors, "evaluate")
 
     def evaluate(self, program, tensors):
         return {k: float(v) for k, v in program(*tensors).items()}
@@ -110,14 +110,22 @@ def _engine_key(data, hidden_units, activation, jit_compile):
     return ("train", data.n_features, data.n_classes, hidden_units, activation, jit_compile)
 
 
+def _epoch_key(engine_key, n_train, batch_size):
+    return (engine_key, n_train, batch_size)
+
+
+def _evaluation_key(engine_key, n_rows):
+    return (engine_key, "evaluate", n_rows)
+
+
 def program_key(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
     """The key of a run's compiled epoch program: runs with equal keys share one, a new key compiles."""
-    return (_engine_key(data, hidden_units, activation, jit_compile), data.n_train, batch_size)
+    return _epoch_key(_engine_key(data, hidden_units, activation, jit_compile), data.n_train, batch_size)
 
 
 def evaluation_key(data, *, hidden_units=32, activation="relu", jit_compile=True):
     """The key of the validation pass a run of this shape uses (one per size of the validation split)."""
-    return (_engine_key(data, hidden_units, activation, jit_compile), "evaluate", data.n_val)
+    return _evaluation_key(_engine_key(data, hidden_units, activation, jit_compile), data.n_val)
 
 
 def is_compiled(data, *, batch_size, hidden_units=32, activation="relu", jit_compile=True):
