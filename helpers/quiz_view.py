@@ -102,13 +102,13 @@ def answer_card(quiz, question):
     letters = {}
 
     def refresh(result):
-        feedback.value = _feedback_html(result)
         attempt = quiz.attempt(question)
         for letter, button in letters.items():
             right = letter == question.answer and attempt.revealed
             chosen_wrong = letter in attempt.tries and letter != question.answer
             button.button_style = "success" if right else ("danger" if chosen_wrong else "")
             button.description = letter + (" ✓" if right else (" ✗" if chosen_wrong else ""))
+        feedback.value = _feedback_html(result)  # last: once it shows, the buttons are marked
 
     def act(action):
         try:

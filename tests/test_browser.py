@@ -292,12 +292,14 @@ def test_quiz_in_jupyterlab_marks_answers_and_keeps_score(page, lab):
     first = page.locator(".quiz-card.quiz-q-flat-curve").first  # the asked card, not practice's
     first.get_by_role("button", name=first_try, exact=True).click()
     _wait_for_text(page, ".quiz-card.quiz-q-flat-curve .quiz-feedback", "Not quite")
+    _wait_for_text(page, ".quiz-card.quiz-q-flat-curve", f"{first_try} ✗")  # the front end may draw it later
     feedback = first.locator(".quiz-feedback").inner_text()
     assert wrong_q.option_text(wrong_q.answer) not in feedback  # a first try does not tell
     assert wrong_q.note(first_try) in feedback and f"{first_try} ✗" in first.inner_text()
     _wait_for_text(page, ".quiz-score", "Score: 0 of 1")
     first.get_by_role("button", name=second_try, exact=True).click()  # the second try does
     _wait_for_text(page, ".quiz-card.quiz-q-flat-curve .quiz-feedback", "the answer is")
+    _wait_for_text(page, ".quiz-card.quiz-q-flat-curve", f"{wrong_q.answer} ✓")
     assert f"the answer is {wrong_q.answer_text()}" in first.locator(".quiz-feedback").inner_text()
     assert f"{wrong_q.answer} ✓" in first.inner_text()
 
